@@ -1,0 +1,19 @@
+"""Wires the Events API: the Chalice app, its middleware and its route blueprints."""
+
+import logging
+
+from chalice import Chalice
+
+from chalicelib.api import health
+from chalicelib.api.middleware import http_middleware
+from chalicelib.settings import get_settings
+
+# Fail at start, naming the variable, when a deployed stage lacks required settings.
+settings = get_settings()
+
+app = Chalice(app_name="events-api")
+app.log.setLevel(logging.INFO)
+logging.getLogger("chalicelib").setLevel(logging.INFO)
+
+app.register_middleware(http_middleware, "http")
+app.register_blueprint(health.bp)

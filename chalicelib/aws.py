@@ -1,0 +1,34 @@
+"""boto3 clients, built lazily once per process so tests and the local stack can point them."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.settings import get_settings
+
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+
+
+def client(service: str) -> Any:
+    """A shared client for `service`; boto3 clients are thread-safe, their creation is not."""
+    with _lock:
+        if service not in _clients:
+            settings = get_settings()
+            _clients[service] = boto3.session.Session().client(
+                service,
+                region_name=settings.aws_region,
+                endpoint_url=settings.aws_endpoint_url,
+                config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            )
+        return _clients[service]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests start a fresh AWS mock per test)."""
+    with _lock:
+        _clients.clear()

@@ -1,0 +1,1 @@
+"""Persistence: one pynamodb model module per DynamoDB table."""

@@ -1,0 +1,45 @@
+"""Ticket pools: who may sell how many tickets of an event.
+
+Each (event, seller) pair is one item holding that seller's counts; the organizer's own
+remaining tickets are a pool like any reseller's. Bookings decrement `available` on exactly
+one pool with a condition, so a hot event can later be split across several pool items
+without changing the API.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.db.base import table_meta, utcnow
+
+
+class AllocationsBySeller(GlobalSecondaryIndex["Allocation"]):
+    class Meta:
+        index_name = "seller-index"
+        projection = AllProjection()
+
+    seller_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+
+
+class Allocation(Model):
+    Meta = table_meta("allocations")
+
+    event_id = UnicodeAttribute(hash_key=True)
+    seller_id = UnicodeAttribute(range_key=True)
+    seller_role = UnicodeAttribute()
+    number_of_tickets = NumberAttribute(default=0)
+    sold = NumberAttribute(default=0)
+    available = NumberAttribute(default=0)
+    on_sale = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    by_seller = AllocationsBySeller()

@@ -1,0 +1,19 @@
+"""People who bought tickets; they have no account and are unique by email."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from chalicelib.db.base import table_meta, utcnow
+
+
+class Buyer(Model):
+    Meta = table_meta("buyers")
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)

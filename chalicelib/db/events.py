@@ -1,0 +1,51 @@
+"""Events put on sale by organizers."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.db.base import table_meta, utcnow
+
+# Every event carries this constant so that one index orders all events by time and
+# `GET /events?from=&to=` is a range Query rather than a Scan. Events are written rarely
+# compared with bookings, so a single index partition is far from its write limit.
+CATALOG = "events"
+
+
+class EventsByTime(GlobalSecondaryIndex["Event"]):
+    class Meta:
+        index_name = "time-index"
+        projection = AllProjection()
+
+    catalog = UnicodeAttribute(hash_key=True)
+    time = UTCDateTimeAttribute(range_key=True)
+
+
+class EventsByOrganizer(GlobalSecondaryIndex["Event"]):
+    class Meta:
+        index_name = "organizer-index"
+        projection = AllProjection()
+
+    organizer_id = UnicodeAttribute(hash_key=True)
+    time = UTCDateTimeAttribute(range_key=True)
+
+
+class Event(Model):
+    Meta = table_meta("events")
+
+    id = UnicodeAttribute(hash_key=True)
+    title = UnicodeAttribute()
+    time = UTCDateTimeAttribute()
+    # Money is stored in the currency's minor units, never as a float.
+    price_minor = NumberAttribute()
+    currency_code = UnicodeAttribute()
+    number_of_tickets = NumberAttribute()
+    organizer_id = UnicodeAttribute()
+    catalog = UnicodeAttribute(default=CATALOG)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    by_time = EventsByTime()
+    by_organizer = EventsByOrganizer()

@@ -1,0 +1,61 @@
+"""Accounts: organizers, resellers and admins."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.db.base import table_meta, utcnow
+
+# While an account is blocked its `blocked_list` holds this constant, which puts it in the
+# sparse blocked-index; unblocking removes the attribute and with it the index entry.
+BLOCKED_LIST = "blocked"
+
+
+class UsersByRole(GlobalSecondaryIndex["User"]):
+    class Meta:
+        index_name = "role-index"
+        projection = AllProjection()
+
+    role = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class BlockedUsers(GlobalSecondaryIndex["User"]):
+    class Meta:
+        index_name = "blocked-index"
+        projection = AllProjection()
+
+    blocked_list = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class User(Model):
+    Meta = table_meta("users")
+
+    id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    # None until a social-login user picks organizer or reseller.
+    role = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True)
+    provider = UnicodeAttribute(default="email")
+    verified_at = UTCDateTimeAttribute(null=True)
+    blocked_list = UnicodeAttribute(null=True)
+    failed_logins = NumberAttribute(default=0)
+    # Bumped on block, delete, role or password change: tokens carry it, so old ones stop working.
+    token_version = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    by_role = UsersByRole()
+    blocked_users = BlockedUsers()
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def blocked(self) -> bool:
+        return self.blocked_list is not None

@@ -1,0 +1,118 @@
+"""Domain errors, each declared once with its HTTP status and code, and their JSON shape.
+
+Services raise these; nothing below the API layer knows about HTTP beyond the status
+number carried here. `error_body` is the only place the error JSON is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AppError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    message: ClassVar[str] = "An internal error occurred."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or type(self).message
+        if code:
+            self.code = code
+        self.details = details
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.message, self.code, self.details)
+
+
+class InvalidRequest(AppError):
+    status = 400
+    code = "invalid_request"
+    message = "Invalid request."
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+    message = "Not authorized."
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    message = "Not authorized."
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class MethodNotAllowed(AppError):
+    status = 405
+    code = "method_not_allowed"
+    message = "Method not allowed on this resource."
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    message = "Request body too large."
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "Content-Type must be application/json."
+
+
+class Throttled(AppError):
+    status = 429
+    code = "throttled"
+    message = "Too many requests; try again later."
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    code = "service_unavailable"
+    message = "The service is temporarily unavailable; try again later."
+
+
+def error_body(message: str, code: str, details: dict[str, str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message, "code": code}
+    if details:
+        body["details"] = details
+    return body
+
+
+# The error classes a bare status maps to, for errors produced by Chalice or the gateway
+# rather than raised by our code (405, 415, an unhandled exception's 500, ...).
+BY_STATUS: dict[int, type[AppError]] = {
+    cls.status: cls
+    for cls in (
+        InvalidRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        Throttled,
+        AppError,
+        ServiceUnavailable,
+    )
+}

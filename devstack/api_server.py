@@ -1,0 +1,55 @@
+"""The API on Chalice's own local server, as `chalice local` runs it, with the contract gateway.
+
+`chalice local` serves each connection on its own thread of one process; `LocalChalice`
+keeps `current_request` per thread, and anything else the app keeps at module level must be
+thread-safe (see DESIGN.md). Auto-reload is off so the process tree stays one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import os
+import signal
+import sys
+
+from chalice import local
+from chalice.cli.factory import CLIFactory
+from chalice.deploy.validate import validate_routes
+
+from devstack.gateway import ContractRequestHandler
+
+PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def serve(host: str, port: int, stage: str) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    factory = CLIFactory(project_dir=PROJECT_DIR)
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    app = config.chalice_app
+    validate_routes(app.routes)
+    server = local.create_local_server(app, config, host, port)
+    server.server.RequestHandlerClass = functools.partial(
+        ContractRequestHandler, app_object=app, config=config
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the API with chalice's local server.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.stage)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""API Gateway's own answers (no such route, authorizer said no) in the contract's error shape.
+
+Deployed, the template's gateway responses give these the JSON error shape; `chalice local`
+and `chalice.test.Client` answer them with API Gateway's defaults instead (an unknown route
+is a 403 "Missing Authentication Token"). This gateway applies the same mapping locally.
+"""
+
+from __future__ import annotations
+
+import json
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from chalice.app import Chalice
+from chalice.config import Config
+from chalice.local import (
+    ChaliceRequestHandler,
+    LocalGateway,
+    LocalGatewayException,
+    RouteMatcher,
+)
+
+from chalicelib.errors import BY_STATUS, AppError, NotFound
+
+
+class GatewayAnswer(LocalGatewayException):
+    """A gateway-level error response with any status."""
+
+    def __init__(self, error: AppError, headers: dict[str, str]) -> None:
+        super().__init__(
+            {**headers, "Content-Type": "application/json"},
+            json.dumps(error.body()).encode(),
+        )
+        self.CODE = error.status
+
+
+class ContractGateway(LocalGateway):
+    def __init__(self, app_object: Chalice, config: Config) -> None:
+        super().__init__(app_object, config)
+        self._routes = RouteMatcher(list(app_object.routes))
+
+    def handle_request(self, method: str, path: str, headers: Any, body: Any) -> Any:
+        try:
+            self._routes.match_route(path)
+        except ValueError:
+            raise GatewayAnswer(NotFound(), {}) from None
+        try:
+            return super().handle_request(method, path, headers, body)
+        except GatewayAnswer:
+            raise
+        except LocalGatewayException as exc:
+            error_class = BY_STATUS.get(exc.CODE, AppError)
+            raise GatewayAnswer(error_class(), dict(exc.headers or {})) from None
+
+
+class ContractRequestHandler(ChaliceRequestHandler):
+    """chalice local's request handler, talking to the ContractGateway."""
+
+    def __init__(self, request: Any, client_address: Any, server: Any, **kwargs: Any) -> None:
+        self.local_gateway = ContractGateway(kwargs["app_object"], kwargs["config"])
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the app's middleware logs every request with its request id."""

@@ -1,0 +1,185 @@
+"""`make run`: the AWS emulator, the setup step and the API, on loopback, until Ctrl-C.
+
+Children are started by this process and stopped by it on SIGINT/SIGTERM; on Linux they
+also get SIGTERM if this process dies without cleaning up, so nothing is left behind.
+Data lives in the emulator's memory and is gone when the stack stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlparse
+
+from chalicelib.settings import LOCAL_ADMIN_EMAIL, LOCAL_ADMIN_PASSWORD
+
+PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT_S = 60
+_PR_SET_PDEATHSIG = 1
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def _die_with_parent() -> None:
+    """Runs in each child before exec: ask Linux to SIGTERM it when this launcher dies."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def stack_environment(base: dict[str, str]) -> dict[str, str]:
+    """The environment every process of the local stack runs with."""
+    env = dict(base)
+    port = env.setdefault("PORT", "8000")
+    env.setdefault("AWS_ENDPOINT_URL", f"http://{HOST}:4566")
+    env.setdefault("APP_URL", f"http://{HOST}:{port}")
+    env.setdefault("ADMIN_EMAIL", LOCAL_ADMIN_EMAIL)
+    env.setdefault("ADMIN_PASSWORD", LOCAL_ADMIN_PASSWORD)
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"]
+    env["STAGE"] = "dev"
+    # The emulator accepts any credentials; never send real ones, never look for a profile.
+    env["AWS_ACCESS_KEY_ID"] = "local"
+    env["AWS_SECRET_ACCESS_KEY"] = "local"
+    env.pop("AWS_SESSION_TOKEN", None)
+    env.pop("AWS_PROFILE", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def _wait_for(url: str, process: subprocess.Popen, deadline: float, want: int = 200) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{' '.join(process.args[2:3])} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == want:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code == want:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise StackError(f"{url} did not answer within {STARTUP_TIMEOUT_S} s")
+
+
+class LocalStack:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.api_port = int(env["PORT"])
+        endpoint = urlparse(env["AWS_ENDPOINT_URL"])
+        self.emulator_port = endpoint.port or 4566
+        self.children: list[subprocess.Popen] = []
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *args],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            preexec_fn=_die_with_parent,
+        )
+        self.children.append(process)
+        return process
+
+    def start(self) -> None:
+        for name, port in (("PORT", self.api_port), ("AWS_ENDPOINT_URL", self.emulator_port)):
+            if not _port_free(port):
+                raise StackError(f"port {port} is already in use; set {name} to use another")
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        emulator = self._spawn(
+            "devstack.emulator", "--host", HOST, "--port", str(self.emulator_port)
+        )
+        _wait_for(f"http://{HOST}:{self.emulator_port}/moto-api/", emulator, deadline)
+        subprocess.run(
+            [sys.executable, "-m", "chalicelib.bootstrap"],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            check=True,
+            timeout=STARTUP_TIMEOUT_S,
+        )
+        api = self._spawn("devstack.api_server", "--host", HOST, "--port", str(self.api_port))
+        _wait_for(f"http://{HOST}:{self.api_port}/health", api, deadline)
+
+    def stop(self) -> None:
+        # A second Ctrl-C or SIGTERM must not interrupt the cleanup it asked for.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for process in self.children:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.children:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def wait(self) -> int:
+        """Block until a child dies on its own (an error) or a signal stops the stack."""
+        while True:
+            for process in self.children:
+                if process.poll() is not None:
+                    print(f"{process.args[2]} stopped unexpectedly ({process.returncode})")
+                    return 1
+            time.sleep(0.5)
+
+
+def banner(env: dict[str, str]) -> str:
+    api = f"http://{HOST}:{env['PORT']}"
+    return f"""
+Events API is running (local stage; data lives in memory and is gone when you stop it).
+
+  API                 {api}
+  health              {api}/health
+  AWS emulator (moto) {env["AWS_ENDPOINT_URL"]}
+  emails sent         {env["AWS_ENDPOINT_URL"]}/_devstack/sent-emails  (also printed here)
+  admin               {env["ADMIN_EMAIL"]} / {env["ADMIN_PASSWORD"]}
+
+Try:
+  curl -s {api}/health
+
+Stop with Ctrl-C.
+"""
+
+
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    env = stack_environment(dict(os.environ))
+    stack = LocalStack(env)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        stack.start()
+        print(banner(env), flush=True)
+        return stack.wait()
+    except KeyboardInterrupt:
+        print("\nstopping the local stack", flush=True)
+        return 0
+    except (StackError, subprocess.SubprocessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
