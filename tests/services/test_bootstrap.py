@@ -1,0 +1,62 @@
+import boto3
+import pytest
+
+from chalicelib.auth.passwords import verify_password
+from chalicelib.bootstrap import bootstrap
+from chalicelib.db.uniques import UniqueClaim
+from chalicelib.db.users import User
+from chalicelib.services.users import ensure_admin
+from chalicelib.settings import SettingsError, get_settings, load_settings
+
+
+def test_bootstrap_seeds_one_verified_admin_from_settings(aws_mock):
+    report = bootstrap(get_settings())
+
+    assert report.admin_created
+    [admin] = list(User.scan())
+    assert admin.email == "admin@example.com"
+    assert admin.role == "admin"
+    assert admin.verified and not admin.blocked
+    assert verify_password("Admin-Passw0rd-Test!", admin.password_hash)[0]
+    assert "Admin-Passw0rd-Test!" not in admin.password_hash
+    assert UniqueClaim.get("user-email:admin@example.com").owner_id == admin.id
+
+
+def test_bootstrap_is_idempotent(aws_mock):
+    bootstrap(get_settings())
+
+    again = bootstrap(get_settings())
+
+    assert again.tables_created == []
+    assert not again.admin_created
+    assert User.count() == 1
+
+
+def test_bootstrap_verifies_the_sender_identity_locally(aws_mock):
+    bootstrap(get_settings())
+
+    identities = boto3.client("ses").list_identities()["Identities"]
+
+    assert "tickets@example.com" in identities
+
+
+def test_bootstrap_needs_admin_credentials(aws_mock):
+    settings = load_settings(
+        {"STAGE": "prod", "APP_URL": "https://x", "JWT_SECRET": "s", "SES_SENDER": "a@b.c"}
+    )
+
+    with pytest.raises(SettingsError, match="ADMIN_EMAIL"):
+        bootstrap(settings)
+
+
+def test_admin_email_is_stored_normalised(tables):
+    assert not ensure_admin(email="  ADMIN@Example.COM ", password="another-password")
+
+    assert User.count() == 1
+
+
+def test_a_second_admin_seed_for_a_new_email_is_refused_by_the_claim_only_for_that_email(tables):
+    assert ensure_admin(email="root@example.com", password="Passw0rd-1234")
+    assert not ensure_admin(email="root@example.com", password="Passw0rd-1234")
+
+    assert User.count() == 2
