@@ -1,11 +1,12 @@
-"""Wires the Events API: the Chalice app, its middleware and its route blueprints."""
+"""Wires the Events API: the Chalice app, its middleware, authorizer and route blueprints."""
 
 import logging
 
 from chalice import Chalice
 
-from chalicelib.api import health
+from chalicelib.api import accounts, health, users
 from chalicelib.api.middleware import http_middleware
+from chalicelib.auth import authorizer
 from chalicelib.settings import get_settings
 
 # Fail at start, naming the variable, when a deployed stage lacks required settings.
@@ -16,4 +17,7 @@ app.log.setLevel(logging.INFO)
 logging.getLogger("chalicelib").setLevel(logging.INFO)
 
 app.register_middleware(http_middleware, "http")
+app.register_blueprint(authorizer.bp)
 app.register_blueprint(health.bp)
+app.register_blueprint(accounts.bp)
+app.register_blueprint(users.bp)

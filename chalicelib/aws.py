@@ -26,9 +26,3 @@ def client(service: str) -> Any:
                 config=Config(retries={"mode": "standard", "max_attempts": 3}),
             )
         return _clients[service]
-
-
-def reset_clients() -> None:
-    """Forget cached clients (tests start a fresh AWS mock per test)."""
-    with _lock:
-        _clients.clear()

@@ -91,6 +91,29 @@ class ServiceUnavailable(AppError):
     message = "The service is temporarily unavailable; try again later."
 
 
+# The errors the contract names, declared once with the original's words.
+
+
+class WrongCredentials(Unauthorized):
+    code = "wrong_credentials"
+    message = "Wrong username or password."
+
+
+class AccountBlocked(Forbidden):
+    code = "account_blocked"
+    message = "Account blocked."
+
+
+class AccountNotVerified(Forbidden):
+    code = "account_not_verified"
+    message = "Account not verified."
+
+
+class UserExists(Conflict):
+    code = "user_exists"
+    message = "User already exists."
+
+
 def error_body(message: str, code: str, details: dict[str, str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": message, "code": code}
     if details:

@@ -26,7 +26,6 @@ import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib import aws  # noqa: E402
 from chalicelib.bootstrap import bootstrap  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
 from devstack.gateway import ContractGateway  # noqa: E402
@@ -34,11 +33,12 @@ from devstack.gateway import ContractGateway  # noqa: E402
 
 @pytest.fixture
 def aws_mock():
-    """A fresh, empty in-process AWS for one test."""
+    """A fresh, empty in-process AWS for one test.
+
+    Cached boto3 clients stay valid: moto intercepts every client created after it was imported.
+    """
     with mock_aws():
-        aws.reset_clients()
         yield
-    aws.reset_clients()
 
 
 @pytest.fixture
@@ -61,3 +61,101 @@ def client(tables, chalice_app):
         http = test_client.http
         http._local_gateway = ContractGateway(chalice_app, http._config)
         yield test_client
+
+
+# --- factories and helpers ------------------------------------------------------------
+
+DEFAULT_PASSWORD = "Corr3ct-Horse-Battery"
+
+
+def random_email(prefix: str = "user") -> str:
+    import uuid
+
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def make_user(
+    role: str | None = "organizer",
+    *,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    name: str | None = "Test User",
+    verified: bool = True,
+    provider: str = "email",
+):
+    """A user written straight to the tables (with its email claim), bypassing the API."""
+    from chalicelib.auth.passwords import hash_password
+    from chalicelib.services.users import new_user, save_new_user
+
+    user = new_user(
+        email=email or random_email(role or "social"),
+        password_hash=hash_password(password) if password else None,
+        name=name,
+        role=role,
+        verified=verified,
+        provider=provider,
+    )
+    assert save_new_user(user)
+    return user
+
+
+def token_for(user) -> str:
+    from chalicelib.auth.tokens import issue_token
+
+    return issue_token(
+        user_id=user.id, role=user.role, token_version=user.token_version
+    ).auth_token
+
+
+def bearer(user_or_token) -> dict[str, str]:
+    token = user_or_token if isinstance(user_or_token, str) else token_for(user_or_token)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def admin_user():
+    from chalicelib.services.users import find_by_email
+
+    return find_by_email(TEST_ENV["ADMIN_EMAIL"])
+
+
+def sent_emails() -> list:
+    """Emails moto's in-process SES accepted in this test, oldest first."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][TEST_ENV["AWS_DEFAULT_REGION"]].sent_messages)
+
+
+class Api:
+    """JSON calls through chalice's test client."""
+
+    def __init__(self, client):
+        self.http = client.http
+
+    def call(self, method: str, path: str, body=None, *, as_=None, headers=None):
+        import json as _json
+
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if as_ is not None:
+            all_headers.update(bearer(as_))
+        kwargs = {"headers": all_headers}
+        if body is not None:
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else _json.dumps(body)
+        return getattr(self.http, method.lower())(path, **kwargs)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.call("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)

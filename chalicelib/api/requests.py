@@ -8,6 +8,7 @@ from typing import TypeVar
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.errors import InvalidRequest
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -42,3 +43,35 @@ def parse_body(request: Request, model: type[Body]) -> Body:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidRequest(details=validation_details(exc)) from None
+
+
+def query_params(request: Request) -> dict[str, str]:
+    return dict(request.query_params or {})
+
+
+def page_params(request: Request) -> tuple[int, str | None]:
+    """`?limit=` (1-200, default 50) and `?next_token=`."""
+    params = query_params(request)
+    raw_limit = params.get("limit")
+    limit = DEFAULT_LIMIT
+    if raw_limit is not None:
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+            raise InvalidRequest(details={"limit": f"Must be an integer from 1 to {MAX_LIMIT}."})
+        limit = int(raw_limit)
+    return limit, params.get("next_token") or None
+
+
+def bool_param(request: Request, name: str) -> bool | None:
+    raw = query_params(request).get(name)
+    if raw is None:
+        return None
+    if raw not in ("true", "false"):
+        raise InvalidRequest(details={name: "Must be true or false."})
+    return raw == "true"
+
+
+def choice_param(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
+    raw = query_params(request).get(name)
+    if raw is not None and raw not in choices:
+        raise InvalidRequest(details={name: f"Must be one of {', '.join(choices)}."})
+    return raw

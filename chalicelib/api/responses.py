@@ -15,5 +15,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(body=body, status_code=status, headers={**JSON, **(headers or {})})
 
 
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
 def error_response(error: AppError) -> Response:
     return json_response(error.body(), status=error.status)

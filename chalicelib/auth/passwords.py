@@ -23,3 +23,15 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str) -> tuple[bool, str | None]:
     """Check a password; on success also return a new hash when the stored one is outdated."""
     return _context.verify_and_update(password, password_hash)
+
+
+_dummy_hash: str | None = None
+
+
+def dummy_verify(password: str) -> None:
+    """Spend what a real check costs, so unknown and blocked accounts answer in the same time."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        # Racing threads may each build one; any of them serves equally well.
+        _dummy_hash = hash_password("dummy password for timing only")
+    _context.verify(password, _dummy_hash)

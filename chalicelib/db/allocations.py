@@ -15,9 +15,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.db.base import table_meta, utcnow
+from chalicelib.db.base import TableModel, table_meta, utcnow
 
 
 class AllocationsBySeller(GlobalSecondaryIndex["Allocation"]):
@@ -29,7 +28,7 @@ class AllocationsBySeller(GlobalSecondaryIndex["Allocation"]):
     event_id = UnicodeAttribute(range_key=True)
 
 
-class Allocation(Model):
+class Allocation(TableModel):
     Meta = table_meta("allocations")
 
     event_id = UnicodeAttribute(hash_key=True)

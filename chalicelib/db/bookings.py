@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.db.base import table_meta, utcnow
+from chalicelib.db.base import TableModel, table_meta, utcnow
 
 
 class TicketsByEvent(GlobalSecondaryIndex["Ticket"]):
@@ -45,7 +44,7 @@ class TicketsByBuyer(GlobalSecondaryIndex["Ticket"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
-class Ticket(Model):
+class Ticket(TableModel):
     Meta = table_meta("bookings")
 
     id = UnicodeAttribute(hash_key=True)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
-from chalicelib.db.base import table_meta, utcnow
+from chalicelib.db.base import TableModel, table_meta, utcnow
 
 
-class Buyer(Model):
+class Buyer(TableModel):
     Meta = table_meta("buyers")
 
     id = UnicodeAttribute(hash_key=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.db.base import table_meta, utcnow
+from chalicelib.db.base import TableModel, table_meta, utcnow
 
 # Every event carries this constant so that one index orders all events by time and
 # `GET /events?from=&to=` is a range Query rather than a Scan. Events are written rarely
@@ -32,7 +31,7 @@ class EventsByOrganizer(GlobalSecondaryIndex["Event"]):
     time = UTCDateTimeAttribute(range_key=True)
 
 
-class Event(Model):
+class Event(TableModel):
     Meta = table_meta("events")
 
     id = UnicodeAttribute(hash_key=True)

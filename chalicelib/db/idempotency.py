@@ -8,15 +8,14 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.models import Model
 
-from chalicelib.db.base import table_meta, utcnow
+from chalicelib.db.base import TableModel, table_meta, utcnow
 
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 
 
-class IdempotencyRecord(Model):
+class IdempotencyRecord(TableModel):
     Meta = table_meta("idempotency")
 
     # The caller's scope and the client's Idempotency-Key, so two callers never share a key.

@@ -13,6 +13,7 @@ from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
+from chalicelib.db.verifications import VerificationToken
 
 MODELS: tuple[type[Model], ...] = (
     User,
@@ -22,6 +23,7 @@ MODELS: tuple[type[Model], ...] = (
     Ticket,
     Buyer,
     IdempotencyRecord,
+    VerificationToken,
 )
 
 

@@ -8,9 +8,8 @@ buyer's email, a provider identity) is claimed by putting `kind:value` here with
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
-from chalicelib.db.base import table_meta, utcnow
+from chalicelib.db.base import TableModel, table_meta, utcnow
 
 USER_EMAIL = "user-email"
 BUYER_EMAIL = "buyer-email"
@@ -20,7 +19,7 @@ def unique_key(kind: str, value: str) -> str:
     return f"{kind}:{value}"
 
 
-class UniqueClaim(Model):
+class UniqueClaim(TableModel):
     Meta = table_meta("uniques")
 
     key = UnicodeAttribute(hash_key=True)

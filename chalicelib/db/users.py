@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.db.base import table_meta, utcnow
+from chalicelib.db.base import TableModel, table_meta, utcnow
 
 # While an account is blocked its `blocked_list` holds this constant, which puts it in the
 # sparse blocked-index; unblocking removes the attribute and with it the index entry.
@@ -31,7 +30,7 @@ class BlockedUsers(GlobalSecondaryIndex["User"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
-class User(Model):
+class User(TableModel):
     Meta = table_meta("users")
 
     id = UnicodeAttribute(hash_key=True)
@@ -43,9 +42,17 @@ class User(Model):
     provider = UnicodeAttribute(default="email")
     verified_at = UTCDateTimeAttribute(null=True)
     blocked_list = UnicodeAttribute(null=True)
+    blocked_at = UTCDateTimeAttribute(null=True)
+    # Password checks reserved since the last success; see services/lockout.py.
     failed_logins = NumberAttribute(default=0)
     # Bumped on block, delete, role or password change: tokens carry it, so old ones stop working.
     token_version = NumberAttribute(default=0)
+    # The one verification link that currently works (its SHA-256); a resend replaces it.
+    verification_token_hash = UnicodeAttribute(null=True)
+    # Resend throttle: when the last email went, and how many went on `verification_day`.
+    verification_sent_at = UTCDateTimeAttribute(null=True)
+    verification_day = UnicodeAttribute(null=True)
+    verification_sends = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

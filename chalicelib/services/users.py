@@ -1,20 +1,89 @@
-"""Rules about accounts."""
+"""Accounts as records: lookup by email, creation with a unique email, admin management."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
+from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.models import Model
 
 from chalicelib.auth.passwords import hash_password
-from chalicelib.db.base import new_id, transaction, utcnow
+from chalicelib.auth.principal import ADMIN, SELLER_ROLES, Principal
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.base import get_or_none, new_id, transaction, utcnow
+from chalicelib.db.bookings import Ticket
+from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
-from chalicelib.db.users import User
-
-ADMIN = "admin"
+from chalicelib.db.users import BLOCKED_LIST, User
+from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, UserExists
+from chalicelib.services import lockout
 
 
 def normalize_email(email: str) -> str:
     """The form an email is stored, compared and made unique in."""
     return email.strip().lower()
+
+
+def canceled_by_condition(exc: TransactWriteError) -> bool:
+    """True when a transaction was cancelled because one of its conditions did not hold."""
+    return any(
+        reason is not None and reason.code == "ConditionalCheckFailed"
+        for reason in exc.cancellation_reasons or []
+    )
+
+
+def condition_failed(exc: UpdateError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def find_by_email(email: str) -> User | None:
+    claim = get_or_none(UniqueClaim, unique_key(USER_EMAIL, email), consistent_read=True)
+    if claim is None:
+        return None
+    return get_or_none(User, claim.owner_id, consistent_read=True)
+
+
+def new_user(
+    *,
+    email: str,
+    password_hash: str | None,
+    name: str | None,
+    role: str | None,
+    verified: bool = False,
+    provider: str = "email",
+) -> User:
+    now = utcnow()
+    return User(
+        id=new_id(),
+        email=email,
+        name=name,
+        role=role,
+        password_hash=password_hash,
+        provider=provider,
+        verified_at=now if verified else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def save_new_user(user: User, *, also: tuple[Model, ...] = ()) -> bool:
+    """Write the user, its email claim and `also` in one transaction.
+
+    False when the email is already claimed: the claim's condition is what keeps emails
+    unique when two registrations of one address race.
+    """
+    claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
+    try:
+        with transaction() as tx:
+            tx.save(claim, condition=UniqueClaim.key.does_not_exist())
+            tx.save(user, condition=User.id.does_not_exist())
+            for item in also:
+                tx.save(item)
+    except TransactWriteError as exc:
+        if canceled_by_condition(exc):
+            return False
+        raise
+    return True
 
 
 def ensure_admin(*, email: str, password: str) -> bool:
@@ -23,25 +92,201 @@ def ensure_admin(*, email: str, password: str) -> bool:
     Returns True when an account was created. Safe to run on every start and from several
     processes at once: the email claim's condition lets exactly one of them win.
     """
-    email = normalize_email(email)
-    now = utcnow()
-    user = User(
-        id=new_id(),
-        email=email,
+    user = new_user(
+        email=normalize_email(email),
+        password_hash=hash_password(password),
         name="Administrator",
         role=ADMIN,
-        password_hash=hash_password(password),
-        verified_at=now,
-        created_at=now,
-        updated_at=now,
+        verified=True,
     )
-    claim = UniqueClaim(key=unique_key(USER_EMAIL, email), owner_id=user.id, created_at=now)
+    return save_new_user(user)
+
+
+def _require_admin_or_self(actor: Principal, user_id: str) -> None:
+    if not actor.is_admin and actor.user_id != user_id:
+        raise Forbidden()
+
+
+def get_user(*, actor: Principal, user_id: str) -> User:
+    _require_admin_or_self(actor, user_id)
+    user = get_or_none(User, user_id, consistent_read=True)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def list_users(
+    *,
+    actor: Principal,
+    role: str | None,
+    blocked: bool | None,
+    limit: int,
+    next_token: str | None,
+) -> Page[User]:
+    """Admin listing; each combination of filters reads one index page (or one scan page)."""
+    if not actor.is_admin:
+        raise Forbidden()
+    role_filter = (User.role == role) if role else None
+    if blocked:
+        query = lambda **kw: User.blocked_users.query(  # noqa: E731
+            BLOCKED_LIST, filter_condition=role_filter, **kw
+        )
+    elif role:
+        not_blocked = User.blocked_list.does_not_exist() if blocked is False else None
+        query = lambda **kw: User.by_role.query(role, filter_condition=not_blocked, **kw)  # noqa: E731
+    else:
+        not_blocked = User.blocked_list.does_not_exist() if blocked is False else None
+        query = lambda **kw: User.scan(filter_condition=not_blocked, **kw)  # noqa: E731
+    return fetch_page(User, query, limit=limit, next_token=next_token)
+
+
+def create_user(*, actor: Principal, email: str, password: str, name: str, role: str) -> User:
+    """An admin creates a verified organizer or reseller."""
+    if not actor.is_admin:
+        raise Forbidden()
+    if role not in SELLER_ROLES:
+        raise InvalidRequest(details={"role": "Must be organizer or reseller."})
+    user = new_user(
+        email=normalize_email(email),
+        password_hash=hash_password(password),
+        name=name,
+        role=role,
+        verified=True,
+    )
+    if not save_new_user(user):
+        raise UserExists()
+    return user
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    name: str | None = None
+    email: str | None = None
+    password: str | None = None
+    current_password: str | None = None
+    role: str | None = None
+    blocked: bool | None = None
+    verified: bool | None = None
+
+
+ADMIN_ONLY_FIELDS = ("email", "blocked", "verified")
+
+
+def update_user(*, actor: Principal, user_id: str, changes: UserChanges) -> User:
+    """Admins change anything on other accounts; everyone changes their own name and password
+    (with the current password) and picks a role once if it is still unset."""
+    user = get_user(actor=actor, user_id=user_id)
+    acting_on_self = actor.user_id == user_id
+    if acting_on_self:
+        forbidden = [f for f in ADMIN_ONLY_FIELDS if getattr(changes, f) is not None]
+        if forbidden:
+            raise Forbidden(
+                details={f: "You cannot change this on your own account." for f in forbidden}
+            )
+        if changes.role is not None and user.role is not None and changes.role != user.role:
+            raise Conflict("Role is already set.", code="role_already_set")
+        if changes.password is not None:
+            if changes.current_password is None:
+                raise InvalidRequest(
+                    details={"current_password": "Required to change the password."}
+                )
+            if not lockout.check_password(user, changes.current_password):
+                raise InvalidRequest(details={"current_password": "Incorrect password."})
+    if changes.role is not None and changes.role not in SELLER_ROLES:
+        raise InvalidRequest(details={"role": "Must be organizer or reseller."})
+
+    now = utcnow()
+    actions = [User.updated_at.set(now)]
+    revoke_tokens = False
+    condition = User.id.exists()
+    if changes.name is not None:
+        actions.append(User.name.set(changes.name))
+    if changes.password is not None:
+        actions.append(User.password_hash.set(hash_password(changes.password)))
+        revoke_tokens = True
+    if changes.role is not None and changes.role != user.role:
+        actions.append(User.role.set(changes.role))
+        revoke_tokens = True
+        if acting_on_self:
+            # Picking a role is allowed once: only while it is still unset in the table.
+            condition &= User.role.does_not_exist()
+    if changes.verified is True and not user.verified:
+        actions.append(User.verified_at.set(now))
+    elif changes.verified is False and user.verified:
+        actions.append(User.verified_at.remove())
+    if changes.blocked is True and not user.blocked:
+        actions += [User.blocked_list.set(BLOCKED_LIST), User.blocked_at.set(now)]
+        revoke_tokens = True
+    elif changes.blocked is False:
+        # Unblocking also forgives the failures that caused the block.
+        actions += [
+            User.blocked_list.remove(),
+            User.blocked_at.remove(),
+            User.failed_logins.set(0),
+        ]
+    if revoke_tokens:
+        actions.append(User.token_version.add(1))
+
+    new_email = normalize_email(changes.email) if changes.email is not None else None
+    if new_email is not None and new_email != user.email:
+        _change_email(user, new_email, actions, condition)
+        user.refresh(consistent_read=True)
+        return user
+    try:
+        user.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        if get_or_none(User, user_id) is None:
+            raise NotFound() from None
+        raise Conflict("Role is already set.", code="role_already_set") from None
+    return user
+
+
+def _change_email(user: User, new_email: str, actions: list, condition) -> None:
+    """Move the email claim and the user's email in one transaction."""
+    old_claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
+    new_claim = UniqueClaim(key=unique_key(USER_EMAIL, new_email), owner_id=user.id)
     try:
         with transaction() as tx:
-            tx.save(claim, condition=UniqueClaim.key.does_not_exist())
-            tx.save(user, condition=User.id.does_not_exist())
+            tx.delete(old_claim, condition=UniqueClaim.owner_id == user.id)
+            tx.save(new_claim, condition=UniqueClaim.key.does_not_exist())
+            tx.update(user, actions=[*actions, User.email.set(new_email)], condition=condition)
     except TransactWriteError as exc:
-        if any(r and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
-            return False
+        if canceled_by_condition(exc):
+            raise UserExists() from None
         raise
-    return True
+
+
+def delete_user(*, actor: Principal, user_id: str) -> None:
+    """Admins remove accounts; a seller still holding allocations or sales must be cleared first."""
+    if not actor.is_admin:
+        raise Forbidden()
+    if actor.user_id == user_id:
+        raise Conflict("You cannot delete your own account.", code="cannot_delete_self")
+    user = get_or_none(User, user_id, consistent_read=True)
+    if user is None:
+        raise NotFound()
+    if _first(Allocation.by_seller.query(user_id, limit=1)) is not None:
+        raise Conflict(
+            "The user still holds ticket allocations; remove them first.",
+            code="user_has_allocations",
+        )
+    if _first(Ticket.by_seller.query(user_id, limit=1)) is not None:
+        raise Conflict(
+            "The user has sold tickets; cancel or reassign them first.",
+            code="user_has_sales",
+        )
+    claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
+    try:
+        with transaction() as tx:
+            tx.delete(user, condition=User.id.exists())
+            tx.delete(claim, condition=UniqueClaim.owner_id == user.id)
+    except TransactWriteError as exc:
+        if canceled_by_condition(exc):
+            raise NotFound() from None
+        raise
+
+
+def _first(results):
+    return next(iter(results), None)

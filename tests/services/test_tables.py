@@ -25,6 +25,7 @@ EXPECTED_INDEXES = {
     },
     "test-buyers": {},
     "test-idempotency": {},
+    "test-verifications": {},
 }
 
 

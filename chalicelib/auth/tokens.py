@@ -1,0 +1,69 @@
+"""The API's own bearer tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+
+from chalicelib.db.base import utcnow
+from chalicelib.settings import get_settings
+
+ALGORITHM = "HS256"
+AUDIENCE = "events-api"
+TOKEN_LIFETIME = timedelta(minutes=30)
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "ver"]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    auth_token: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: str
+    token_version: int
+
+
+class InvalidToken(Exception):
+    """Signature, algorithm, expiry, issuer, audience or shape is wrong."""
+
+
+def issue_token(*, user_id: str, role: str | None, token_version: int) -> IssuedToken:
+    settings = get_settings()
+    now = utcnow()
+    claims = {
+        "sub": user_id,
+        "role": role,
+        "ver": token_version,
+        "iat": now,
+        "exp": now + TOKEN_LIFETIME,
+        "iss": settings.app_url,
+        "aud": AUDIENCE,
+    }
+    token = jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+    return IssuedToken(auth_token=token, expires_in=int(TOKEN_LIFETIME.total_seconds()))
+
+
+def decode_token(token: str) -> TokenClaims:
+    """Verify a token's signature and standard claims; the caller still checks the user."""
+    settings = get_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            # An explicit list: never "none", never an algorithm the header picks.
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=settings.app_url,
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if not isinstance(claims["sub"], str) or not isinstance(claims["ver"], int):
+        raise InvalidToken("malformed subject or version")
+    return TokenClaims(user_id=claims["sub"], token_version=claims["ver"])
