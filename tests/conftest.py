@@ -102,9 +102,7 @@ def make_user(
 def token_for(user) -> str:
     from chalicelib.auth.tokens import issue_token
 
-    return issue_token(
-        user_id=user.id, role=user.role, token_version=user.token_version
-    ).auth_token
+    return issue_token(user_id=user.id, role=user.role, token_version=user.token_version).auth_token
 
 
 def bearer(user_or_token) -> dict[str, str]:
