@@ -14,6 +14,9 @@ STAGES = ("dev", "prod")
 # a production stack must never fall back to a local default.
 REQUIRED_OUTSIDE_DEV = ("APP_URL", "JWT_SECRET", "SES_SENDER")
 
+# RFC 7518 asks for an HS256 key of at least 256 bits.
+MIN_JWT_SECRET_LENGTH = 32
+
 LOCAL_ADMIN_EMAIL = "admin@example.com"
 # Dev stage only (printed by `make run`); other stages require ADMIN_PASSWORD.
 LOCAL_ADMIN_PASSWORD = "Admin-Passw0rd-Local!"  # noqa: S105
@@ -71,6 +74,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if missing:
             raise SettingsError(
                 f"Missing required setting(s) for stage {stage!r}: {', '.join(missing)}."
+            )
+        if len(get("JWT_SECRET")) < MIN_JWT_SECRET_LENGTH:
+            raise SettingsError(
+                f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters for HS256."
             )
 
     return Settings(

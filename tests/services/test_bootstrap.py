@@ -42,7 +42,12 @@ def test_bootstrap_verifies_the_sender_identity_locally(aws_mock):
 
 def test_bootstrap_needs_admin_credentials(aws_mock):
     settings = load_settings(
-        {"STAGE": "prod", "APP_URL": "https://x", "JWT_SECRET": "s", "SES_SENDER": "a@b.c"}
+        {
+            "STAGE": "prod",
+            "APP_URL": "https://x",
+            "JWT_SECRET": "s" * 32,
+            "SES_SENDER": "a@b.c",
+        }
     )
 
     with pytest.raises(SettingsError, match="ADMIN_EMAIL"):

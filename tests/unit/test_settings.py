@@ -65,3 +65,8 @@ def test_environment_overrides_defaults():
     assert settings.aws_endpoint_url == "http://127.0.0.1:4566"
     assert settings.aws_region == "eu-west-1"
     assert settings.google_issuer == ("https://a.example", "https://b.example")
+
+
+def test_prod_refuses_a_short_jwt_secret():
+    with pytest.raises(SettingsError, match="JWT_SECRET must be at least 32"):
+        load_settings({**PROD, "JWT_SECRET": "short"})

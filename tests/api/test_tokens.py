@@ -1,0 +1,168 @@
+"""The custom authorizer against token attacks, on a protected route."""
+
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from chalicelib.auth.tokens import ALGORITHM, AUDIENCE
+from chalicelib.db.base import utcnow
+from tests.conftest import TEST_ENV, admin_user, bearer, make_user, token_for
+
+
+def claims_for(user, **overrides):
+    now = utcnow()
+    claims = {
+        "sub": user.id,
+        "role": user.role,
+        "ver": user.token_version,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "iss": TEST_ENV["APP_URL"],
+        "aud": AUDIENCE,
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def signed(claims, key=TEST_ENV["JWT_SECRET"], algorithm=ALGORITHM):
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def myself(api, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization}
+    return api.get("/myself", headers=headers)
+
+
+def assert_refused(response):
+    assert response.status_code in (401, 403)
+    assert set(response.json_body) == {"error", "code"}
+
+
+def test_a_valid_token_is_accepted(api):
+    user = make_user()
+
+    assert myself(api, f"Bearer {token_for(user)}").status_code == 200
+
+
+def test_the_scheme_is_case_insensitive(api):
+    user = make_user()
+
+    assert myself(api, f"bearer {token_for(user)}").status_code == 200
+
+
+def test_no_token_is_a_401(api):
+    response = myself(api, None)
+
+    assert response.status_code == 401
+    assert response.json_body == {"error": "Not authorized.", "code": "unauthorized"}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["garbage", "Bearer", "Bearer ", "Bearer not.a.jwt", "Basic dXNlcjpwYXNz", "Token abc"],
+)
+def test_garbage_is_refused(api, authorization):
+    assert_refused(myself(api, authorization))
+
+
+def test_wrong_signature_is_refused(api):
+    user = make_user()
+
+    assert_refused(myself(api, f"Bearer {signed(claims_for(user), key='another-secret-x' * 3)}"))
+
+
+def test_alg_none_is_refused(api):
+    user = make_user()
+    token = jwt.encode(claims_for(user), key=None, algorithm="none")
+
+    assert_refused(myself(api, f"Bearer {token}"))
+
+
+def test_another_hmac_algorithm_is_refused(api):
+    user = make_user()
+
+    token = signed(claims_for(user), algorithm="HS512")
+
+    assert_refused(myself(api, f"Bearer {token}"))
+
+
+def test_expired_token_is_refused(api):
+    user = make_user()
+    past = utcnow() - timedelta(hours=1)
+
+    token = signed(claims_for(user, iat=past, exp=past + timedelta(minutes=30)))
+
+    assert_refused(myself(api, f"Bearer {token}"))
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"aud": "someone-else"}, {"iss": "https://evil.example"}],
+    ids=["audience", "issuer"],
+)
+def test_wrong_audience_or_issuer_is_refused(api, override):
+    user = make_user()
+
+    assert_refused(myself(api, f"Bearer {signed(claims_for(user, **override))}"))
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "iss", "aud", "sub", "ver"])
+def test_token_missing_a_required_claim_is_refused(api, missing):
+    user = make_user()
+    claims = claims_for(user)
+    del claims[missing]
+
+    assert_refused(myself(api, f"Bearer {signed(claims)}"))
+
+
+def test_token_of_an_unknown_user_is_refused(api):
+    user = make_user()
+
+    assert_refused(myself(api, f"Bearer {signed(claims_for(user, sub='no-such-user'))}"))
+
+
+def test_role_claim_is_not_trusted_over_the_stored_role(api):
+    user = make_user("reseller")
+    forged_role = signed(claims_for(user, role="admin"))
+
+    response = api.get("/users", headers={"Authorization": f"Bearer {forged_role}"})
+
+    assert response.status_code == 403
+
+
+def test_token_of_a_blocked_user_is_refused(api):
+    user = make_user()
+    token = token_for(user)
+    api.put(f"/users/{user.id}", {"blocked": True}, as_=admin_user())
+
+    assert_refused(myself(api, f"Bearer {token}"))
+
+
+def test_token_of_a_deleted_user_is_refused(api):
+    user = make_user()
+    token = token_for(user)
+    assert api.delete(f"/users/{user.id}", as_=admin_user()).status_code == 204
+
+    assert_refused(myself(api, f"Bearer {token}"))
+
+
+def test_token_issued_before_a_password_change_is_refused(api):
+    user = make_user()
+    old = token_for(user)
+    change = api.put(
+        "/myself",
+        {"password": "a-brand-new-password", "current_password": "Corr3ct-Horse-Battery"},
+        as_=old,
+    )
+    assert change.status_code == 200
+
+    assert_refused(myself(api, f"Bearer {old}"))
+
+
+def test_token_issued_before_a_role_change_is_refused(api):
+    user = make_user("reseller")
+    old = token_for(user)
+    api.put(f"/users/{user.id}", {"role": "organizer"}, as_=admin_user())
+
+    assert_refused(api.get("/myself", headers=bearer(old)))
