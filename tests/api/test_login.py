@@ -162,3 +162,17 @@ def test_malformed_login_is_a_400_and_counts_nothing(api, body):
     assert response.status_code == 400
     assert response.json_body["code"] in ("invalid_request", "malformed_json")
     assert User.get(admin.id).failed_logins == 0
+
+
+def test_unknown_email_spends_a_password_check_too(api, monkeypatch):
+    from chalicelib.auth import passwords
+
+    spent = []
+    real = passwords.dummy_verify
+    monkeypatch.setattr(
+        "chalicelib.services.accounts.dummy_verify", lambda p: spent.append(p) or real(p)
+    )
+
+    login(api, "nobody@example.com", "guess")
+
+    assert spent == ["guess"]
