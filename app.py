@@ -4,7 +4,7 @@ import logging
 
 from chalice import Chalice
 
-from chalicelib.api import accounts, health, users
+from chalicelib.api import accounts, allocations, bookings, buyers, events, health, users
 from chalicelib.api.middleware import http_middleware
 from chalicelib.auth import authorizer
 from chalicelib.settings import get_settings
@@ -21,3 +21,7 @@ app.register_blueprint(authorizer.bp)
 app.register_blueprint(health.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(users.bp)
+app.register_blueprint(events.bp)
+app.register_blueprint(allocations.bp)
+app.register_blueprint(bookings.bp)
+app.register_blueprint(buyers.bp)

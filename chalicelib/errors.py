@@ -67,6 +67,12 @@ class Conflict(AppError):
     message = "The request conflicts with the current state."
 
 
+class Unprocessable(AppError):
+    status = 422
+    code = "unprocessable"
+    message = "The request cannot be processed as sent."
+
+
 class PayloadTooLarge(AppError):
     status = 413
     code = "payload_too_large"
@@ -114,6 +120,21 @@ class UserExists(Conflict):
     message = "User already exists."
 
 
+class SoldOut(Conflict):
+    code = "sold_out"
+    message = "Event sold out."
+
+
+class NotEnoughToResell(Conflict):
+    code = "not_enough_tickets"
+    message = "You cannot resell that many tickets."
+
+
+class BuyerHasTickets(Conflict):
+    code = "buyer_has_tickets"
+    message = "Cannot delete buyer when associated with ticket."
+
+
 def error_body(message: str, code: str, details: dict[str, str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": message, "code": code}
     if details:
@@ -132,6 +153,7 @@ BY_STATUS: dict[int, type[AppError]] = {
         NotFound,
         MethodNotAllowed,
         Conflict,
+        Unprocessable,
         PayloadTooLarge,
         UnsupportedMediaType,
         Throttled,

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.api.responses import error_response
-from chalicelib.errors import AppError
+from chalicelib.db import transactions
+from chalicelib.errors import AppError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def render_errors(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -21,6 +26,14 @@ def render_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except AppError as error:
             return error_response(error)
+        except PynamoDBException as exc:
+            if not transactions.is_transient(exc):
+                raise
+            # Throttled or contended even after retries: nothing was written, try later.
+            log.warning("storage busy: %s", exc)
+            return error_response(
+                ServiceUnavailable("The service is busy; try again.", code="storage_busy")
+            )
 
     return wrapper
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TypeVar
 
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api.schemas.common import parse_time
 from chalicelib.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.errors import InvalidRequest
 
@@ -75,3 +77,13 @@ def choice_param(request: Request, name: str, choices: tuple[str, ...]) -> str |
     if raw is not None and raw not in choices:
         raise InvalidRequest(details={name: f"Must be one of {', '.join(choices)}."})
     return raw
+
+
+def time_param(request: Request, name: str) -> datetime | None:
+    raw = query_params(request).get(name)
+    if raw is None:
+        return None
+    try:
+        return parse_time(raw)
+    except ValueError as exc:
+        raise InvalidRequest(details={name: str(exc)}) from None

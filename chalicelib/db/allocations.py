@@ -38,6 +38,8 @@ class Allocation(TableModel):
     sold = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
     on_sale = BooleanAttribute(default=False)
+    # Set while an event is being force-deleted: bookings require it absent.
+    closed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

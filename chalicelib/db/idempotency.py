@@ -1,13 +1,8 @@
-"""Idempotency records: the first answer to a request retried with the same key."""
+"""Idempotency records: the first result of a request retried with the same key."""
 
 from __future__ import annotations
 
-from pynamodb.attributes import (
-    NumberAttribute,
-    TTLAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-)
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.db.base import TableModel, table_meta, utcnow
 
@@ -20,12 +15,16 @@ class IdempotencyRecord(TableModel):
 
     # The caller's scope and the client's Idempotency-Key, so two callers never share a key.
     key = UnicodeAttribute(hash_key=True)
-    # Hash of the request body: the same key with another body is a client error.
+    # Hash of what the request asked for: the same key with another request is refused.
     fingerprint = UnicodeAttribute()
     status = UnicodeAttribute(default=IN_PROGRESS)
-    response_status = NumberAttribute(null=True)
-    response_body = UnicodeAttribute(null=True)
+    # Random per attempt: only the attempt holding the lease may complete the record.
+    holder = UnicodeAttribute()
+    # A crashed attempt's lease runs out, so a retry can take over instead of waiting 24 h.
+    lease_until = UTCDateTimeAttribute()
+    # JSON of the outcome, written in the same transaction as the work itself.
+    result = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
-    # DynamoDB deletes expired records itself (TTL); readers must still ignore expired ones,
-    # since TTL deletion can lag by hours.
+    # DynamoDB deletes expired records itself (TTL), but that can lag by hours: readers
+    # treat an expired record as absent.
     expires_at = TTLAttribute()

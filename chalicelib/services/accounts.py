@@ -15,6 +15,7 @@ from chalicelib.auth.passwords import dummy_verify, hash_password
 from chalicelib.auth.principal import SELLER_ROLES
 from chalicelib.auth.tokens import IssuedToken, issue_token
 from chalicelib.db.base import get_or_none, transaction, utcnow
+from chalicelib.db.transactions import canceled_by_condition
 from chalicelib.db.users import User
 from chalicelib.db.verifications import VerificationToken
 from chalicelib.email.messages import verification_email
@@ -22,7 +23,6 @@ from chalicelib.email.sender import send_email
 from chalicelib.errors import AccountNotVerified, InvalidRequest, UserExists, WrongCredentials
 from chalicelib.services import lockout
 from chalicelib.services.users import (
-    canceled_by_condition,
     condition_failed,
     find_by_email,
     new_user,

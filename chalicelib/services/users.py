@@ -13,6 +13,7 @@ from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, transaction, utcnow
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.transactions import canceled_by_condition
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, UserExists
@@ -22,14 +23,6 @@ from chalicelib.services import lockout
 def normalize_email(email: str) -> str:
     """The form an email is stored, compared and made unique in."""
     return email.strip().lower()
-
-
-def canceled_by_condition(exc: TransactWriteError) -> bool:
-    """True when a transaction was cancelled because one of its conditions did not hold."""
-    return any(
-        reason is not None and reason.code == "ConditionalCheckFailed"
-        for reason in exc.cancellation_reasons or []
-    )
 
 
 def condition_failed(exc: UpdateError) -> bool:

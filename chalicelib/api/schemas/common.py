@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.money import minor_units
 
 MAX_TEXT = 256
 
@@ -30,3 +34,50 @@ Email = Annotated[
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 SellerRole = Literal["organizer", "reseller"]
+
+
+def parse_time(value: str) -> datetime:
+    """ISO 8601 date ("2027-09-09", midnight UTC) or datetime; naive times are taken as UTC."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError("must be an ISO 8601 date or date-time string")
+    try:
+        if len(value) == 10:
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            "must be an ISO 8601 date or date-time, e.g. 2027-09-09T20:00:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _valid_phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError("must be a phone number in E.164 form, e.g. +447700900123") from None
+    if not value.startswith("+") or not phonenumbers.is_valid_number(number):
+        raise ValueError("must be a valid phone number in E.164 form, e.g. +447700900123")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _valid_currency(value: str) -> str:
+    minor_units(value)
+    return value
+
+
+Time = Annotated[str, AfterValidator(parse_time)]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_valid_phone)
+]
+CurrencyCode = Annotated[
+    str, StringConstraints(min_length=3, max_length=3), AfterValidator(_valid_currency)
+]
+Price = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+Quantity = Annotated[int, Field(ge=1, le=10)]
+TicketCount = Annotated[int, Field(ge=1, le=1_000_000)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

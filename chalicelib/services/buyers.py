@@ -1,0 +1,157 @@
+"""Buyers: people without accounts, unique by email, created or updated by their bookings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.auth.principal import Principal
+from chalicelib.db import transactions
+from chalicelib.db.base import get_or_none, new_id, utcnow
+from chalicelib.db.bookings import Ticket
+from chalicelib.db.buyers import Buyer
+from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.uniques import BUYER_EMAIL, UniqueClaim, unique_key
+from chalicelib.errors import BuyerHasTickets, Conflict, Forbidden, NotFound
+
+
+@dataclass(frozen=True)
+class BuyerDetails:
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class BuyerWrite:
+    """The buyer half of a booking transaction: update the known buyer or create a new one."""
+
+    buyer: Buyer
+    is_new: bool
+
+    def add_to(self, tx: TransactWrite) -> None:
+        if self.is_new:
+            claim = UniqueClaim(
+                key=unique_key(BUYER_EMAIL, self.buyer.email), owner_id=self.buyer.id
+            )
+            # Two first bookings with one new email race here; the loser retries as an update.
+            tx.save(claim, condition=UniqueClaim.key.does_not_exist())
+            tx.save(self.buyer, condition=Buyer.id.does_not_exist())
+            return
+        tx.update(
+            self.buyer,
+            actions=[
+                Buyer.name.set(self.buyer.name),
+                Buyer.phone.set(self.buyer.phone),
+                Buyer.updated_at.set(utcnow()),
+            ],
+            # The buyer must still exist under this email (not deleted or renamed meanwhile).
+            condition=Buyer.id.exists() & (Buyer.email == self.buyer.email),
+        )
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def buyer_write(details: BuyerDetails) -> BuyerWrite:
+    email = normalize_email(details.email)
+    claim = get_or_none(UniqueClaim, unique_key(BUYER_EMAIL, email), consistent_read=True)
+    now = utcnow()
+    buyer = Buyer(
+        id=claim.owner_id if claim else new_id(),
+        name=details.name,
+        email=email,
+        phone=details.phone,
+        created_at=now,
+        updated_at=now,
+    )
+    return BuyerWrite(buyer=buyer, is_new=claim is None)
+
+
+def _require_admin(actor: Principal) -> None:
+    if not actor.is_admin:
+        raise Forbidden()
+
+
+def list_buyers(*, actor: Principal, limit: int, next_token: str | None) -> Page[Buyer]:
+    _require_admin(actor)
+    return fetch_page(Buyer, Buyer.scan, limit=limit, next_token=next_token)
+
+
+def get_buyer(*, actor: Principal, buyer_id: str) -> tuple[Buyer, list[str]]:
+    """The buyer and the ids of the tickets they hold."""
+    _require_admin(actor)
+    buyer = get_or_none(Buyer, buyer_id, consistent_read=True)
+    if buyer is None:
+        raise NotFound()
+    return buyer, [t.id for t in Ticket.by_buyer.query(buyer_id)]
+
+
+def update_buyer(
+    *,
+    actor: Principal,
+    buyer_id: str,
+    name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> Buyer:
+    _require_admin(actor)
+    buyer = get_or_none(Buyer, buyer_id, consistent_read=True)
+    if buyer is None:
+        raise NotFound()
+    actions = [Buyer.updated_at.set(utcnow())]
+    if name is not None:
+        actions.append(Buyer.name.set(name))
+    if phone is not None:
+        actions.append(Buyer.phone.set(phone))
+    new_email = normalize_email(email) if email is not None else buyer.email
+
+    def build(tx: TransactWrite) -> None:
+        condition = Buyer.email == buyer.email
+        if new_email != buyer.email:
+            tx.delete(
+                UniqueClaim(key=unique_key(BUYER_EMAIL, buyer.email)),
+                condition=UniqueClaim.owner_id == buyer.id,
+            )
+            tx.save(
+                UniqueClaim(key=unique_key(BUYER_EMAIL, new_email), owner_id=buyer.id),
+                condition=UniqueClaim.key.does_not_exist(),
+            )
+        tx.update(buyer, actions=[*actions, Buyer.email.set(new_email)], condition=condition)
+
+    try:
+        transactions.write(build)
+    except TransactWriteError as exc:
+        if not transactions.canceled_by_condition(exc):
+            raise
+        raise Conflict("Another buyer already uses that email.", code="buyer_email_taken") from None
+    buyer.refresh(consistent_read=True)
+    return buyer
+
+
+def delete_buyer(*, actor: Principal, buyer_id: str) -> None:
+    _require_admin(actor)
+    buyer = get_or_none(Buyer, buyer_id, consistent_read=True)
+    if buyer is None:
+        raise NotFound()
+    if next(iter(Ticket.by_buyer.query(buyer_id, limit=1)), None) is not None:
+        raise BuyerHasTickets()
+
+    def build(tx: TransactWrite) -> None:
+        # A booking for this buyer touches `updated_at`; if one lands after our check the
+        # delete is cancelled instead of leaving a ticket without its buyer.
+        tx.delete(buyer, condition=Buyer.updated_at == buyer.updated_at)
+        tx.delete(
+            UniqueClaim(key=unique_key(BUYER_EMAIL, buyer.email)),
+            condition=UniqueClaim.owner_id == buyer.id,
+        )
+
+    try:
+        transactions.write(build)
+    except TransactWriteError as exc:
+        if not transactions.canceled_by_condition(exc):
+            raise
+        raise BuyerHasTickets() from None

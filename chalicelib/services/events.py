@@ -1,0 +1,280 @@
+"""Events: created by organizers (or admins on their behalf), with their ticket pools."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.auth.principal import ADMIN, ORGANIZER, Principal
+from chalicelib.db import transactions
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.base import get_or_none, new_id, utcnow
+from chalicelib.db.bookings import Ticket
+from chalicelib.db.events import CATALOG, Event
+from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.users import User
+from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from chalicelib.money import from_minor, to_minor
+from chalicelib.services import inventory
+from chalicelib.services.inventory import Counts
+
+RESIZE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class EventWithCounts:
+    event: Event
+    counts: Counts
+
+
+def price_minor(price: str, currency_code: str) -> int:
+    try:
+        return to_minor(price, currency_code)
+    except ValueError as exc:
+        raise InvalidRequest(details={"price": str(exc)}) from None
+
+
+def _require_future(time: datetime) -> None:
+    if time <= utcnow():
+        raise InvalidRequest(details={"time": "Must be in the future."})
+
+
+def get_event(event_id: str) -> Event:
+    event = get_or_none(Event, event_id, consistent_read=True)
+    if event is None:
+        raise NotFound()
+    return event
+
+
+def with_counts(event: Event) -> EventWithCounts:
+    return EventWithCounts(event, inventory.counts(event, inventory.pools_of(event.id)))
+
+
+def owned_event(actor: Principal, event_id: str) -> Event:
+    """The event, if the actor is an admin or the organizer who owns it."""
+    if actor.role not in (ADMIN, ORGANIZER):
+        raise Forbidden()
+    event = get_event(event_id)
+    if actor.role == ORGANIZER and event.organizer_id != actor.user_id:
+        raise Forbidden()
+    return event
+
+
+def _organizer_for(actor: Principal, organizer_id: str | None) -> str:
+    if actor.role == ORGANIZER:
+        if organizer_id not in (None, actor.user_id):
+            raise Forbidden(details={"organizer_id": "Organizers create events for themselves."})
+        return actor.user_id
+    if actor.role != ADMIN:
+        raise Forbidden()
+    if organizer_id is None:
+        raise InvalidRequest(details={"organizer_id": "Required when an admin creates an event."})
+    organizer = get_or_none(User, organizer_id)
+    if organizer is None or organizer.role != ORGANIZER:
+        raise InvalidRequest(details={"organizer_id": "Not an organizer."})
+    return organizer_id
+
+
+def create_event(
+    *,
+    actor: Principal,
+    title: str,
+    time: datetime,
+    price: str,
+    currency_code: str,
+    number_of_tickets: int,
+    organizer_id: str | None = None,
+) -> EventWithCounts:
+    organizer_id = _organizer_for(actor, organizer_id)
+    _require_future(time)
+    now = utcnow()
+    event = Event(
+        id=new_id(),
+        title=title,
+        time=time,
+        price_minor=price_minor(price, currency_code),
+        currency_code=currency_code,
+        number_of_tickets=number_of_tickets,
+        organizer_id=organizer_id,
+        created_at=now,
+        updated_at=now,
+    )
+    # The organizer's own pool starts with every ticket; allocations move shares out of it.
+    pool = Allocation(
+        event_id=event.id,
+        seller_id=organizer_id,
+        seller_role=inventory.ORGANIZER,
+        number_of_tickets=number_of_tickets,
+        sold=0,
+        available=number_of_tickets,
+        on_sale=True,
+        created_at=now,
+        updated_at=now,
+    )
+
+    def build(tx):
+        tx.save(event, condition=Event.id.does_not_exist())
+        tx.save(pool, condition=Allocation.event_id.does_not_exist())
+
+    transactions.write(build)
+    return EventWithCounts(event, Counts(allocated=0, sold=0, available=number_of_tickets))
+
+
+def list_events(
+    *,
+    organizer_id: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    next_token: str | None,
+) -> Page[EventWithCounts]:
+    """Events in time order; each page is one index Query plus one pool Query per event."""
+    if start and end:
+        time_range = Event.time.between(start, end)
+    elif start:
+        time_range = Event.time >= start
+    elif end:
+        time_range = Event.time <= end
+    else:
+        time_range = None
+    if organizer_id:
+
+        def query(**kw):
+            return Event.by_organizer.query(organizer_id, range_key_condition=time_range, **kw)
+    else:
+
+        def query(**kw):
+            return Event.by_time.query(CATALOG, range_key_condition=time_range, **kw)
+
+    page = fetch_page(Event, query, limit=limit, next_token=next_token)
+    return Page(items=[with_counts(e) for e in page.items], next_token=page.next_token)
+
+
+def update_event(
+    *,
+    actor: Principal,
+    event_id: str,
+    title: str | None = None,
+    time: datetime | None = None,
+    price: str | None = None,
+    currency_code: str | None = None,
+    number_of_tickets: int | None = None,
+) -> EventWithCounts:
+    event = owned_event(actor, event_id)
+    now = utcnow()
+    actions = [Event.updated_at.set(now)]
+    if title is not None:
+        actions.append(Event.title.set(title))
+    if time is not None:
+        _require_future(time)
+        actions.append(Event.time.set(time))
+    if price is not None or currency_code is not None:
+        currency = currency_code or event.currency_code
+        # A new currency alone keeps the same price figure, if the currency can express it.
+        figure = price if price is not None else from_minor(event.price_minor, event.currency_code)
+        actions += [
+            Event.price_minor.set(price_minor(figure, currency)),
+            Event.currency_code.set(currency),
+        ]
+    if number_of_tickets is None or number_of_tickets == event.number_of_tickets:
+        event.update(actions=actions, condition=Event.id.exists())
+        return with_counts(event)
+    return _resize(event, number_of_tickets, actions)
+
+
+def _resize(event: Event, new_total: int, actions: list) -> EventWithCounts:
+    """Change the ticket count: the organizer's pool absorbs the difference, never below what
+    it has sold, so number_of_tickets cannot drop below allocated + organizer-sold."""
+    for _ in range(RESIZE_ATTEMPTS):
+        seen_total = event.number_of_tickets
+        delta = new_total - seen_total
+        organizer_pool = Allocation(event_id=event.id, seller_id=event.organizer_id)
+
+        def build(tx, event=event, pool=organizer_pool, delta=delta, seen_total=seen_total):
+            # The event's count must still be the one we computed the delta from: a parallel
+            # resize in between would otherwise be applied twice to the pool.
+            tx.update(
+                event,
+                actions=[*actions, Event.number_of_tickets.set(new_total)],
+                condition=Event.number_of_tickets == seen_total,
+            )
+            tx.update(
+                pool,
+                actions=[
+                    Allocation.number_of_tickets.add(delta),
+                    Allocation.available.add(delta),
+                    Allocation.updated_at.set(utcnow()),
+                ],
+                condition=Allocation.event_id.exists() & (Allocation.available >= -delta),
+            )
+
+        try:
+            transactions.write(build)
+        except TransactWriteError as exc:
+            if not transactions.canceled_by_condition(exc):
+                raise
+            event = get_event(event.id)
+            pools = inventory.pools_of(event.id)
+            if event.number_of_tickets != seen_total:
+                continue  # resized in parallel: recompute against the new count
+            counts = inventory.counts(event, pools)
+            pool = inventory.organizer_pool(event, pools)
+            floor = event.number_of_tickets - (pool.available if pool else 0)
+            raise Conflict(
+                f"number_of_tickets cannot go below allocated + sold by the organizer ({floor}).",
+                code="below_committed_tickets",
+                details={"allocated": str(counts.allocated), "sold": str(counts.sold)},
+            ) from None
+        return with_counts(get_event(event.id))
+    raise Conflict("The event changed while resizing; try again.", code="concurrent_change")
+
+
+def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> None:
+    """Delete an event and its pools. With sales, only an admin's force also deletes the tickets."""
+    event = owned_event(actor, event_id)
+    if force and actor.role != ADMIN:
+        raise Forbidden(details={"force": "Only an admin can force-delete an event."})
+    pools = inventory.pools_of(event_id)
+    if any(pool.sold for pool in pools):
+        if not force:
+            raise Conflict(
+                "Tickets were sold for this event; an admin can delete it with ?force=true, "
+                "which also deletes the sold tickets.",
+                code="event_has_sales",
+            )
+        _close_and_clear_tickets(event_id, pools)
+        pools = inventory.pools_of(event_id)
+
+    def build(tx):
+        tx.delete(event, condition=Event.id.exists())
+        for pool in pools:
+            # A booking that lands between our read and this delete cancels the delete.
+            tx.delete(pool, condition=Allocation.sold == pool.sold)
+
+    try:
+        transactions.write(build)
+    except TransactWriteError as exc:
+        if not transactions.canceled_by_condition(exc):
+            raise
+        raise Conflict(
+            "Tickets were just sold for this event; try again.", code="event_has_sales"
+        ) from None
+
+
+def _close_and_clear_tickets(event_id: str, pools: list[Allocation]) -> None:
+    """Stop bookings on every pool first, then delete the event's tickets in batches."""
+
+    def close(tx):
+        for pool in pools:
+            tx.update(
+                pool,
+                actions=[Allocation.closed_at.set(utcnow()), Allocation.on_sale.set(False)],
+                condition=Allocation.event_id.exists(),
+            )
+
+    transactions.write(close)
+    with Ticket.batch_write() as batch:
+        for ticket in Ticket.by_event.query(event_id):
+            batch.delete(ticket)

@@ -1,0 +1,45 @@
+"""Ticket pools and their counts: the arithmetic every inventory rule rests on.
+
+An event's tickets are split into pools, one per (event, seller): the organizer's own pool and
+one per reseller allocation. The shares of an event's pools always add up to its
+`number_of_tickets`, and every pool keeps `available = number_of_tickets - sold >= 0`. Each
+change is a conditional write on the pools it touches, so the rules of the contract hold at
+every instant:
+
+- total sold <= number_of_tickets, because each pool's sold <= its share;
+- each allocation's sold <= its share (its `available >= 0`);
+- allocated + organizer-sold <= number_of_tickets, because organizer-sold <= the organizer's
+  share = number_of_tickets - allocated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.events import Event
+
+ORGANIZER = "organizer"
+RESELLER = "reseller"
+
+
+@dataclass(frozen=True)
+class Counts:
+    allocated: int
+    sold: int
+    available: int
+
+
+def pools_of(event_id: str) -> list[Allocation]:
+    """Every pool of one event: one Query, one item per seller."""
+    return list(Allocation.query(event_id, consistent_read=True))
+
+
+def counts(event: Event, pools: list[Allocation]) -> Counts:
+    allocated = sum(p.number_of_tickets for p in pools if p.seller_role == RESELLER)
+    sold = sum(p.sold for p in pools)
+    return Counts(allocated=allocated, sold=sold, available=event.number_of_tickets - sold)
+
+
+def organizer_pool(event: Event, pools: list[Allocation]) -> Allocation | None:
+    return next((p for p in pools if p.seller_id == event.organizer_id), None)
