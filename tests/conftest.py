@@ -157,3 +157,32 @@ class Api:
 @pytest.fixture
 def api(client):
     return Api(client)
+
+
+def make_event(organizer=None, *, number_of_tickets=100, price="50", currency_code="GBP", days=30):
+    """An event created through the service, with its organizer's pool; returns its id."""
+    from datetime import timedelta
+
+    from chalicelib.auth.principal import Principal
+    from chalicelib.db.base import utcnow
+    from chalicelib.services.events import create_event
+
+    organizer = organizer or make_user("organizer")
+    created = create_event(
+        actor=Principal(user_id=organizer.id, role="organizer"),
+        title="A music concert",
+        time=utcnow() + timedelta(days=days),
+        price=price,
+        currency_code=currency_code,
+        number_of_tickets=number_of_tickets,
+    )
+    return created.event.id
+
+
+def buyer_body(email=None, **overrides):
+    return {
+        "name": "Bea Buyer",
+        "email": email or random_email("buyer"),
+        "phone": "+442079460958",
+        **overrides,
+    }

@@ -24,7 +24,9 @@ def validation_details(exc: ValidationError) -> dict[str, str]:
     """pydantic's errors as the contract's `details`: field path → problem."""
     details: dict[str, str] = {}
     for error in exc.errors(include_url=False, include_input=False):
-        details.setdefault(_location(error["loc"]), error["msg"])
+        # pydantic prefixes messages from our own validators with "Value error, ".
+        message = error["msg"].removeprefix("Value error, ")
+        details.setdefault(_location(error["loc"]), message)
     return details
 
 

@@ -49,6 +49,12 @@ def is_transient(exc: PynamoDBException) -> bool:
     return exc.cause_response_code in TRANSIENT_CODES
 
 
+def _contended(exc: TransactWriteError) -> bool:
+    """Cancelled because of a conflict or throttling on an item, which botocore does not retry
+    (whole-call throttling it has already retried with backoff before we see it)."""
+    return bool(cancellation_codes(exc) & TRANSIENT_CODES) and not canceled_by_condition(exc)
+
+
 def write(build: Callable[[TransactWrite], None]) -> None:
     """Commit the TransactWriteItems `build` describes, retrying contention with jittered backoff.
 
@@ -62,7 +68,7 @@ def write(build: Callable[[TransactWrite], None]) -> None:
                 build(tx)
             return
         except TransactWriteError as exc:
-            if not is_transient(exc):
+            if not _contended(exc):
                 raise
             log.warning("transaction attempt %d failed: %s", attempt, cancellation_codes(exc))
             if attempt == TRANSACTION_ATTEMPTS:

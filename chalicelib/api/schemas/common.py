@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from chalicelib.money import minor_units
 
@@ -58,9 +65,9 @@ def _valid_phone(value: str) -> str:
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
-        raise ValueError("must be a phone number in E.164 form, e.g. +447700900123") from None
+        raise ValueError("must be a phone number in E.164 form, e.g. +442079460958") from None
     if not value.startswith("+") or not phonenumbers.is_valid_number(number):
-        raise ValueError("must be a valid phone number in E.164 form, e.g. +447700900123")
+        raise ValueError("must be a valid phone number in E.164 form, e.g. +442079460958")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -69,7 +76,7 @@ def _valid_currency(value: str) -> str:
     return value
 
 
-Time = Annotated[str, AfterValidator(parse_time)]
+Time = Annotated[datetime, BeforeValidator(parse_time)]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_valid_phone)
 ]
