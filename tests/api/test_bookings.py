@@ -438,7 +438,7 @@ def test_only_admins_change_or_cancel_tickets(api, sales):
 
 
 def test_cancelling_a_ticket_returns_its_seat_to_the_seller(api, sales):
-    org_a, _, reseller, event_a, _, ids = sales
+    _, _, reseller, event_a, _, ids = sales
 
     response = api.delete(f"/sold-tickets/{ids['a_by_reseller']}", as_=admin_user())
 

@@ -1,0 +1,141 @@
+"""DynamoDB misbehaving: throttling and transaction conflicts are retried; what still fails is
+a 503 with nothing half-written."""
+
+import json
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto.core.botocore_stubber import BotocoreStubber
+
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.bookings import Ticket
+from chalicelib.db.buyers import Buyer
+from chalicelib.db.idempotency import IdempotencyRecord
+from tests.conftest import buyer_body, make_event, make_user
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+
+def dynamodb_error(error_type: str, **extra) -> AWSResponse:
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{error_type}", **extra})
+    return AWSResponse(
+        "https://dynamodb.us-east-1.amazonaws.com/",
+        400,
+        {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault"},
+        _Raw(body.encode()),
+    )
+
+
+@pytest.fixture
+def inject(monkeypatch):
+    """Make the next TransactWriteItems calls fail with the given responses.
+
+    The fault replaces moto's answer inside moto's own hook: a separate botocore hook would
+    not stop moto from applying the write (botocore calls every before-send hook).
+    """
+    sleeps = []
+    monkeypatch.setattr("time.sleep", sleeps.append)  # botocore's and our backoff, instantly
+    faults = []
+    calls = []
+    moto_answer = BotocoreStubber.__call__
+
+    def faulty(self, event_name, request, **kwargs):
+        if event_name == "before-send.dynamodb.TransactWriteItems":
+            calls.append(request)
+            if faults:
+                return faults.pop(0)
+        return moto_answer(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", faulty)
+    return faults, calls, sleeps
+
+
+def book(api, event_id, **headers):
+    return api.post(
+        "/sold-tickets",
+        {"event_id": event_id, "quantity": 2, "buyer": buyer_body()},
+        headers=headers,
+    )
+
+
+def test_throttled_transactions_are_retried_with_backoff(api, inject):
+    faults, calls, sleeps = inject
+    organizer = make_user("organizer")
+    event_id = make_event(organizer, number_of_tickets=5)
+    calls.clear()
+    faults += [dynamodb_error("ThrottlingException", message="Rate exceeded")] * 2
+
+    response = book(api, event_id)
+
+    assert response.status_code == 201
+    assert len(calls) == 3
+    assert len(sleeps) >= 2
+    assert Allocation.get(event_id, organizer.id).available == 3
+
+
+def test_persistent_throttling_is_a_503_with_nothing_written(api, inject):
+    faults, calls, _ = inject
+    organizer = make_user("organizer")
+    event_id = make_event(organizer, number_of_tickets=5)
+    calls.clear()
+    faults += [dynamodb_error("ThrottlingException", message="Rate exceeded")] * 50
+
+    response = book(api, event_id, **{"Idempotency-Key": "throttled"})
+
+    assert response.status_code == 503
+    assert response.json_body["code"] == "storage_busy"
+    assert 2 <= len(calls) <= 10  # botocore's bounded retries, not an endless loop
+    pool = Allocation.get(event_id, organizer.id)
+    assert (pool.sold, pool.available) == (0, 5)
+    assert (Ticket.count(), Buyer.count()) == (0, 0)
+    # The key is free again: a retry after the storm books normally.
+    assert IdempotencyRecord.count("anonymous:throttled") == 0
+    faults.clear()
+    assert book(api, event_id, **{"Idempotency-Key": "throttled"}).status_code == 201
+
+
+def test_a_transaction_conflict_is_retried_and_books_once(api, inject):
+    faults, calls, _ = inject
+    organizer = make_user("organizer")
+    event_id = make_event(organizer, number_of_tickets=5)
+    calls.clear()
+    faults.append(
+        dynamodb_error(
+            "TransactionCanceledException",
+            Message="Transaction cancelled [TransactionConflict]",
+            CancellationReasons=[{"Code": "TransactionConflict", "Message": "conflict"}]
+            + [{"Code": "None"}] * 4,
+        )
+    )
+
+    response = book(api, event_id)
+
+    assert response.status_code == 201
+    assert len(calls) == 2
+    assert Ticket.count() == 2
+    assert Allocation.get(event_id, organizer.id).sold == 2
+
+
+def test_conflicts_that_never_clear_are_a_503(api, inject):
+    faults, calls, _ = inject
+    organizer = make_user("organizer")
+    event_id = make_event(organizer, number_of_tickets=5)
+    calls.clear()
+    conflict = dynamodb_error(
+        "TransactionCanceledException",
+        Message="Transaction cancelled [TransactionConflict]",
+        CancellationReasons=[{"Code": "TransactionConflict"}] + [{"Code": "None"}] * 4,
+    )
+    faults += [conflict] * 20
+
+    response = book(api, event_id)
+
+    assert response.status_code == 503
+    assert len(calls) == 4  # our bounded retries of a cancelled transaction
+    assert (Ticket.count(), Allocation.get(event_id, organizer.id).sold) == (0, 0)

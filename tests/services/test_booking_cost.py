@@ -1,0 +1,95 @@
+"""A booking's cost must not grow with what was already sold: no counting queries."""
+
+from chalicelib.auth.principal import Principal
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.base import _shared_connection, new_id, utcnow
+from chalicelib.db.bookings import Ticket
+from chalicelib.db.events import Event
+from chalicelib.services import bookings
+from chalicelib.services.buyers import BuyerDetails
+from tests.conftest import make_event, make_user
+
+
+def dynamodb_calls_of(action):
+    """The DynamoDB operations `action` makes, in order."""
+    events = _shared_connection().client.meta.events
+    seen = []
+
+    def record(model, **_):
+        seen.append(model.name)
+
+    events.register("before-call.dynamodb.*", record)
+    try:
+        action()
+    finally:
+        events.unregister("before-call.dynamodb.*", record)
+    return seen
+
+
+def book_one(event_id, n):
+    return lambda: bookings.book(
+        actor=None,
+        event_id=event_id,
+        seller_id=None,
+        quantity=1,
+        buyer=BuyerDetails(name="B", email=f"buyer{n}@example.com", phone="+442079460958"),
+        idempotency_key=f"key-{n}",
+    )
+
+
+def sell_directly(event, count):
+    """Put `count` sold tickets in the tables as bookings would have, without the API."""
+    now = utcnow()
+    with Ticket.batch_write() as batch:
+        for _ in range(count):
+            batch.save(
+                Ticket(
+                    id=new_id(),
+                    event_id=event.id,
+                    seller_id=event.organizer_id,
+                    organizer_id=event.organizer_id,
+                    buyer_id="bulk",
+                    code="BULK-BULK-BULK",
+                    price_minor=event.price_minor,
+                    currency_code=event.currency_code,
+                    created_at=now,
+                )
+            )
+    Allocation(event_id=event.id, seller_id=event.organizer_id).update(
+        actions=[Allocation.sold.add(count), Allocation.available.add(-count)]
+    )
+
+
+def test_booking_makes_the_same_dynamodb_calls_at_10_and_10000_sold(tables):
+    organizer = make_user("organizer")
+    event = Event.get(make_event(organizer, number_of_tickets=20_000))
+    sell_directly(event, 10)
+    at_10 = dynamodb_calls_of(book_one(event.id, 1))
+
+    sell_directly(event, 9_990)
+    assert Allocation.get(event.id, organizer.id).sold == 10_001
+    at_10000 = dynamodb_calls_of(book_one(event.id, 2))
+
+    assert at_10 == at_10000
+    assert "Query" not in at_10 and "Scan" not in at_10
+    assert at_10.count("TransactWriteItems") == 1
+    assert len(at_10) <= 6
+
+
+def test_an_authenticated_seller_booking_costs_the_same_too(tables):
+    organizer = make_user("organizer")
+    event_id = make_event(organizer, number_of_tickets=50)
+    actor = Principal(user_id=organizer.id, role="organizer")
+
+    def sell():
+        bookings.book(
+            actor=actor,
+            event_id=event_id,
+            seller_id=None,
+            quantity=2,
+            buyer=BuyerDetails(name="B", email="b@example.com", phone="+442079460958"),
+        )
+
+    first, second = dynamodb_calls_of(sell), dynamodb_calls_of(sell)
+
+    assert first == second

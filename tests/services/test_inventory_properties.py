@@ -1,0 +1,116 @@
+"""Property: whatever sequence of allocate / book / cancel / resize runs, the inventory rules of
+API.md hold after every step, counted from the stored items themselves."""
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from chalicelib.auth.principal import Principal
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.base import utcnow
+from chalicelib.db.bookings import Ticket
+from chalicelib.db.events import Event
+from chalicelib.db.tables import create_tables
+from chalicelib.errors import AppError
+from chalicelib.services import allocations, bookings, events
+from chalicelib.services.buyers import BuyerDetails
+from tests.conftest import make_user
+
+RESELLERS = 2
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("allocate"), st.integers(0, RESELLERS - 1), st.integers(0, 40)),
+        st.tuples(st.just("remove"), st.integers(0, RESELLERS - 1), st.just(0)),
+        st.tuples(st.just("book"), st.integers(-1, RESELLERS - 1), st.integers(1, 10)),
+        st.tuples(st.just("on_sale"), st.integers(0, RESELLERS - 1), st.integers(0, 1)),
+        st.tuples(st.just("cancel"), st.integers(0, 50), st.just(0)),
+        st.tuples(st.just("resize"), st.just(0), st.integers(1, 60)),
+    ),
+    min_size=1,
+    max_size=15,
+)
+
+
+def assert_inventory_rules(event_id):
+    event = Event.get(event_id, consistent_read=True)
+    pools = list(Allocation.query(event_id, consistent_read=True))
+    tickets = list(Ticket.by_event.query(event_id))
+    shares = sum(p.number_of_tickets for p in pools)
+    sold = sum(p.sold for p in pools)
+    organizer = next(p for p in pools if p.seller_id == event.organizer_id)
+    allocated = sum(p.number_of_tickets for p in pools if p.seller_role == "reseller")
+
+    assert shares == event.number_of_tickets
+    assert len(tickets) == sold <= event.number_of_tickets
+    assert allocated + organizer.sold <= event.number_of_tickets
+    for pool in pools:
+        assert 0 <= pool.sold <= pool.number_of_tickets
+        assert pool.available == pool.number_of_tickets - pool.sold
+        assert sum(t.seller_id == pool.seller_id for t in tickets) == pool.sold
+
+
+def run(step, organizer, resellers, event_id):
+    kind, who, amount = step
+    organizer_actor = Principal(organizer.id, "organizer")
+    if kind == "allocate":
+        allocations.set_allocation(
+            actor=organizer_actor,
+            event_id=event_id,
+            reseller_id=resellers[who].id,
+            number_of_tickets=amount,
+        )
+    elif kind == "remove":
+        allocations.remove_allocation(
+            actor=organizer_actor, event_id=event_id, reseller_id=resellers[who].id
+        )
+    elif kind == "book":
+        seller = organizer if who < 0 else resellers[who]
+        bookings.book(
+            actor=Principal(seller.id, seller.role),
+            event_id=event_id,
+            seller_id=None,
+            quantity=amount,
+            buyer=BuyerDetails(name="B", email=f"b{amount}@example.com", phone="+442079460958"),
+        )
+    elif kind == "on_sale":
+        allocations.set_on_sale(
+            actor=Principal(resellers[who].id, "reseller"), event_id=event_id, on_sale=bool(amount)
+        )
+    elif kind == "cancel":
+        tickets = list(Ticket.by_event.query(event_id))
+        if tickets:
+            bookings.cancel_ticket(
+                actor=Principal("admin", "admin"), ticket_id=tickets[who % len(tickets)].id
+            )
+    elif kind == "resize":
+        events.update_event(actor=organizer_actor, event_id=event_id, number_of_tickets=amount)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=steps)
+def test_inventory_rules_hold_after_every_step(steps):
+    with mock_aws():
+        create_tables()
+        organizer = make_user("organizer")
+        resellers = [make_user("reseller") for _ in range(RESELLERS)]
+        event_id = events.create_event(
+            actor=Principal(organizer.id, "organizer"),
+            title="Property",
+            time=utcnow() + timedelta(days=3),
+            price="10",
+            currency_code="EUR",
+            number_of_tickets=30,
+        ).event.id
+        for step in steps:
+            try:
+                run(step, organizer, resellers, event_id)
+            except AppError:
+                pass  # refusals are fine; broken rules are not
+            assert_inventory_rules(event_id)
