@@ -1,36 +1,38 @@
 """Property: whatever sequence of allocate / book / cancel / resize runs, the inventory rules of
 API.md hold after every step, counted from the stored items themselves."""
 
+import contextlib
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
 from chalicelib.auth.principal import Principal
+from chalicelib.bootstrap import bootstrap
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import utcnow
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import Event
-from chalicelib.db.tables import create_tables
 from chalicelib.errors import AppError
 from chalicelib.services import allocations, bookings, events
 from chalicelib.services.buyers import BuyerDetails
+from chalicelib.settings import get_settings
 from tests.conftest import make_user
 
 RESELLERS = 2
 
 steps = st.lists(
     st.one_of(
-        st.tuples(st.just("allocate"), st.integers(0, RESELLERS - 1), st.integers(0, 40)),
+        st.tuples(st.just("allocate"), st.integers(0, RESELLERS - 1), st.integers(0, 8)),
         st.tuples(st.just("remove"), st.integers(0, RESELLERS - 1), st.just(0)),
-        st.tuples(st.just("book"), st.integers(-1, RESELLERS - 1), st.integers(1, 10)),
+        st.tuples(st.just("book"), st.integers(-1, RESELLERS - 1), st.integers(1, 4)),
         st.tuples(st.just("on_sale"), st.integers(0, RESELLERS - 1), st.integers(0, 1)),
         st.tuples(st.just("cancel"), st.integers(0, 50), st.just(0)),
-        st.tuples(st.just("resize"), st.just(0), st.integers(1, 60)),
+        st.tuples(st.just("resize"), st.just(0), st.integers(1, 16)),
     ),
     min_size=1,
-    max_size=15,
+    max_size=12,
 )
 
 
@@ -90,14 +92,20 @@ def run(step, organizer, resellers, event_id):
 
 
 @settings(
-    max_examples=25,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=steps)
+# The edges random search reaches only sometimes, always tried: a pool sold down to its last
+# tickets, and an allocation lowered below what its reseller sold.
+@example(steps=[("book", -1, 4), ("book", -1, 3), ("book", -1, 4)])
+@example(steps=[("allocate", 0, 5), ("book", 0, 3), ("allocate", 0, 1), ("remove", 0, 0)])
+@example(steps=[("allocate", 0, 6), ("resize", 0, 5), ("allocate", 1, 3), ("resize", 0, 1)])
+@example(steps=[("allocate", 1, 2), ("book", 1, 2), ("cancel", 0, 0), ("book", 1, 2)])
 def test_inventory_rules_hold_after_every_step(steps):
     with mock_aws():
-        create_tables()
+        bootstrap(get_settings())
         organizer = make_user("organizer")
         resellers = [make_user("reseller") for _ in range(RESELLERS)]
         event_id = events.create_event(
@@ -106,11 +114,10 @@ def test_inventory_rules_hold_after_every_step(steps):
             time=utcnow() + timedelta(days=3),
             price="10",
             currency_code="EUR",
-            number_of_tickets=30,
+            # Small on purpose: sold-out pools and refused moves are where the rules bite.
+            number_of_tickets=8,
         ).event.id
         for step in steps:
-            try:
+            with contextlib.suppress(AppError):  # refusals are fine; broken rules are not
                 run(step, organizer, resellers, event_id)
-            except AppError:
-                pass  # refusals are fine; broken rules are not
             assert_inventory_rules(event_id)
