@@ -37,6 +37,11 @@ def cancellation_codes(exc: TransactWriteError) -> set[str]:
     return {reason.code for reason in exc.cancellation_reasons or [] if reason is not None}
 
 
+def condition_failed(exc: PynamoDBException) -> bool:
+    """True when a single-item write was refused by its condition expression."""
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
 def canceled_by_condition(exc: TransactWriteError) -> bool:
     """True when a transaction was cancelled because one of its conditions did not hold."""
     return "ConditionalCheckFailed" in cancellation_codes(exc)

@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.passwords import dummy_verify, hash_password
 from chalicelib.auth.principal import SELLER_ROLES
 from chalicelib.auth.tokens import IssuedToken, issue_token
-from chalicelib.db.base import get_or_none, transaction, utcnow
-from chalicelib.db.transactions import canceled_by_condition
+from chalicelib.db import transactions
+from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.users import User
 from chalicelib.db.verifications import VerificationToken
 from chalicelib.email.messages import verification_email
@@ -23,7 +24,6 @@ from chalicelib.email.sender import send_email
 from chalicelib.errors import AccountNotVerified, InvalidRequest, UserExists, WrongCredentials
 from chalicelib.services import lockout
 from chalicelib.services.users import (
-    condition_failed,
     find_by_email,
     new_user,
     normalize_email,
@@ -111,12 +111,15 @@ def _reissue_verification(user: User, *, replace: list | None = None) -> str | N
         ),
     ]
     for actions, condition in attempts:
+
+        def build(tx: TransactWrite, actions: list = actions, condition=condition) -> None:
+            tx.save(record, condition=VerificationToken.token_hash.does_not_exist())
+            tx.update(user, actions=actions, condition=condition)
+
         try:
-            with transaction() as tx:
-                tx.save(record, condition=VerificationToken.token_hash.does_not_exist())
-                tx.update(user, actions=actions, condition=condition)
+            transactions.write(build)
         except TransactWriteError as exc:
-            if canceled_by_condition(exc):
+            if transactions.canceled_by_condition(exc):
                 continue
             raise
         return token
@@ -199,7 +202,7 @@ def activate(*, token: str) -> Activation:
             & (User.verification_token_hash == token_hash),
         )
     except UpdateError as exc:
-        if not condition_failed(exc):
+        if not transactions.condition_failed(exc):
             raise
         # Either a parallel click verified it first, or a newer link replaced this one.
         user = get_or_none(User, record.user_id, consistent_read=True)

@@ -213,7 +213,7 @@ def set_on_sale(*, actor: Principal, event_id: str, on_sale: bool) -> ResellerAl
             condition=Allocation.event_id.exists() & Allocation.closed_at.does_not_exist(),
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if transactions.condition_failed(exc):
             raise NotFound("You have no allocation for this event.") from None
         raise
     return ResellerAllocation(allocation=pool, event=get_event(event_id))

@@ -20,6 +20,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.idempotency import COMPLETED, IN_PROGRESS, IdempotencyRecord
+from chalicelib.db.transactions import condition_failed
 from chalicelib.errors import Conflict, InvalidRequest, Unprocessable
 
 RECORD_LIFETIME = timedelta(hours=24)
@@ -46,10 +47,6 @@ class Lease:
 @dataclass(frozen=True)
 class Replay:
     result: dict[str, Any]
-
-
-def _condition_failed(exc: PutError | UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 def validate_key(key: str) -> str:
@@ -83,7 +80,7 @@ def begin(*, scope: str, key: str, fingerprint: str) -> Lease | Replay:
             )
             return Lease(key=record_key, holder=holder)
         except PutError as exc:
-            if not _condition_failed(exc):
+            if not condition_failed(exc):
                 raise
         existing = get_or_none(IdempotencyRecord, record_key, consistent_read=True)
         if existing is None:
@@ -106,7 +103,7 @@ def begin(*, scope: str, key: str, fingerprint: str) -> Lease | Replay:
             )
             return Lease(key=record_key, holder=holder)
         except UpdateError as exc:
-            if not _condition_failed(exc):
+            if not condition_failed(exc):
                 raise
             raise StillRunning() from None
     raise StillRunning()
@@ -141,7 +138,7 @@ def release(lease: Lease) -> None:
             & (IdempotencyRecord.status == IN_PROGRESS)
         )
     except DeleteError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
 
 

@@ -15,16 +15,13 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.auth.passwords import dummy_verify, verify_password
 from chalicelib.db.base import utcnow
+from chalicelib.db.transactions import condition_failed
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.errors import AccountBlocked
 
 log = logging.getLogger(__name__)
 
 MAX_FAILED_LOGINS = 3
-
-
-def _condition_failed(exc: UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 def _reserve_attempt(user: User) -> bool:
@@ -36,7 +33,7 @@ def _reserve_attempt(user: User) -> bool:
             & (User.failed_logins < MAX_FAILED_LOGINS),
         )
     except UpdateError as exc:
-        if _condition_failed(exc):
+        if condition_failed(exc):
             return False
         raise
     return True
@@ -56,7 +53,7 @@ def block(user: User) -> None:
             condition=User.id.exists() & User.blocked_list.does_not_exist(),
         )
     except UpdateError as exc:
-        if not _condition_failed(exc):
+        if not condition_failed(exc):
             raise
 
 
@@ -68,7 +65,7 @@ def _succeeded(user: User, new_hash: str | None) -> None:
     try:
         user.update(actions=actions, condition=User.blocked_list.does_not_exist())
     except UpdateError as exc:
-        if _condition_failed(exc):
+        if condition_failed(exc):
             raise AccountBlocked() from None  # an admin blocked it while we were checking
         raise
 

@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.passwords import hash_password
 from chalicelib.auth.principal import ADMIN, SELLER_ROLES, Principal
+from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
-from chalicelib.db.base import get_or_none, new_id, transaction, utcnow
+from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.pagination import Page, fetch_page
-from chalicelib.db.transactions import canceled_by_condition
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, UserExists
@@ -23,10 +24,6 @@ from chalicelib.services import lockout
 def normalize_email(email: str) -> str:
     """The form an email is stored, compared and made unique in."""
     return email.strip().lower()
-
-
-def condition_failed(exc: UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 def find_by_email(email: str) -> User | None:
@@ -66,14 +63,17 @@ def save_new_user(user: User, *, also: tuple[Model, ...] = ()) -> bool:
     unique when two registrations of one address race.
     """
     claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
+
+    def build(tx: TransactWrite) -> None:
+        tx.save(claim, condition=UniqueClaim.key.does_not_exist())
+        tx.save(user, condition=User.id.does_not_exist())
+        for item in also:
+            tx.save(item)
+
     try:
-        with transaction() as tx:
-            tx.save(claim, condition=UniqueClaim.key.does_not_exist())
-            tx.save(user, condition=User.id.does_not_exist())
-            for item in also:
-                tx.save(item)
+        transactions.write(build)
     except TransactWriteError as exc:
-        if canceled_by_condition(exc):
+        if transactions.canceled_by_condition(exc):
             return False
         raise
     return True
@@ -228,7 +228,7 @@ def update_user(*, actor: Principal, user_id: str, changes: UserChanges) -> User
     try:
         user.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if not condition_failed(exc):
+        if not transactions.condition_failed(exc):
             raise
         if get_or_none(User, user_id) is None:
             raise NotFound() from None
@@ -240,13 +240,16 @@ def _change_email(user: User, new_email: str, actions: list, condition) -> None:
     """Move the email claim and the user's email in one transaction."""
     old_claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
     new_claim = UniqueClaim(key=unique_key(USER_EMAIL, new_email), owner_id=user.id)
+
+    def build(tx: TransactWrite) -> None:
+        tx.delete(old_claim, condition=UniqueClaim.owner_id == user.id)
+        tx.save(new_claim, condition=UniqueClaim.key.does_not_exist())
+        tx.update(user, actions=[*actions, User.email.set(new_email)], condition=condition)
+
     try:
-        with transaction() as tx:
-            tx.delete(old_claim, condition=UniqueClaim.owner_id == user.id)
-            tx.save(new_claim, condition=UniqueClaim.key.does_not_exist())
-            tx.update(user, actions=[*actions, User.email.set(new_email)], condition=condition)
+        transactions.write(build)
     except TransactWriteError as exc:
-        if canceled_by_condition(exc):
+        if transactions.canceled_by_condition(exc):
             raise UserExists() from None
         raise
 
@@ -271,12 +274,15 @@ def delete_user(*, actor: Principal, user_id: str) -> None:
             code="user_has_sales",
         )
     claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
+
+    def build(tx: TransactWrite) -> None:
+        tx.delete(user, condition=User.id.exists())
+        tx.delete(claim, condition=UniqueClaim.owner_id == user.id)
+
     try:
-        with transaction() as tx:
-            tx.delete(user, condition=User.id.exists())
-            tx.delete(claim, condition=UniqueClaim.owner_id == user.id)
+        transactions.write(build)
     except TransactWriteError as exc:
-        if canceled_by_condition(exc):
+        if transactions.canceled_by_condition(exc):
             raise NotFound() from None
         raise
 
