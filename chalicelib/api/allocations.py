@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import page_params, parse_body
-from chalicelib.api.responses import json_response, no_content
+from chalicelib.api.responses import json_response, no_content, page_response
 from chalicelib.api.schemas.events import AllocationBody, OnSaleBody
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
@@ -90,12 +90,7 @@ def list_my_allocations():
     page = allocations.my_allocations(
         actor=principal_of(bp.current_request), limit=limit, next_token=next_token
     )
-    return json_response(
-        {
-            "allocations": [my_allocation_json(item) for item in page.items],
-            "next_token": page.next_token,
-        }
-    )
+    return page_response("allocations", page, my_allocation_json)
 
 
 @bp.route("/allocations/{event_id}", methods=["PUT"], authorizer=bearer_auth)

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import page_params, parse_body, query_params
-from chalicelib.api.responses import json_response, no_content
+from chalicelib.api.responses import json_response, no_content, page_response
 from chalicelib.api.schemas.bookings import BookingBody, ChangeBuyerBody
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import optional_principal, principal_of
@@ -61,9 +61,7 @@ def list_tickets():
         limit=limit,
         next_token=next_token,
     )
-    return json_response(
-        {"tickets": [ticket_json(t) for t in page.items], "next_token": page.next_token}
-    )
+    return page_response("tickets", page, ticket_json)
 
 
 @bp.route("/sold-tickets/{ticket_id}", methods=["GET"], authorizer=bearer_auth)

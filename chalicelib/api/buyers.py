@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import page_params, parse_body
-from chalicelib.api.responses import json_response, no_content
+from chalicelib.api.responses import json_response, no_content, page_response
 from chalicelib.api.schemas.bookings import UpdateBuyerBody
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
@@ -33,9 +33,7 @@ def list_buyers():
     page = buyers.list_buyers(
         actor=principal_of(bp.current_request), limit=limit, next_token=next_token
     )
-    return json_response(
-        {"buyers": [buyer_json(b) for b in page.items], "next_token": page.next_token}
-    )
+    return page_response("buyers", page, buyer_json)
 
 
 @bp.route("/buyers/{buyer_id}", methods=["GET"], authorizer=bearer_auth)

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import bool_param, page_params, parse_body, query_params, time_param
-from chalicelib.api.responses import json_response, no_content
+from chalicelib.api.responses import json_response, no_content, page_response
 from chalicelib.api.schemas.events import CreateEventBody, UpdateEventBody
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
@@ -46,9 +46,7 @@ def list_events():
         limit=limit,
         next_token=next_token,
     )
-    return json_response(
-        {"events": [event_json(e) for e in page.items], "next_token": page.next_token}
-    )
+    return page_response("events", page, event_json)
 
 
 @bp.route("/events/{event_id}", methods=["GET"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Response
 
+from chalicelib.db.pagination import Page
 from chalicelib.errors import AppError
 
 JSON = {"Content-Type": "application/json"}
@@ -13,6 +15,13 @@ JSON = {"Content-Type": "application/json"}
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body=body, status_code=status, headers={**JSON, **(headers or {})})
+
+
+def page_response(key: str, page: Page[Any], to_json: Callable[[Any], Any]) -> Response:
+    """A list page: `{key: [...], "next_token": ...}`."""
+    return json_response(
+        {key: [to_json(item) for item in page.items], "next_token": page.next_token}
+    )
 
 
 def no_content() -> Response:

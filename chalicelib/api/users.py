@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import bool_param, choice_param, page_params, parse_body
-from chalicelib.api.responses import json_response, no_content
+from chalicelib.api.responses import json_response, no_content, page_response
 from chalicelib.api.schemas.users import CreateUserBody, UpdateUserBody
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import ADMIN, SELLER_ROLES, principal_of
@@ -41,9 +41,7 @@ def list_users():
         limit=limit,
         next_token=next_token,
     )
-    return json_response(
-        {"users": [user_json(u) for u in page.items], "next_token": page.next_token}
-    )
+    return page_response("users", page, user_json)
 
 
 @bp.route("/users", methods=["POST"], authorizer=bearer_auth)
