@@ -4,7 +4,16 @@ import logging
 
 from chalice import Chalice
 
-from chalicelib.api import accounts, allocations, bookings, buyers, events, health, users
+from chalicelib.api import (
+    accounts,
+    allocations,
+    bookings,
+    buyers,
+    events,
+    health,
+    social,
+    users,
+)
 from chalicelib.api.middleware import http_middleware
 from chalicelib.auth import authorizer
 from chalicelib.settings import get_settings
@@ -20,6 +29,7 @@ app.register_middleware(http_middleware, "http")
 app.register_blueprint(authorizer.bp)
 app.register_blueprint(health.bp)
 app.register_blueprint(accounts.bp)
+app.register_blueprint(social.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(events.bp)
 app.register_blueprint(allocations.bp)

@@ -14,6 +14,16 @@ STAGES = ("dev", "prod")
 # a production stack must never fall back to a local default.
 REQUIRED_OUTSIDE_DEV = ("APP_URL", "JWT_SECRET", "SES_SENDER")
 
+# Sign-in provider endpoints; outside dev they must be https.
+PROVIDER_URLS = (
+    "GOOGLE_DEVICE_CODE_URL",
+    "GOOGLE_TOKEN_URL",
+    "GOOGLE_JWKS_URL",
+    "GITHUB_DEVICE_CODE_URL",
+    "GITHUB_TOKEN_URL",
+    "GITHUB_API_URL",
+)
+
 # RFC 7518 asks for an HS256 key of at least 256 bits.
 MIN_JWT_SECRET_LENGTH = 32
 
@@ -80,7 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters for HS256."
             )
 
-    return Settings(
+    settings = Settings(
         stage=stage,
         table_prefix=get("TABLE_PREFIX", f"events-api-{stage}-"),
         aws_region=get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")),
@@ -114,6 +124,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         github_token_url=get("GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"),
         github_api_url=get("GITHUB_API_URL", "https://api.github.com"),
     )
+    if stage != "dev":
+        plain = [
+            name
+            for name in PROVIDER_URLS
+            if not getattr(settings, name.lower()).startswith("https://")
+        ]
+        if plain:
+            raise SettingsError(f"Outside dev these must be https:// URLs: {', '.join(plain)}.")
+    return settings
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,10 @@ TEST_ENV = {
     "SES_SENDER": "tickets@example.com",
     "ADMIN_EMAIL": "admin@example.com",
     "ADMIN_PASSWORD": "Admin-Passw0rd-Test!",
+    "GOOGLE_CLIENT_ID": "test-google-client.apps.googleusercontent.com",
+    "GOOGLE_CLIENT_SECRET": "test-google-secret",
+    "GITHUB_CLIENT_ID": "test-github-client",
+    "GITHUB_CLIENT_SECRET": "test-github-secret",
 }
 os.environ.update(TEST_ENV)
 # Unit and API tests talk to moto in-process; an endpoint would bypass it.

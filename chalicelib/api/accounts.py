@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.pages import html_page
 from chalicelib.api.requests import parse_body
@@ -15,9 +17,18 @@ from chalicelib.api.schemas.accounts import (
 from chalicelib.api.users import user_json
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
+from chalicelib.auth.tokens import IssuedToken
 from chalicelib.services import accounts, users
 
 bp = ApiBlueprint(__name__)
+
+
+def token_json(token: IssuedToken) -> dict[str, Any]:
+    return {
+        "auth_token": token.auth_token,
+        "token_type": token.token_type,
+        "expires_in": token.expires_in,
+    }
 
 
 @bp.route("/register", methods=["POST"])
@@ -56,14 +67,7 @@ def resend_verification():
 @bp.route("/login", methods=["POST"])
 def login():
     body = parse_body(bp.current_request, LoginBody)
-    token = accounts.login(email=body.email, password=body.password)
-    return json_response(
-        {
-            "auth_token": token.auth_token,
-            "token_type": token.token_type,
-            "expires_in": token.expires_in,
-        }
-    )
+    return json_response(token_json(accounts.login(email=body.email, password=body.password)))
 
 
 @bp.route("/myself", methods=["GET"], authorizer=bearer_auth)

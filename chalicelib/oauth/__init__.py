@@ -1,0 +1,1 @@
+"""Google and GitHub sign-in behind one small contract (see `base.py`)."""
