@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from tests.conftest import TEST_ENV
+from tests.integration.fake_github import FakeGitHub
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 60
@@ -27,13 +28,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def stack_env(api_port: int, emulator_port: int) -> dict[str, str]:
+def stack_env(
+    api_port: int, emulator_port: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """A clean environment: none of the in-process test settings leak into the stack."""
     env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
     for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "AWS_ENDPOINT_URL"):
         env.pop(name, None)
     env["PORT"] = str(api_port)
     env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{emulator_port}"
+    env.update(extra or {})
     return env
 
 
@@ -87,13 +91,15 @@ class Stack:
             self._log_file.close()
 
 
-def start_stack(command: list[str], log_path: Path) -> Stack:
+def start_stack(
+    command: list[str], log_path: Path, extra_env: dict[str, str] | None = None
+) -> Stack:
     api_port, emulator_port = free_port(), free_port()
     log_file = log_path.open("w")
     process = subprocess.Popen(
         command,
         cwd=PROJECT_DIR,
-        env=stack_env(api_port, emulator_port),
+        env=stack_env(api_port, emulator_port, extra_env),
         stdout=log_file,
         stderr=subprocess.STDOUT,
     )
@@ -119,9 +125,18 @@ def start_stack(command: list[str], log_path: Path) -> Stack:
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory):
+def fake_github():
+    with FakeGitHub() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory, fake_github):
+    """The stack `make run` starts, with GitHub sign-in pointed at a fake on loopback."""
     stack = start_stack(
-        [sys.executable, "-m", "devstack"], tmp_path_factory.mktemp("stack") / "stack.log"
+        [sys.executable, "-m", "devstack"],
+        tmp_path_factory.mktemp("stack") / "stack.log",
+        extra_env=fake_github.env(),
     )
     yield stack
     stack.stop()
