@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
 from chalicelib.api.requests import page_params, parse_body
-from chalicelib.api.responses import json_response, no_content, page_response
+from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.api.schemas.events import AllocationBody, OnSaleBody
+from chalicelib.api.schemas.responses import (
+    AllocationEnvelope,
+    AllocationList,
+    AllocationOut,
+    EventSummaryOut,
+    MyAllocationEnvelope,
+    MyAllocationOut,
+    MyAllocationPage,
+    OfferList,
+    OfferOut,
+)
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.db.allocations import Allocation
@@ -16,53 +25,71 @@ from chalicelib.services import allocations
 from chalicelib.services.allocations import Offer, ResellerAllocation
 
 bp = ApiBlueprint(__name__)
+TAG = "allocations"
 
 
-def allocation_json(pool: Allocation) -> dict[str, Any]:
-    return {
-        "reseller_id": pool.seller_id,
-        "number_of_tickets": pool.number_of_tickets,
-        "sold": pool.sold,
-        "available": pool.available,
-        "on_sale": pool.on_sale,
-    }
+def allocation_out(pool: Allocation) -> AllocationOut:
+    return AllocationOut(
+        reseller_id=pool.seller_id,
+        number_of_tickets=pool.number_of_tickets,
+        sold=pool.sold,
+        available=pool.available,
+        on_sale=pool.on_sale,
+    )
 
 
-def my_allocation_json(item: ResellerAllocation) -> dict[str, Any]:
+def my_allocation_out(item: ResellerAllocation) -> MyAllocationOut:
     pool, event = item.allocation, item.event
-    return {
-        "event_id": pool.event_id,
-        "event": {
-            "title": event.title,
-            "time": event.time.isoformat(),
-            "price": from_minor(event.price_minor, event.currency_code),
-            "currency_code": event.currency_code,
-        },
-        "number_of_tickets": pool.number_of_tickets,
-        "sold": pool.sold,
-        "available": pool.available,
-        "on_sale": pool.on_sale,
-    }
+    return MyAllocationOut(
+        event_id=pool.event_id,
+        event=EventSummaryOut(
+            title=event.title,
+            time=event.time,
+            price=from_minor(event.price_minor, event.currency_code),
+            currency_code=event.currency_code,
+        ),
+        number_of_tickets=pool.number_of_tickets,
+        sold=pool.sold,
+        available=pool.available,
+        on_sale=pool.on_sale,
+    )
 
 
-def offer_json(offer: Offer) -> dict[str, Any]:
-    return {
-        "seller_id": offer.pool.seller_id,
-        "seller_name": offer.seller.name if offer.seller else None,
-        "seller_role": offer.pool.seller_role,
-        "price": from_minor(offer.event.price_minor, offer.event.currency_code),
-        "currency_code": offer.event.currency_code,
-        "available": offer.pool.available,
-    }
+def offer_out(offer: Offer) -> OfferOut:
+    return OfferOut(
+        seller_id=offer.pool.seller_id,
+        seller_name=offer.seller.name if offer.seller else None,
+        seller_role=offer.pool.seller_role,
+        price=from_minor(offer.event.price_minor, offer.event.currency_code),
+        currency_code=offer.event.currency_code,
+        available=offer.pool.available,
+    )
 
 
-@bp.route("/events/{event_id}/allocations", methods=["GET"], authorizer=bearer_auth)
+@bp.route(
+    "/events/{event_id}/allocations",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="The event's reseller allocations (its organizer, admin)",
+    tag=TAG,
+    responses={200: AllocationList},
+)
 def list_event_allocations(event_id: str):
     pools = allocations.event_allocations(actor=principal_of(bp.current_request), event_id=event_id)
-    return json_response({"allocations": [allocation_json(p) for p in pools]})
+    return model_response(AllocationList(allocations=[allocation_out(p) for p in pools]))
 
 
-@bp.route("/events/{event_id}/allocations/{reseller_id}", methods=["PUT"], authorizer=bearer_auth)
+@bp.route(
+    "/events/{event_id}/allocations/{reseller_id}",
+    methods=["PUT"],
+    authorizer=bearer_auth,
+    summary="Set a reseller's share of the event (its organizer, admin)",
+    description='More than the organizer has unsold: 409 "You cannot resell that many '
+    'tickets."; below what the reseller sold: 409.',
+    tag=TAG,
+    body=AllocationBody,
+    responses={200: AllocationEnvelope, 409: None},
+)
 def set_allocation(event_id: str, reseller_id: str):
     body = parse_body(bp.current_request, AllocationBody)
     pool = allocations.set_allocation(
@@ -71,11 +98,16 @@ def set_allocation(event_id: str, reseller_id: str):
         reseller_id=reseller_id,
         number_of_tickets=body.number_of_tickets,
     )
-    return json_response({"allocation": allocation_json(pool)})
+    return model_response(AllocationEnvelope(allocation=allocation_out(pool)))
 
 
 @bp.route(
-    "/events/{event_id}/allocations/{reseller_id}", methods=["DELETE"], authorizer=bearer_auth
+    "/events/{event_id}/allocations/{reseller_id}",
+    methods=["DELETE"],
+    authorizer=bearer_auth,
+    summary="Return a reseller's unsold tickets to the organizer (its organizer, admin)",
+    tag=TAG,
+    responses={204: None, 409: None},
 )
 def remove_allocation(event_id: str, reseller_id: str):
     allocations.remove_allocation(
@@ -84,24 +116,48 @@ def remove_allocation(event_id: str, reseller_id: str):
     return no_content()
 
 
-@bp.route("/allocations", methods=["GET"], authorizer=bearer_auth)
+@bp.route(
+    "/allocations",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="The tickets assigned to me (reseller)",
+    tag=TAG,
+    query=PAGE_PARAMS,
+    responses={200: MyAllocationPage},
+)
 def list_my_allocations():
     limit, next_token = page_params(bp.current_request)
     page = allocations.my_allocations(
         actor=principal_of(bp.current_request), limit=limit, next_token=next_token
     )
-    return page_response("allocations", page, my_allocation_json)
+    return page_response(MyAllocationPage, "allocations", page, my_allocation_out)
 
 
-@bp.route("/allocations/{event_id}", methods=["PUT"], authorizer=bearer_auth)
+@bp.route(
+    "/allocations/{event_id}",
+    methods=["PUT"],
+    authorizer=bearer_auth,
+    summary="Offer my available tickets to buyers, or withdraw them (reseller)",
+    tag=TAG,
+    body=OnSaleBody,
+    responses={200: MyAllocationEnvelope},
+)
 def set_on_sale(event_id: str):
     body = parse_body(bp.current_request, OnSaleBody)
     item = allocations.set_on_sale(
         actor=principal_of(bp.current_request), event_id=event_id, on_sale=body.on_sale
     )
-    return json_response({"allocation": my_allocation_json(item)})
+    return model_response(MyAllocationEnvelope(allocation=my_allocation_out(item)))
 
 
-@bp.route("/events/{event_id}/offers", methods=["GET"])
+@bp.route(
+    "/events/{event_id}/offers",
+    methods=["GET"],
+    summary="Who sells this event now",
+    tag=TAG,
+    responses={200: OfferList},
+)
 def list_offers(event_id: str):
-    return json_response({"offers": [offer_json(o) for o in allocations.offers(event_id=event_id)]})
+    return model_response(
+        OfferList(offers=[offer_out(o) for o in allocations.offers(event_id=event_id)])
+    )

@@ -1,13 +1,16 @@
-"""The Blueprint every route module uses: domain errors become JSON error responses here."""
+"""The Blueprint every route module uses: routes carry their documentation, and domain errors
+become JSON error responses here."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalice import Blueprint
+from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.api.responses import error_response
@@ -15,6 +18,37 @@ from chalicelib.db import transactions
 from chalicelib.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
+
+BEARER = "bearer"
+OPTIONAL_BEARER = "optional"
+ANYONE = "anyone"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query or header parameter, with its JSON schema."""
+
+    name: str
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    summary: str
+    tag: str
+    auth: str
+    # status -> response model, a media type for non-JSON bodies, or None for no body
+    responses: dict[int, type[BaseModel] | str | None]
+    body: type[BaseModel] | None = None
+    query: tuple[Param, ...] = ()
+    headers: tuple[Param, ...] = ()
+    description: str = ""
+
+
+# (METHOD, path) -> its documentation; filled as route modules are imported.
+ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {}
 
 
 def render_errors(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,18 +73,54 @@ def render_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class ApiBlueprint(Blueprint):
-    """A Chalice Blueprint whose views answer domain errors in the contract's JSON shape.
+    """A Chalice Blueprint whose routes are documented and answer errors in the contract's shape.
 
     Chalice turns any exception a view raises into a generic 500 before middleware sees it,
-    so the mapping has to wrap the views themselves; doing it here keeps views free of
+    so the error mapping wraps the views themselves; doing it here keeps views free of
     try/except.
     """
 
-    def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
+    def route(  # type: ignore[override]
+        self,
+        path: str,
+        *,
+        summary: str,
+        tag: str,
+        responses: dict[int, type[BaseModel] | str | None],
+        body: type[BaseModel] | None = None,
+        query: tuple[Param, ...] = (),
+        headers: tuple[Param, ...] = (),
+        optional_auth: bool = False,
+        description: str = "",
+        **kwargs: Any,
+    ) -> Callable[..., Any]:
         register = super().route(path, **kwargs)
+        auth = BEARER if kwargs.get("authorizer") else OPTIONAL_BEARER if optional_auth else ANYONE
+        doc = RouteDoc(
+            summary=summary,
+            tag=tag,
+            auth=auth,
+            responses=responses,
+            body=body,
+            query=query,
+            headers=headers,
+            description=description,
+        )
+        for method in kwargs.get("methods", ["GET"]):
+            ROUTE_DOCS[(method.upper(), path)] = doc
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             register(render_errors(view))
             return view
 
         return decorator
+
+
+PAGE_PARAMS = (
+    Param(
+        "limit",
+        "Items per page, 1-200 (default 50).",
+        {"type": "integer", "minimum": 1, "maximum": 200},
+    ),
+    Param("next_token", "The `next_token` of the previous page."),
+)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import page_params, parse_body, query_params
-from chalicelib.api.responses import json_response, no_content, page_response
+from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.api.schemas.bookings import BookingBody, ChangeBuyerBody
+from chalicelib.api.schemas.responses import BookingOut, TicketEnvelope, TicketOut, TicketPage
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import optional_principal, principal_of
 from chalicelib.db.bookings import Ticket
@@ -16,24 +15,43 @@ from chalicelib.services import bookings
 from chalicelib.services.buyers import BuyerDetails
 
 bp = ApiBlueprint(__name__)
+TAG = "bookings"
 
 
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "id": ticket.id,
-        "event_id": ticket.event_id,
-        "seller_id": ticket.seller_id,
-        "buyer_id": ticket.buyer_id,
-        "code": ticket.code,
-        "price": from_minor(ticket.price_minor, ticket.currency_code),
-        "currency_code": ticket.currency_code,
-        "created_at": ticket.created_at.isoformat(),
-    }
+def ticket_out(ticket: Ticket) -> TicketOut:
+    return TicketOut(
+        id=ticket.id,
+        event_id=ticket.event_id,
+        seller_id=ticket.seller_id,
+        buyer_id=ticket.buyer_id,
+        code=ticket.code,
+        price=from_minor(ticket.price_minor, ticket.currency_code),
+        currency_code=ticket.currency_code,
+        created_at=ticket.created_at,
+    )
 
 
 # No authorizer: buyers have no account. A seller's bearer token, when sent, is checked with
 # the authorizer's own code.
-@bp.route("/sold-tickets", methods=["POST"])
+@bp.route(
+    "/sold-tickets",
+    methods=["POST"],
+    optional_auth=True,
+    summary="Book tickets (anyone; a logged-in seller may book for a buyer)",
+    description="`seller_id` defaults to the logged-in seller, else to the event's organizer. "
+    'Sold out: 409 "Event sold out."; seller not offering: 409.',
+    tag=TAG,
+    body=BookingBody,
+    headers=(
+        Param(
+            "Idempotency-Key",
+            "Retrying with the same key and body returns the first result instead of booking "
+            "again; another body is 422; while the first runs, 409. Kept 24 hours.",
+            {"type": "string", "minLength": 1, "maxLength": 255},
+        ),
+    ),
+    responses={201: BookingOut, 409: None, 422: None},
+)
 def book():
     request = bp.current_request
     body = parse_body(request, BookingBody)
@@ -45,13 +63,21 @@ def book():
         buyer=BuyerDetails(**body.buyer.model_dump()),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    return json_response(
-        {"tickets": [ticket_json(t) for t in booking.tickets], "email_sent": booking.email_sent},
-        status=201,
+    out = BookingOut(
+        tickets=[ticket_out(t) for t in booking.tickets], email_sent=booking.email_sent
     )
+    return model_response(out, status=201)
 
 
-@bp.route("/sold-tickets", methods=["GET"], authorizer=bearer_auth)
+@bp.route(
+    "/sold-tickets",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="Sold tickets (admin: all; organizer: their events; reseller: their sales)",
+    tag=TAG,
+    query=(Param("event_id", "Only this event's tickets."), *PAGE_PARAMS),
+    responses={200: TicketPage},
+)
 def list_tickets():
     request = bp.current_request
     limit, next_token = page_params(request)
@@ -61,16 +87,31 @@ def list_tickets():
         limit=limit,
         next_token=next_token,
     )
-    return page_response("tickets", page, ticket_json)
+    return page_response(TicketPage, "tickets", page, ticket_out)
 
 
-@bp.route("/sold-tickets/{ticket_id}", methods=["GET"], authorizer=bearer_auth)
+@bp.route(
+    "/sold-tickets/{ticket_id}",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="One sold ticket (admin, the event's organizer, the seller)",
+    tag=TAG,
+    responses={200: TicketEnvelope},
+)
 def get_ticket(ticket_id: str):
     ticket = bookings.get_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
-    return json_response({"ticket": ticket_json(ticket)})
+    return model_response(TicketEnvelope(ticket=ticket_out(ticket)))
 
 
-@bp.route("/sold-tickets/{ticket_id}", methods=["PUT"], authorizer=bearer_auth)
+@bp.route(
+    "/sold-tickets/{ticket_id}",
+    methods=["PUT"],
+    authorizer=bearer_auth,
+    summary="Change a ticket's buyer (admin)",
+    tag=TAG,
+    body=ChangeBuyerBody,
+    responses={200: TicketEnvelope},
+)
 def change_buyer(ticket_id: str):
     body = parse_body(bp.current_request, ChangeBuyerBody)
     ticket = bookings.change_buyer(
@@ -78,10 +119,17 @@ def change_buyer(ticket_id: str):
         ticket_id=ticket_id,
         buyer=BuyerDetails(**body.buyer.model_dump()),
     )
-    return json_response({"ticket": ticket_json(ticket)})
+    return model_response(TicketEnvelope(ticket=ticket_out(ticket)))
 
 
-@bp.route("/sold-tickets/{ticket_id}", methods=["DELETE"], authorizer=bearer_auth)
+@bp.route(
+    "/sold-tickets/{ticket_id}",
+    methods=["DELETE"],
+    authorizer=bearer_auth,
+    summary="Cancel a ticket; its seat returns to the seller (admin)",
+    tag=TAG,
+    responses={204: None},
+)
 def cancel_ticket(ticket_id: str):
     bookings.cancel_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
     return no_content()

@@ -2,56 +2,71 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
 from chalicelib.api.requests import page_params, parse_body
-from chalicelib.api.responses import json_response, no_content, page_response
+from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.api.schemas.bookings import UpdateBuyerBody
+from chalicelib.api.schemas.responses import (
+    BuyerDetailEnvelope,
+    BuyerEnvelope,
+    BuyerOut,
+    BuyerPage,
+    BuyerWithTicketsOut,
+)
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.db.buyers import Buyer
 from chalicelib.services import buyers
 
 bp = ApiBlueprint(__name__)
+TAG = "buyers"
 
 
-def buyer_json(buyer: Buyer) -> dict[str, Any]:
-    return {
-        "id": buyer.id,
-        "name": buyer.name,
-        "email": buyer.email,
-        "phone": buyer.phone,
-        "created_at": buyer.created_at.isoformat(),
-        "updated_at": buyer.updated_at.isoformat(),
-    }
+def buyer_out(buyer: Buyer) -> BuyerOut:
+    return BuyerOut(
+        id=buyer.id,
+        name=buyer.name,
+        email=buyer.email,
+        phone=buyer.phone,
+        created_at=buyer.created_at,
+        updated_at=buyer.updated_at,
+    )
 
 
-@bp.route("/buyers", methods=["GET"], authorizer=bearer_auth)
+@bp.route("/buyers", methods=["GET"], authorizer=bearer_auth, summary="List buyers (admin)",
+          tag=TAG, query=PAGE_PARAMS, responses={200: BuyerPage})  # fmt: skip
 def list_buyers():
     limit, next_token = page_params(bp.current_request)
     page = buyers.list_buyers(
         actor=principal_of(bp.current_request), limit=limit, next_token=next_token
     )
-    return page_response("buyers", page, buyer_json)
+    return page_response(BuyerPage, "buyers", page, buyer_out)
 
 
-@bp.route("/buyers/{buyer_id}", methods=["GET"], authorizer=bearer_auth)
+@bp.route("/buyers/{buyer_id}", methods=["GET"], authorizer=bearer_auth,
+          summary="One buyer with the ids of their tickets (admin)", tag=TAG,
+          responses={200: BuyerDetailEnvelope})  # fmt: skip
 def get_buyer(buyer_id: str):
     buyer, ticket_ids = buyers.get_buyer(actor=principal_of(bp.current_request), buyer_id=buyer_id)
-    return json_response({"buyer": {**buyer_json(buyer), "tickets": ticket_ids}})
+    detail = BuyerWithTicketsOut(**buyer_out(buyer).model_dump(), tickets=ticket_ids)
+    return model_response(BuyerDetailEnvelope(buyer=detail))
 
 
-@bp.route("/buyers/{buyer_id}", methods=["PUT"], authorizer=bearer_auth)
+@bp.route("/buyers/{buyer_id}", methods=["PUT"], authorizer=bearer_auth,
+          summary="Correct a buyer's name, email or phone (admin)", tag=TAG,
+          body=UpdateBuyerBody, responses={200: BuyerEnvelope, 409: None})  # fmt: skip
 def update_buyer(buyer_id: str):
     body = parse_body(bp.current_request, UpdateBuyerBody)
     buyer = buyers.update_buyer(
         actor=principal_of(bp.current_request), buyer_id=buyer_id, **body.model_dump()
     )
-    return json_response({"buyer": buyer_json(buyer)})
+    return model_response(BuyerEnvelope(buyer=buyer_out(buyer)))
 
 
-@bp.route("/buyers/{buyer_id}", methods=["DELETE"], authorizer=bearer_auth)
+@bp.route("/buyers/{buyer_id}", methods=["DELETE"], authorizer=bearer_auth,
+          summary="Delete a buyer without tickets (admin)",
+          description="A buyer holding tickets: 409 \"Cannot delete buyer when associated "
+          "with ticket.\"", tag=TAG, responses={204: None, 409: None})  # fmt: skip
 def delete_buyer(buyer_id: str):
     buyers.delete_buyer(actor=principal_of(bp.current_request), buyer_id=buyer_id)
     return no_content()

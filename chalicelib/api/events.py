@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import bool_param, page_params, parse_body, query_params, time_param
-from chalicelib.api.responses import json_response, no_content, page_response
+from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.api.schemas.events import CreateEventBody, UpdateEventBody
+from chalicelib.api.schemas.responses import EventEnvelope, EventOut, EventPage
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.money import from_minor
@@ -15,27 +14,41 @@ from chalicelib.services import events
 from chalicelib.services.events import EventWithCounts
 
 bp = ApiBlueprint(__name__)
+TAG = "events"
+TIME = {"type": "string", "format": "date-time"}
 
 
-def event_json(item: EventWithCounts) -> dict[str, Any]:
+def event_out(item: EventWithCounts) -> EventOut:
     event, counts = item.event, item.counts
-    return {
-        "id": event.id,
-        "title": event.title,
-        "time": event.time.isoformat(),
-        "price": from_minor(event.price_minor, event.currency_code),
-        "currency_code": event.currency_code,
-        "number_of_tickets": event.number_of_tickets,
-        "organizer_id": event.organizer_id,
-        "created_at": event.created_at.isoformat(),
-        "updated_at": event.updated_at.isoformat(),
-        "allocated": counts.allocated,
-        "sold": counts.sold,
-        "available": counts.available,
-    }
+    return EventOut(
+        id=event.id,
+        title=event.title,
+        time=event.time,
+        price=from_minor(event.price_minor, event.currency_code),
+        currency_code=event.currency_code,
+        number_of_tickets=event.number_of_tickets,
+        organizer_id=event.organizer_id,
+        created_at=event.created_at,
+        updated_at=event.updated_at,
+        allocated=counts.allocated,
+        sold=counts.sold,
+        available=counts.available,
+    )
 
 
-@bp.route("/events", methods=["GET"])
+@bp.route(
+    "/events",
+    methods=["GET"],
+    summary="List events in time order",
+    tag=TAG,
+    query=(
+        Param("organizer_id", "Only this organizer's events."),
+        Param("from", "Only events at or after this time (ISO 8601).", TIME),
+        Param("to", "Only events at or before this time (ISO 8601).", TIME),
+        *PAGE_PARAMS,
+    ),
+    responses={200: EventPage},
+)
 def list_events():
     request = bp.current_request
     limit, next_token = page_params(request)
@@ -46,22 +59,47 @@ def list_events():
         limit=limit,
         next_token=next_token,
     )
-    return page_response("events", page, event_json)
+    return page_response(EventPage, "events", page, event_out)
 
 
-@bp.route("/events/{event_id}", methods=["GET"])
+@bp.route(
+    "/events/{event_id}",
+    methods=["GET"],
+    summary="One event with its inventory counts",
+    tag=TAG,
+    responses={200: EventEnvelope},
+)
 def get_event(event_id: str):
-    return json_response({"event": event_json(events.with_counts(events.get_event(event_id)))})
+    return model_response(
+        EventEnvelope(event=event_out(events.with_counts(events.get_event(event_id))))
+    )
 
 
-@bp.route("/events", methods=["POST"], authorizer=bearer_auth)
+@bp.route(
+    "/events",
+    methods=["POST"],
+    authorizer=bearer_auth,
+    summary="Create an event (organizer; admin with organizer_id)",
+    tag=TAG,
+    body=CreateEventBody,
+    responses={201: EventEnvelope},
+)
 def create_event():
     body = parse_body(bp.current_request, CreateEventBody)
     created = events.create_event(actor=principal_of(bp.current_request), **body.model_dump())
-    return json_response({"event": event_json(created)}, status=201)
+    return model_response(EventEnvelope(event=event_out(created)), status=201)
 
 
-@bp.route("/events/{event_id}", methods=["PUT"], authorizer=bearer_auth)
+@bp.route(
+    "/events/{event_id}",
+    methods=["PUT"],
+    authorizer=bearer_auth,
+    summary="Change an event (its organizer, admin)",
+    description="`number_of_tickets` cannot go below allocated + sold by the organizer (409).",
+    tag=TAG,
+    body=UpdateEventBody,
+    responses={200: EventEnvelope, 409: None},
+)
 def update_event(event_id: str):
     body = parse_body(bp.current_request, UpdateEventBody)
     updated = events.update_event(
@@ -69,15 +107,23 @@ def update_event(event_id: str):
         event_id=event_id,
         **body.model_dump(exclude_none=True),
     )
-    return json_response({"event": event_json(updated)})
+    return model_response(EventEnvelope(event=event_out(updated)))
 
 
-@bp.route("/events/{event_id}", methods=["DELETE"], authorizer=bearer_auth)
+@bp.route(
+    "/events/{event_id}",
+    methods=["DELETE"],
+    authorizer=bearer_auth,
+    summary="Delete an event and its allocations (its organizer, admin)",
+    description="With tickets sold: 409, unless an admin passes `force=true`, which also "
+    "deletes the sold tickets.",
+    tag=TAG,
+    query=(Param("force", "Admins only: delete sold tickets too.", {"enum": ["true", "false"]}),),
+    responses={204: None, 409: None},
+)
 def delete_event(event_id: str):
     request = bp.current_request
     events.delete_event(
-        actor=principal_of(request),
-        event_id=event_id,
-        force=bool(bool_param(request, "force")),
+        actor=principal_of(request), event_id=event_id, force=bool(bool_param(request, "force"))
     )
     return no_content()

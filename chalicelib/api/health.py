@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from chalicelib.api.blueprint import ApiBlueprint
-from chalicelib.api.responses import json_response
+from chalicelib.api.responses import model_response
+from chalicelib.api.schemas.responses import ErrorOut, HealthOut
 from chalicelib.services import health
 
 bp = ApiBlueprint(__name__)
 
 
-@bp.route("/health", methods=["GET"])
+@bp.route(
+    "/health",
+    methods=["GET"],
+    summary="Health: 200 when every table answers",
+    tag="health",
+    responses={200: HealthOut, 503: ErrorOut},
+)
 def get_health():
     health.ensure_tables_reachable()
-    return json_response({"status": "ok"})
+    return model_response(HealthOut(status="ok"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.api.schemas.responses import Out
 from chalicelib.db.pagination import Page
 from chalicelib.errors import AppError
 
@@ -17,11 +18,16 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(body=body, status_code=status, headers={**JSON, **(headers or {})})
 
 
-def page_response(key: str, page: Page[Any], to_json: Callable[[Any], Any]) -> Response:
-    """A list page: `{key: [...], "next_token": ...}`."""
-    return json_response(
-        {key: [to_json(item) for item in page.items], "next_token": page.next_token}
-    )
+def page_response(
+    model: type[Out], key: str, page: Page[Any], to_out: Callable[[Any], Out]
+) -> Response:
+    """A list page: `{key: [...], "next_token": ...}`, shaped by its response model."""
+    body = model(**{key: [to_out(item) for item in page.items], "next_token": page.next_token})
+    return json_response(body.as_json())
+
+
+def model_response(body: Out, status: int = 200) -> Response:
+    return json_response(body.as_json(), status=status)
 
 
 def no_content() -> Response:

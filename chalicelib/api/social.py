@@ -4,55 +4,69 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from chalicelib.api.accounts import token_json
+from chalicelib.api.accounts import token_out
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import parse_body
-from chalicelib.api.responses import json_response
+from chalicelib.api.responses import model_response
+from chalicelib.api.schemas.responses import DeviceStartOut, TokenOut
 from chalicelib.api.schemas.social import DeviceCodeBody, GitHubTokenBody, GoogleTokenBody
 from chalicelib.services import social
 
 bp = ApiBlueprint(__name__)
+TAG = "social sign-in"
+STEP_1 = {200: DeviceStartOut, 502: None, 503: None}
+STEP_2 = {200: TokenOut, 401: None, 403: None, 502: None, 503: None}
+STEP_2_NOTE = (
+    "Until the person approves: 400 with code `authorization_pending` (or `slow_down`, "
+    "`expired_token`, `access_denied`)."
+)
 
 
 def _start(name: str):
-    return json_response(asdict(social.provider(name).start_device_flow()))
+    return model_response(DeviceStartOut(**asdict(social.provider(name).start_device_flow())))
 
 
 def _finish(name: str):
     body = parse_body(bp.current_request, DeviceCodeBody)
     identity = social.provider(name).finish_device_flow(body.device_code)
-    return json_response(token_json(social.sign_in(identity)))
+    return model_response(token_out(social.sign_in(identity)))
 
 
-@bp.route("/google-device-auth-step-1", methods=["GET"])
+@bp.route("/google-device-auth-step-1", methods=["GET"], summary="Start Google's device flow",
+          tag=TAG, responses=STEP_1)  # fmt: skip
 def google_device_start():
     return _start("google")
 
 
-@bp.route("/google-device-auth-step-2", methods=["POST"])
+@bp.route("/google-device-auth-step-2", methods=["POST"], summary="Finish Google's device flow",
+          description=STEP_2_NOTE, tag=TAG, body=DeviceCodeBody, responses=STEP_2)  # fmt: skip
 def google_device_finish():
     return _finish("google")
 
 
-@bp.route("/github-device-auth-step-1", methods=["GET"])
+@bp.route("/github-device-auth-step-1", methods=["GET"], summary="Start GitHub's device flow",
+          tag=TAG, responses=STEP_1)  # fmt: skip
 def github_device_start():
     return _start("github")
 
 
-@bp.route("/github-device-auth-step-2", methods=["POST"])
+@bp.route("/github-device-auth-step-2", methods=["POST"], summary="Finish GitHub's device flow",
+          description=STEP_2_NOTE, tag=TAG, body=DeviceCodeBody, responses=STEP_2)  # fmt: skip
 def github_device_finish():
     return _finish("github")
 
 
-@bp.route("/auth/google", methods=["POST"])
+@bp.route("/auth/google", methods=["POST"], summary="Exchange a Google ID token for ours",
+          tag=TAG, body=GoogleTokenBody, responses=STEP_2)  # fmt: skip
 def google_token_exchange():
     body = parse_body(bp.current_request, GoogleTokenBody)
     identity = social.provider("google").identity_from_token(body.id_token)
-    return json_response(token_json(social.sign_in(identity)))
+    return model_response(token_out(social.sign_in(identity)))
 
 
-@bp.route("/auth/github", methods=["POST"])
+@bp.route("/auth/github", methods=["POST"], summary="Exchange a GitHub access token for ours",
+          tag=TAG, body=GitHubTokenBody, responses=STEP_2)  # fmt: skip
 def github_token_exchange():
     body = parse_body(bp.current_request, GitHubTokenBody)
     identity = social.provider("github").identity_from_token(body.access_token)
-    return json_response(token_json(social.sign_in(identity)))
+    return model_response(token_out(social.sign_in(identity)))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import bool_param, choice_param, page_params, parse_body
-from chalicelib.api.responses import json_response, no_content, page_response
+from chalicelib.api.responses import model_response, no_content, page_response
+from chalicelib.api.schemas.responses import UserEnvelope, UserOut, UserPage
 from chalicelib.api.schemas.users import CreateUserBody, UpdateUserBody
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import ADMIN, SELLER_ROLES, principal_of
@@ -14,23 +13,40 @@ from chalicelib.db.users import User
 from chalicelib.services import users
 
 bp = ApiBlueprint(__name__)
+TAG = "users"
 
 
-def user_json(user: User) -> dict[str, Any]:
+def user_out(user: User) -> UserOut:
     """A user as the API shows it; never the password hash or internal counters."""
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "provider": user.provider,
-        "verified": user.verified,
-        "blocked": user.blocked,
-        "created_at": user.created_at.isoformat(),
-    }
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        provider=user.provider,
+        verified=user.verified,
+        blocked=user.blocked,
+        created_at=user.created_at,
+    )
 
 
-@bp.route("/users", methods=["GET"], authorizer=bearer_auth)
+@bp.route(
+    "/users",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="List users (admin)",
+    tag=TAG,
+    query=(
+        Param("role", "Only users with this role.", {"enum": ["admin", "organizer", "reseller"]}),
+        Param(
+            "blocked",
+            "Only blocked (true) or unblocked (false) users.",
+            {"enum": ["true", "false"]},
+        ),
+        *PAGE_PARAMS,
+    ),
+    responses={200: UserPage},
+)
 def list_users():
     request = bp.current_request
     limit, next_token = page_params(request)
@@ -41,23 +57,47 @@ def list_users():
         limit=limit,
         next_token=next_token,
     )
-    return page_response("users", page, user_json)
+    return page_response(UserPage, "users", page, user_out)
 
 
-@bp.route("/users", methods=["POST"], authorizer=bearer_auth)
+@bp.route(
+    "/users",
+    methods=["POST"],
+    authorizer=bearer_auth,
+    summary="Create a verified organizer or reseller (admin)",
+    tag=TAG,
+    body=CreateUserBody,
+    responses={201: UserEnvelope, 409: None},
+)
 def create_user():
     body = parse_body(bp.current_request, CreateUserBody)
     user = users.create_user(actor=principal_of(bp.current_request), **body.model_dump())
-    return json_response({"user": user_json(user)}, status=201)
+    return model_response(UserEnvelope(user=user_out(user)), status=201)
 
 
-@bp.route("/users/{user_id}", methods=["GET"], authorizer=bearer_auth)
+@bp.route(
+    "/users/{user_id}",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="One user (admin, or the user themself)",
+    tag=TAG,
+    responses={200: UserEnvelope},
+)
 def get_user(user_id: str):
     user = users.get_user(actor=principal_of(bp.current_request), user_id=user_id)
-    return json_response({"user": user_json(user)})
+    return model_response(UserEnvelope(user=user_out(user)))
 
 
-@bp.route("/users/{user_id}", methods=["PUT"], authorizer=bearer_auth)
+@bp.route(
+    "/users/{user_id}",
+    methods=["PUT"],
+    authorizer=bearer_auth,
+    summary="Change a user (admin: any field; the user themself: name, password)",
+    description="`blocked: false` unblocks and resets the failed-login count.",
+    tag=TAG,
+    body=UpdateUserBody,
+    responses={200: UserEnvelope, 409: None},
+)
 def update_user(user_id: str):
     body = parse_body(bp.current_request, UpdateUserBody)
     user = users.update_user(
@@ -65,10 +105,18 @@ def update_user(user_id: str):
         user_id=user_id,
         changes=users.UserChanges(**body.model_dump()),
     )
-    return json_response({"user": user_json(user)})
+    return model_response(UserEnvelope(user=user_out(user)))
 
 
-@bp.route("/users/{user_id}", methods=["DELETE"], authorizer=bearer_auth)
+@bp.route(
+    "/users/{user_id}",
+    methods=["DELETE"],
+    authorizer=bearer_auth,
+    summary="Delete a user (admin)",
+    description="A seller still holding allocations or sales answers 409.",
+    tag=TAG,
+    responses={204: None, 409: None},
+)
 def delete_user(user_id: str):
     users.delete_user(actor=principal_of(bp.current_request), user_id=user_id)
     return no_content()

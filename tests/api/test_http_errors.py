@@ -26,16 +26,18 @@ def build_probe_app() -> Chalice:
     probe.register_middleware(http_middleware, "http")
     bp = ApiBlueprint(__name__)
 
-    @bp.route("/orders", methods=["POST"])
+    doc = {"summary": "probe", "tag": "probe", "responses": {200: None}}
+
+    @bp.route("/orders", methods=["POST"], **doc)
     def create_order():
         order = parse_body(bp.current_request, Order)
         return json_response(order.model_dump(), status=201)
 
-    @bp.route("/conflict", methods=["GET"])
+    @bp.route("/conflict", methods=["GET"], **doc)
     def conflict():
         raise Conflict("Event sold out.", code="sold_out")
 
-    @bp.route("/crash", methods=["GET"])
+    @bp.route("/crash", methods=["GET"], **doc)
     def crash():
         raise RuntimeError("secret internals /srv/app.py line 7")
 

@@ -1,0 +1,201 @@
+"""Response bodies. Views build these, so what the OpenAPI document promises is what is sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["admin", "organizer", "reseller"]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class ErrorOut(Out):
+    error: str = Field(description="A sentence for people.", examples=["Event sold out."])
+    code: str = Field(description="A stable snake_case code for programs.", examples=["sold_out"])
+    details: dict[str, str] | None = Field(
+        default=None, description="Field (or parameter) -> what is wrong with it."
+    )
+
+
+class HealthOut(Out):
+    status: Literal["ok"]
+
+
+class MessageOut(Out):
+    message: str
+
+
+class RegisteredOut(Out):
+    message: str
+    user_id: str
+
+
+class TokenOut(Out):
+    auth_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class DeviceStartOut(Out):
+    device_code: str
+    user_code: str
+    verification_url: str
+    expires_in: int
+    interval: int
+
+
+class UserOut(Out):
+    id: str
+    email: str
+    name: str | None
+    role: Role | None = Field(description="None until a social-login user chooses one.")
+    provider: Literal["email", "google", "github"]
+    verified: bool
+    blocked: bool
+    created_at: datetime
+
+
+class UserEnvelope(Out):
+    user: UserOut
+
+
+class UserPage(Out):
+    users: list[UserOut]
+    next_token: str | None
+
+
+class EventOut(Out):
+    id: str
+    title: str
+    time: datetime
+    price: str = Field(examples=["50.00"])
+    currency_code: str = Field(examples=["GBP"])
+    number_of_tickets: int
+    organizer_id: str
+    created_at: datetime
+    updated_at: datetime
+    allocated: int = Field(description="Tickets assigned to resellers.")
+    sold: int = Field(description="Tickets sold by everyone.")
+    available: int = Field(description="number_of_tickets - sold.")
+
+
+class EventEnvelope(Out):
+    event: EventOut
+
+
+class EventPage(Out):
+    events: list[EventOut]
+    next_token: str | None
+
+
+class AllocationOut(Out):
+    reseller_id: str
+    number_of_tickets: int
+    sold: int
+    available: int
+    on_sale: bool
+
+
+class AllocationList(Out):
+    allocations: list[AllocationOut]
+
+
+class AllocationEnvelope(Out):
+    allocation: AllocationOut
+
+
+class EventSummaryOut(Out):
+    title: str
+    time: datetime
+    price: str
+    currency_code: str
+
+
+class MyAllocationOut(Out):
+    event_id: str
+    event: EventSummaryOut
+    number_of_tickets: int
+    sold: int
+    available: int
+    on_sale: bool
+
+
+class MyAllocationPage(Out):
+    allocations: list[MyAllocationOut]
+    next_token: str | None
+
+
+class MyAllocationEnvelope(Out):
+    allocation: MyAllocationOut
+
+
+class OfferOut(Out):
+    seller_id: str
+    seller_name: str | None
+    seller_role: Literal["organizer", "reseller"]
+    price: str
+    currency_code: str
+    available: int
+
+
+class OfferList(Out):
+    offers: list[OfferOut]
+
+
+class TicketOut(Out):
+    id: str
+    event_id: str
+    seller_id: str
+    buyer_id: str
+    code: str = Field(examples=["K7QM-3XPA-9HTD"])
+    price: str
+    currency_code: str
+    created_at: datetime
+
+
+class BookingOut(Out):
+    tickets: list[TicketOut]
+    email_sent: bool = Field(description="Whether the confirmation email went out.")
+
+
+class TicketEnvelope(Out):
+    ticket: TicketOut
+
+
+class TicketPage(Out):
+    tickets: list[TicketOut]
+    next_token: str | None
+
+
+class BuyerOut(Out):
+    id: str
+    name: str
+    email: str
+    phone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class BuyerWithTicketsOut(BuyerOut):
+    tickets: list[str] = Field(description="Ids of the tickets the buyer holds.")
+
+
+class BuyerEnvelope(Out):
+    buyer: BuyerOut
+
+
+class BuyerDetailEnvelope(Out):
+    buyer: BuyerWithTicketsOut
+
+
+class BuyerPage(Out):
+    buyers: list[BuyerOut]
+    next_token: str | None
