@@ -9,6 +9,7 @@ from chalicelib.api import (
     allocations,
     bookings,
     buyers,
+    docs,
     events,
     health,
     social,
@@ -35,3 +36,4 @@ app.register_blueprint(events.bp)
 app.register_blueprint(allocations.bp)
 app.register_blueprint(bookings.bp)
 app.register_blueprint(buyers.bp)
+app.register_blueprint(docs.bp)

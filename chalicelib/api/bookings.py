@@ -50,7 +50,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
             {"type": "string", "minLength": 1, "maxLength": 255},
         ),
     ),
-    responses={201: BookingOut, 409: None, 422: None},
+    responses={201: BookingOut, 404: None, 409: None, 422: None},
 )
 def book():
     request = bp.current_request

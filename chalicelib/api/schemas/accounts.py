@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints, model_validator
+from pydantic import ConfigDict, StringConstraints, model_validator
 
 from chalicelib.api.schemas.common import Body, Email, Name, Password, SellerRole
 
 
 class RegisterBody(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"email": "me@example.com", "password": "password1", "name": "ME",
+                 "role": "organizer"}
+            ]
+        }
+    )  # fmt: skip
+
     email: Email
     password: Password
     name: Name | None = None
@@ -17,6 +26,10 @@ class RegisterBody(Body):
 
 
 class LoginBody(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "me@example.com", "password": "password1"}]}
+    )
+
     # Not validated as an email: anything unknown is simply "Wrong username or password."
     email: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 
 from chalicelib.api.schemas.common import Body, Email, Id, Name, Phone, Quantity
 
@@ -14,6 +14,16 @@ class BuyerBody(Body):
 
 
 class BookingBody(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"event_id": "3f6c...", "quantity": 2,
+                 "buyer": {"name": "Bea Buyer", "email": "bea@example.com",
+                           "phone": "+442079460958"}}
+            ]
+        }
+    )  # fmt: skip
+
     event_id: Id
     seller_id: Id | None = None
     quantity: Quantity = 1

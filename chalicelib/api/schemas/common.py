@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from chalicelib.money import minor_units
@@ -35,7 +36,10 @@ class Body(BaseModel):
 
 
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(_valid_email)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_TEXT),
+    AfterValidator(_valid_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": MAX_TEXT}),
 ]
 # Checked exactly as typed: no trimming, no normalisation.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
@@ -78,12 +82,24 @@ def _valid_currency(value: str) -> str:
 
 Time = Annotated[datetime, BeforeValidator(parse_time)]
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_valid_phone)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=32),
+    AfterValidator(_valid_phone),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 32, "description": "E.164", "examples": ["+442079460958"]}
+    ),
 ]
 CurrencyCode = Annotated[
-    str, StringConstraints(min_length=3, max_length=3), AfterValidator(_valid_currency)
+    str,
+    StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_valid_currency),
+    Field(description="ISO 4217 code.", examples=["GBP"]),
 ]
-Price = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+Price = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9]+(\.[0-9]+)?$"),
+    Field(description="A decimal string in the currency's units.", examples=["50", "63.72"]),
+]
 Quantity = Annotated[int, Field(ge=1, le=10)]
 TicketCount = Annotated[int, Field(ge=1, le=1_000_000)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]

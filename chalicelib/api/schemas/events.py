@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.schemas.common import Body, CurrencyCode, Id, Price, TicketCount, Time, Title
 
 
 class CreateEventBody(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"title": "A music concert", "price": "50", "currency_code": "GBP",
+                 "time": "2030-09-09T20:00:00Z", "number_of_tickets": 1000}
+            ]
+        }
+    )  # fmt: skip
+
     title: Title
     time: Time
     price: Price

@@ -1,0 +1,152 @@
+"""The OpenAPI 3.1 document, built from the app's route table, the documentation each route
+carries, and the pydantic models the views validate and answer with: it cannot drift."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalice import Chalice
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.api.blueprint import BEARER, OPTIONAL_BEARER, ROUTE_DOCS, RouteDoc
+from chalicelib.api.schemas.responses import ErrorOut
+
+REF = "#/components/schemas/{model}"
+ERROR_REF = {"$ref": REF.format(model="ErrorOut")}
+
+# The sentence each error status stands for, used when a route declares the status itself.
+ERROR_MEANINGS = {
+    400: "Invalid input; `details` names each field or parameter and what is wrong.",
+    401: "Missing bearer token (or, on open routes, an invalid one); or wrong credentials.",
+    403: "Authenticated but not allowed; or the token is invalid, expired or revoked.",
+    404: "Unknown resource.",
+    409: "Conflicts with the current state (duplicate, sold out, inventory rule).",
+    413: "Request body over 64 KiB.",
+    415: "Content-Type is not application/json.",
+    422: "Idempotency-Key reused with a different request.",
+    502: "The sign-in provider failed or could not be reached.",
+    503: "Storage (or the sign-in provider configuration) unavailable; nothing was changed.",
+}
+SUCCESS_MEANINGS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}
+
+
+def _path_params(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+def _errors_for(path: str, method: str, doc: RouteDoc) -> set[int]:
+    """The error statuses every route of this shape can answer, besides its own."""
+    statuses = {503}
+    if doc.body is not None:
+        statuses |= {400, 413, 415}
+    if doc.query or doc.headers:
+        statuses.add(400)
+    if doc.auth == BEARER:
+        statuses |= {401, 403}
+    if doc.auth == OPTIONAL_BEARER:
+        statuses.add(401)
+    if _path_params(path):
+        statuses.add(404)
+    return statuses
+
+
+def _response(status: int, spec: type[BaseModel] | str | None, refs: dict) -> dict[str, Any]:
+    if status >= 400:
+        return {
+            "description": ERROR_MEANINGS.get(status, "Error."),
+            "content": {"application/json": {"schema": ERROR_REF}},
+        }
+    description = SUCCESS_MEANINGS.get(status, "OK")
+    if spec is None:
+        return {"description": description}
+    if isinstance(spec, str):
+        return {"description": description, "content": {spec: {"schema": {"type": "string"}}}}
+    return {"description": description, "content": {"application/json": {"schema": refs[spec]}}}
+
+
+def _operation(path: str, method: str, doc: RouteDoc, refs: dict) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": "string", "minLength": 1}}
+        for name in _path_params(path)
+    ]  # fmt: skip
+    for location, params in (("query", doc.query), ("header", doc.headers)):
+        parameters += [
+            {"name": p.name, "in": location, "required": p.required, "description": p.description,
+             "schema": p.schema}
+            for p in params
+        ]  # fmt: skip
+    statuses = dict(doc.responses)
+    for status in _errors_for(path, method, doc):
+        statuses.setdefault(status, None)
+    slug = re.sub(r"[^a-zA-Z0-9]+", "_", path).strip("_") or "root"
+    operation: dict[str, Any] = {
+        "operationId": f"{method.lower()}_{slug}",
+        "summary": doc.summary,
+        "tags": [doc.tag],
+        "responses": {
+            str(status): _response(status, spec, refs) for status, spec in sorted(statuses.items())
+        },
+    }
+    if doc.description:
+        operation["description"] = doc.description
+    if parameters:
+        operation["parameters"] = parameters
+    if doc.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[doc.body]}},
+        }
+    if doc.auth == BEARER:
+        operation["security"] = [{"bearerAuth": []}]
+    elif doc.auth == OPTIONAL_BEARER:
+        operation["security"] = [{}, {"bearerAuth": []}]
+    else:
+        operation["security"] = []
+    return operation
+
+
+def build_openapi(app: Chalice) -> dict[str, Any]:
+    """The whole document for every route the app serves."""
+    routes = [
+        (path, method, ROUTE_DOCS[(method, path)])
+        for path, methods in app.routes.items()
+        for method in methods
+    ]
+    models = {ErrorOut}
+    for _, _, doc in routes:
+        if doc.body is not None:
+            models.add(doc.body)
+        models |= {spec for spec in doc.responses.values() if isinstance(spec, type)}
+    keys, schemas = models_json_schema(
+        [(m, "validation" if m in {d.body for _, _, d in routes} else "serialization")
+         for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template=REF,
+    )  # fmt: skip
+    refs = {model: ref for (model, _), ref in keys.items()}
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, doc in sorted(routes):
+        paths.setdefault(path, {})[method.lower()] = _operation(path, method, doc, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Events API",
+            "version": "1.0.0",
+            "description": (
+                "Sell and manage event tickets. Organizers create events and give shares of "
+                "their tickets to resellers; resellers offer them; buyers (no account) pick a "
+                "seller and book. Errors are `{error, code, details?}`."
+            ),
+        },
+        # Relative, so "Try it out" talks to whatever origin and stage served this document.
+        "servers": [{"url": "."}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
