@@ -13,7 +13,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.integration.conftest import alive, descendants, start_stack
+from tests.integration.conftest import alive, descendants, start
 
 pytestmark = pytest.mark.integration
 
@@ -135,7 +135,7 @@ def test_sent_emails_are_readable_from_the_emulator(local_stack):
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_run_serves_health_and_stops_cleanly_on_sigterm(tmp_path):
-    stack = start_stack(["make", "--no-print-directory", "run"], tmp_path / "make-run.log")
+    stack = start(["make", "--no-print-directory", "run"], tmp_path / "make-run.log")
     started = descendants(stack.process.pid)
     assert len(started) >= 3, stack.log()  # launcher, emulator, API server
 
