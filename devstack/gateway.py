@@ -20,7 +20,7 @@ from chalice.local import (
     RouteMatcher,
 )
 
-from chalicelib.errors import BY_STATUS, AppError, NotFound
+from chalicelib.errors import BY_STATUS, AppError, MethodNotAllowed, NotFound
 
 
 class GatewayAnswer(LocalGatewayException):
@@ -62,3 +62,18 @@ class ContractRequestHandler(ChaliceRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the app's middleware logs every request with its request id."""
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers methods it has no do_<METHOD> for (TRACE, CONNECT, ...) with a
+        # 501 HTML page; the API answers them like any other method it does not route.
+        if name.startswith("do_"):
+            return self._method_not_allowed
+        raise AttributeError(name)
+
+    def _method_not_allowed(self) -> None:
+        body = json.dumps(MethodNotAllowed().body()).encode()
+        self.send_response(MethodNotAllowed.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

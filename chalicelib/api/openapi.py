@@ -53,6 +53,9 @@ def _errors_for(path: str, method: str, doc: RouteDoc) -> set[int]:
 
 
 def _response(status: int, spec: type[BaseModel] | str | None, refs: dict) -> dict[str, Any]:
+    if isinstance(spec, str):  # a page for people (or a file), whatever the status
+        description = SUCCESS_MEANINGS.get(status) or ERROR_MEANINGS.get(status, "Error.")
+        return {"description": description, "content": {spec: {"schema": {"type": "string"}}}}
     if status >= 400:
         return {
             "description": ERROR_MEANINGS.get(status, "Error."),
@@ -61,8 +64,6 @@ def _response(status: int, spec: type[BaseModel] | str | None, refs: dict) -> di
     description = SUCCESS_MEANINGS.get(status, "OK")
     if spec is None:
         return {"description": description}
-    if isinstance(spec, str):
-        return {"description": description, "content": {spec: {"schema": {"type": "string"}}}}
     return {"description": description, "content": {"application/json": {"schema": refs[spec]}}}
 
 

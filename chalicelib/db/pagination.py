@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 
@@ -34,38 +35,54 @@ def _signature(payload: bytes) -> str:
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
-def encode_next_token(last_key: dict[str, Any]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode())
-    return f"{payload.decode().rstrip('=')}.{_signature(payload.rstrip(b'='))}"
+def encode_next_token(last_key: dict[str, Any], scope: str) -> str:
+    body = json.dumps({"key": last_key, "scope": scope}, sort_keys=True).encode()
+    payload = base64.urlsafe_b64encode(body).rstrip(b"=")
+    return f"{payload.decode()}.{_signature(payload)}"
 
 
-def decode_next_token(token: str) -> dict[str, Any]:
-    """The start key a `next_token` stands for; a forged or mangled one is a 400."""
+def decode_next_token(token: str, scope: str) -> dict[str, Any]:
+    """The start key a `next_token` stands for. A forged or mangled token, or one from another
+    listing (whose key would not fit this query's index), is a 400."""
     invalid = InvalidRequest(details={"next_token": "Invalid or expired pagination token."})
     payload, _, signature = token.partition(".")
     if not hmac.compare_digest(signature, _signature(payload.encode())):
         raise invalid
     try:
-        key = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except ValueError:
         raise invalid from None
-    if not isinstance(key, dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("scope") != scope
+        or not isinstance(data.get("key"), dict)
+    ):
         raise invalid
-    return key
+    return data["key"]
 
 
 def fetch_page(
     model: type[Model],
     query: Callable[..., ResultIterator[Any]],
     *,
+    scope: str,
     limit: int,
     next_token: str | None,
 ) -> Page[Any]:
     """Exactly one Query/Scan call of at most `limit` items, so a page costs the same whatever
-    the table's size. With a filter the page may hold fewer items while `next_token` is set."""
-    start = decode_next_token(next_token) if next_token else None
+    the table's size. With a filter the page may hold fewer items while `next_token` is set.
+
+    `scope` names the listing (table, index, partition, filters): a token only continues the
+    listing that issued it.
+    """
+    start = decode_next_token(next_token, scope) if next_token else None
     pages = query(page_size=limit, last_evaluated_key=start).page_iter
-    raw = next(pages, {})
+    try:
+        raw = next(pages, {})
+    except PynamoDBException as exc:
+        if start is not None and exc.cause_response_code == "ValidationException":
+            raise InvalidRequest(details={"next_token": "Does not fit this listing."}) from None
+        raise
     items = [model.from_raw_data(item) for item in raw.get("Items", [])]
     last_key = pages.last_evaluated_key
-    return Page(items=items, next_token=encode_next_token(last_key) if last_key else None)
+    return Page(items=items, next_token=encode_next_token(last_key, scope) if last_key else None)

@@ -189,6 +189,7 @@ def my_allocations(
     page = fetch_page(
         Allocation,
         lambda **kw: Allocation.by_seller.query(actor.user_id, **kw),
+        scope=f"allocations:{actor.user_id}",
         limit=limit,
         next_token=next_token,
     )

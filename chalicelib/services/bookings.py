@@ -235,7 +235,8 @@ def list_tickets(
         query = functools.partial(Ticket.by_seller.query, actor.user_id, filter_condition=of_event)
     else:
         raise Forbidden()
-    return fetch_page(Ticket, query, limit=limit, next_token=next_token)
+    scope = f"tickets:{actor.role}:{actor.user_id}:event={event_id}"
+    return fetch_page(Ticket, query, scope=scope, limit=limit, next_token=next_token)
 
 
 def get_ticket(*, actor: Principal, ticket_id: str) -> Ticket:

@@ -78,7 +78,7 @@ def _require_admin(actor: Principal) -> None:
 
 def list_buyers(*, actor: Principal, limit: int, next_token: str | None) -> Page[Buyer]:
     _require_admin(actor)
-    return fetch_page(Buyer, Buyer.scan, limit=limit, next_token=next_token)
+    return fetch_page(Buyer, Buyer.scan, scope="buyers", limit=limit, next_token=next_token)
 
 
 def get_buyer(*, actor: Principal, buyer_id: str) -> tuple[Buyer, list[str]]:

@@ -148,7 +148,8 @@ def list_events(
         def query(**kw):
             return Event.by_time.query(CATALOG, range_key_condition=time_range, **kw)
 
-    page = fetch_page(Event, query, limit=limit, next_token=next_token)
+    scope = f"events:organizer={organizer_id}:from={start}:to={end}"
+    page = fetch_page(Event, query, scope=scope, limit=limit, next_token=next_token)
     return Page(items=[with_counts(e) for e in page.items], next_token=page.next_token)
 
 

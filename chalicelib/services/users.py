@@ -130,7 +130,8 @@ def list_users(
     else:
         not_blocked = User.blocked_list.does_not_exist() if blocked is False else None
         query = lambda **kw: User.scan(filter_condition=not_blocked, **kw)  # noqa: E731
-    return fetch_page(User, query, limit=limit, next_token=next_token)
+    scope = f"users:role={role}:blocked={blocked}"
+    return fetch_page(User, query, scope=scope, limit=limit, next_token=next_token)
 
 
 def create_user(*, actor: Principal, email: str, password: str, name: str, role: str) -> User:

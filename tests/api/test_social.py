@@ -362,3 +362,10 @@ def test_settings_refuse_plain_http_provider_urls_outside_dev():
     with pytest.raises(SettingsError, match="GITHUB_API_URL"):
         load_settings(env)
     assert load_settings({**env, "STAGE": "dev"}).github_api_url == "http://api.github.local"
+
+
+def test_tokens_must_be_printable_ascii(api, provider):
+    response = api.post("/auth/github", {"access_token": "t\U000251e3ken"})
+
+    assert response.status_code == 400
+    assert "access_token" in response.json_body["details"]

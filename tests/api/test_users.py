@@ -303,3 +303,14 @@ def test_non_admins_cannot_delete(api):
     assert api.delete(f"/users/{other.id}", as_=user).status_code == 403
     assert api.delete(f"/users/{user.id}", as_=user).status_code == 403
     assert User.count(other.id) == 1
+
+
+def test_a_next_token_only_continues_the_listing_that_issued_it(api, admin):
+    for _ in range(3):
+        make_user("reseller")
+    from_all = api.get("/users?limit=1", as_=admin).json_body["next_token"]
+
+    response = api.get(f"/users?role=reseller&next_token={from_all}", as_=admin)
+
+    assert response.status_code == 400
+    assert "next_token" in response.json_body["details"]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from devstack.fake_providers import FakeProviders
 from devstack.harness import StackFailed, start_stack
 from tests.conftest import TEST_ENV
-from tests.integration.fake_github import FakeGitHub
 
 
 def descendants(pid: int) -> set[int]:
@@ -51,14 +51,14 @@ def start(command, log_path, extra_env=None):
 
 
 @pytest.fixture(scope="session")
-def fake_github():
-    with FakeGitHub() as fake:
+def fake_providers():
+    with FakeProviders() as fake:
         yield fake
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory, fake_github):
-    """The stack `make run` starts, with GitHub sign-in pointed at a fake on loopback."""
-    stack = start(None, tmp_path_factory.mktemp("stack") / "stack.log", fake_github.env())
+def local_stack(tmp_path_factory, fake_providers):
+    """The stack `make run` starts, with Google and GitHub pointed at fakes on loopback."""
+    stack = start(None, tmp_path_factory.mktemp("stack") / "stack.log", fake_providers.env())
     yield stack
     stack.stop()

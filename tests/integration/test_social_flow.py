@@ -1,4 +1,4 @@
-"""The README's device flow end to end: the local stack talking to a fake GitHub."""
+"""The README's device flows end to end: the local stack talking to fake providers."""
 
 import pytest
 import requests
@@ -6,32 +6,25 @@ import requests
 pytestmark = pytest.mark.integration
 
 
-def test_github_device_flow_end_to_end(local_stack, fake_github):
-    step_1 = requests.get(f"{local_stack.api_url}/github-device-auth-step-1", timeout=10)
+@pytest.mark.parametrize("provider", ["github", "google"])
+def test_device_flow_end_to_end(local_stack, fake_providers, provider):
+    api = local_stack.api_url
+    step_1 = requests.get(f"{api}/{provider}-device-auth-step-1", timeout=10)
     device_code = step_1.json()["device_code"]
-    fake_github.person_for(device_code, user_id=777, email="octo@example.com")
+    email = f"{provider}-person@example.com"
+    fake_providers.approve(device_code, subject=f"{provider}-777", email=email)
 
-    pending = requests.post(
-        f"{local_stack.api_url}/github-device-auth-step-2",
-        json={"device_code": device_code},
-        timeout=10,
-    )
-    approved = requests.post(
-        f"{local_stack.api_url}/github-device-auth-step-2",
-        json={"device_code": device_code},
-        timeout=10,
-    )
+    def step_2():
+        return requests.post(
+            f"{api}/{provider}-device-auth-step-2", json={"device_code": device_code}, timeout=10
+        )
+
+    pending, approved = step_2(), step_2()
     token = approved.json()["auth_token"]
-    me = requests.get(
-        f"{local_stack.api_url}/myself", headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
+    me = requests.get(f"{api}/myself", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
     assert step_1.status_code == 200
-    assert step_1.json()["verification_url"].endswith("/login/device")
+    assert step_1.json()["verification_url"].endswith("/device")
     assert (pending.status_code, pending.json()["code"]) == (400, "authorization_pending")
     assert approved.status_code == 200
-    assert (me.json()["email"], me.json()["provider"], me.json()["role"]) == (
-        "octo@example.com",
-        "github",
-        None,
-    )
+    assert (me.json()["email"], me.json()["provider"], me.json()["role"]) == (email, provider, None)

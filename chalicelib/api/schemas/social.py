@@ -8,7 +8,8 @@ from pydantic import StringConstraints
 
 from chalicelib.api.schemas.common import Body
 
-Token = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+# Tokens travel in HTTP headers and forms: printable ASCII only.
+Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[!-~]+$")]
 
 
 class DeviceCodeBody(Body):
