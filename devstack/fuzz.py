@@ -118,9 +118,8 @@ def main() -> int:
     print(f"\n{'caller':<12}{'test cases':>12}{'failures':>10}   log")
     for role, result in results.items():
         cases = result["test_cases"]
-        print(
-            f"{role:<12}{cases['generated']:>12}{cases['unique_failures']:>10}   build/fuzz/{role}.log"
-        )
+        counts = f"{cases['generated']:>12}{cases['unique_failures']:>10}"
+        print(f"{role:<12}{counts}   build/fuzz/{role}.log")
     print(f"{'total':<12}{total:>12}{failures:>10}")
     if failures or total < MIN_TEST_CASES:
         print(f"FAILED: {failures} failures; {total} test cases (at least {MIN_TEST_CASES} needed)")
