@@ -1,10 +1,11 @@
-"""What a sign-in provider offers the API, and how provider trouble maps to errors."""
+"""What a sign-in provider offers the API (the device flow both share), and how provider trouble
+maps to errors."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
@@ -13,6 +14,7 @@ from chalicelib.errors import AppError, InvalidRequest, ServiceUnavailable, Unau
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 5
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 # The device-flow answers the contract passes through as 400s with the provider's own code.
 DEVICE_FLOW_STATES = {
@@ -41,16 +43,6 @@ class Identity:
     email: str | None
     email_verified: bool
     name: str | None
-
-
-class Provider(Protocol):
-    name: str
-
-    def start_device_flow(self) -> DeviceStart: ...
-
-    def finish_device_flow(self, device_code: str) -> Identity: ...
-
-    def identity_from_token(self, token: str) -> Identity: ...
 
 
 class ProviderNotConfigured(ServiceUnavailable):
@@ -119,3 +111,52 @@ def raise_device_state(data: dict[str, Any]) -> None:
     if error:
         log.warning("device flow refused by provider: %s", error)
         raise InvalidProviderToken(f"The provider refused the sign-in ({error}).")
+
+
+class DeviceFlowProvider:
+    """The OAuth 2.0 device flow (RFC 8628) as both providers run it; subclasses say what they
+    call things and how a token turns into an Identity."""
+
+    name: str
+    scope: str
+    url_key: str  # the provider's name for the page where the person enters the code
+    token_field: str  # what the token endpoint returns that identifies the person
+    headers: dict[str, str] = {}  # noqa: RUF012 - read-only per class
+
+    def __init__(
+        self,
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+        device_code_url: str,
+        token_url: str,
+    ) -> None:
+        self._id = client_id
+        self._secret = client_secret
+        self.device_code_url = device_code_url
+        self.token_url = token_url
+
+    @property
+    def client_id(self) -> str:
+        if not self._id:
+            raise ProviderNotConfigured()
+        return self._id
+
+    def start_device_flow(self) -> DeviceStart:
+        form = {"client_id": self.client_id, "scope": self.scope}
+        data = json_of(call("POST", self.device_code_url, data=form, headers=self.headers))
+        raise_device_state(data)
+        return device_start_from(data, url_key=self.url_key)
+
+    def finish_device_flow(self, device_code: str) -> Identity:
+        form = {"client_id": self.client_id, "device_code": device_code, "grant_type": DEVICE_GRANT}
+        if self._secret:
+            form["client_secret"] = self._secret
+        data = json_of(call("POST", self.token_url, data=form, headers=self.headers))
+        raise_device_state(data)
+        if self.token_field not in data:
+            raise InvalidProviderToken(f"The provider returned no {self.token_field}.")
+        return self.identity_from_token(str(data[self.token_field]))
+
+    def identity_from_token(self, token: str) -> Identity:
+        raise NotImplementedError

@@ -2,71 +2,37 @@
 
 from __future__ import annotations
 
-from chalicelib.oauth.base import (
-    DeviceStart,
-    Identity,
-    InvalidProviderToken,
-    ProviderNotConfigured,
-    call,
-    device_start_from,
-    json_of,
-    raise_device_state,
-)
+from chalicelib.oauth.base import DeviceFlowProvider, Identity, InvalidProviderToken, call, json_of
 from chalicelib.settings import Settings
 
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-ACCEPT_JSON = {"Accept": "application/json"}
 
-
-class GitHub:
+class GitHub(DeviceFlowProvider):
     name = "github"
+    scope = "read:user user:email"
+    # GitHub says verification_uri; the contract says verification_url.
+    url_key = "verification_uri"
+    token_field = "access_token"  # noqa: S105 - a field name, not a secret
+    headers = {"Accept": "application/json"}  # noqa: RUF012 - read-only per class
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def _client_id(self) -> str:
-        if not self.settings.github_client_id:
-            raise ProviderNotConfigured()
-        return self.settings.github_client_id
-
-    def start_device_flow(self) -> DeviceStart:
-        response = call(
-            "POST",
-            self.settings.github_device_code_url,
-            data={"client_id": self._client_id(), "scope": "read:user user:email"},
-            headers=ACCEPT_JSON,
+        # The device flow needs no client secret (GITHUB_CLIENT_SECRET is for web flows).
+        super().__init__(
+            client_id=settings.github_client_id,
+            client_secret=None,
+            device_code_url=settings.github_device_code_url,
+            token_url=settings.github_token_url,
         )
-        data = json_of(response)
-        raise_device_state(data)
-        # GitHub says verification_uri; the contract says verification_url.
-        return device_start_from(data, url_key="verification_uri")
-
-    def finish_device_flow(self, device_code: str) -> Identity:
-        response = call(
-            "POST",
-            self.settings.github_token_url,
-            data={
-                "client_id": self._client_id(),
-                "device_code": device_code,
-                "grant_type": DEVICE_GRANT,
-            },
-            headers=ACCEPT_JSON,
-        )
-        data = json_of(response)
-        raise_device_state(data)
-        if "access_token" not in data:
-            raise InvalidProviderToken("GitHub returned no access token.")
-        return self.identity_from_token(data["access_token"])
+        self.api_url = settings.github_api_url
 
     def identity_from_token(self, token: str) -> Identity:
         """Who the token belongs to, with their primary verified email."""
-        self._client_id()
+        self.client_id  # noqa: B018 - refuse early when GitHub sign-in is not configured
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"}
-        user = call("GET", f"{self.settings.github_api_url}/user", headers=headers)
+        user = call("GET", f"{self.api_url}/user", headers=headers)
         if user.status_code in (401, 403):
             raise InvalidProviderToken("GitHub did not accept the access token.")
         profile = json_of(user)
-        emails = call("GET", f"{self.settings.github_api_url}/user/emails", headers=headers)
+        emails = call("GET", f"{self.api_url}/user/emails", headers=headers)
         if emails.status_code in (401, 403):
             raise InvalidProviderToken("The GitHub token may not read the account's emails.")
         try:

@@ -11,7 +11,7 @@ from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.uniques import UniqueClaim, unique_key
 from chalicelib.db.users import User
 from chalicelib.errors import AccountBlocked, Forbidden, ServiceUnavailable
-from chalicelib.oauth.base import Identity, Provider
+from chalicelib.oauth.base import DeviceFlowProvider, Identity
 from chalicelib.oauth.github import GitHub
 from chalicelib.oauth.google import Google
 from chalicelib.services.users import find_by_email, new_user, normalize_email, save_new_user
@@ -21,7 +21,7 @@ IDENTITY = "identity"
 LINK_ATTEMPTS = 3
 
 
-def provider(name: str) -> Provider:
+def provider(name: str) -> DeviceFlowProvider:
     settings = get_settings()
     return {"google": Google, "github": GitHub}[name](settings)
 
