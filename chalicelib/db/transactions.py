@@ -81,3 +81,14 @@ def write(build: Callable[[TransactWrite], None]) -> None:
                     "The service is busy; nothing was changed. Try again.", code="storage_busy"
                 ) from exc
             time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not crypto
+
+
+def write_unless_refused(build: Callable[[TransactWrite], None]) -> bool:
+    """Like `write`, but a condition that does not hold is an answer, not an error: False."""
+    try:
+        write(build)
+    except TransactWriteError as exc:
+        if canceled_by_condition(exc):
+            return False
+        raise
+    return True

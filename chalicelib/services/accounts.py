@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.passwords import dummy_verify, hash_password
@@ -116,12 +116,8 @@ def _reissue_verification(user: User, *, replace: list | None = None) -> str | N
             tx.save(record, condition=VerificationToken.token_hash.does_not_exist())
             tx.update(user, actions=actions, condition=condition)
 
-        try:
-            transactions.write(build)
-        except TransactWriteError as exc:
-            if transactions.canceled_by_condition(exc):
-                continue
-            raise
+        if not transactions.write_unless_refused(build):
+            continue
         return token
     return None
 

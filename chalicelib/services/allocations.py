@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import RESELLER, Principal, require_role
@@ -78,12 +78,8 @@ def _move(event: Event, reseller_id: str, target: int, *, removing: bool = False
             target=target,
             removing=removing,
         )
-        try:
-            transactions.write(build)
+        if transactions.write_unless_refused(build):
             return
-        except TransactWriteError as exc:
-            if not transactions.canceled_by_condition(exc):
-                raise
         _explain_refused_move(event, reseller_id, target, share)
     raise Conflict("The allocation changed while updating it; try again.", code="concurrent_change")
 

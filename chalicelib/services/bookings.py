@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import ADMIN, ORGANIZER, RESELLER, SELLER_ROLES, Principal
@@ -142,12 +142,8 @@ def _sell(
             buyer_part=buyer_part,
             lease=lease,
         )
-        try:
-            transactions.write(build)
+        if transactions.write_unless_refused(build):
             return tickets
-        except TransactWriteError as exc:
-            if not transactions.canceled_by_condition(exc):
-                raise
         _explain_refused_sale(event, seller_id, own_pool, quantity)
     raise ServiceUnavailable("The booking could not be completed; try again.", code="storage_busy")
 
@@ -264,13 +260,9 @@ def change_buyer(*, actor: Principal, ticket_id: str, buyer: BuyerDetails) -> Ti
             )
             buyer_part.add_to(tx)
 
-        try:
-            transactions.write(build)
-        except TransactWriteError as exc:
-            if not transactions.canceled_by_condition(exc):
-                raise
+        if not transactions.write_unless_refused(build):
             if get_or_none(Ticket, ticket_id, consistent_read=True) is None:
-                raise NotFound() from None
+                raise NotFound()
             continue  # the buyer raced: look it up again
         ticket.refresh(consistent_read=True)
         return ticket
@@ -296,9 +288,5 @@ def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
             condition=Allocation.event_id.exists() & (Allocation.sold >= 1),
         )
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if not transactions.canceled_by_condition(exc):
-            raise
-        raise NotFound() from None
+    if not transactions.write_unless_refused(build):
+        raise NotFound()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import Principal
@@ -122,12 +121,8 @@ def update_buyer(
             )
         tx.update(buyer, actions=[*actions, Buyer.email.set(new_email)], condition=condition)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if not transactions.canceled_by_condition(exc):
-            raise
-        raise Conflict("Another buyer already uses that email.", code="buyer_email_taken") from None
+    if not transactions.write_unless_refused(build):
+        raise Conflict("Another buyer already uses that email.", code="buyer_email_taken")
     buyer.refresh(consistent_read=True)
     return buyer
 
@@ -149,9 +144,5 @@ def delete_buyer(*, actor: Principal, buyer_id: str) -> None:
             condition=UniqueClaim.owner_id == buyer.id,
         )
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if not transactions.canceled_by_condition(exc):
-            raise
-        raise BuyerHasTickets() from None
+    if not transactions.write_unless_refused(build):
+        raise BuyerHasTickets()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.auth.principal import ADMIN, ORGANIZER, Principal
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
@@ -211,11 +209,7 @@ def _resize(event: Event, new_total: int, actions: list) -> EventWithCounts:
                 condition=Allocation.event_id.exists() & (Allocation.available >= -delta),
             )
 
-        try:
-            transactions.write(build)
-        except TransactWriteError as exc:
-            if not transactions.canceled_by_condition(exc):
-                raise
+        if not transactions.write_unless_refused(build):
             event = get_event(event.id)
             pools = inventory.pools_of(event.id)
             if event.number_of_tickets != seen_total:
@@ -227,7 +221,7 @@ def _resize(event: Event, new_total: int, actions: list) -> EventWithCounts:
                 f"number_of_tickets cannot go below allocated + sold by the organizer ({floor}).",
                 code="below_committed_tickets",
                 details={"allocated": str(counts.allocated), "sold": str(counts.sold)},
-            ) from None
+            )
         return with_counts(get_event(event.id))
     raise Conflict("The event changed while resizing; try again.", code="concurrent_change")
 
@@ -254,14 +248,8 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
             # A booking that lands between our read and this delete cancels the delete.
             tx.delete(pool, condition=Allocation.sold == pool.sold)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if not transactions.canceled_by_condition(exc):
-            raise
-        raise Conflict(
-            "Tickets were just sold for this event; try again.", code="event_has_sales"
-        ) from None
+    if not transactions.write_unless_refused(build):
+        raise Conflict("Tickets were just sold for this event; try again.", code="event_has_sales")
 
 
 def _close_and_clear_tickets(event_id: str, pools: list[Allocation]) -> None:

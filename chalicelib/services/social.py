@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.tokens import IssuedToken, issue_token
@@ -96,10 +95,4 @@ def _link(identity: Identity, user: User) -> bool:
         )
         tx.update(user, actions=actions, condition=User.email == user.email)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if transactions.canceled_by_condition(exc):
-            return False
-        raise
-    return True
+    return transactions.write_unless_refused(build)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -70,13 +70,7 @@ def save_new_user(user: User, *, also: tuple[Model, ...] = ()) -> bool:
         for item in also:
             tx.save(item)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if transactions.canceled_by_condition(exc):
-            return False
-        raise
-    return True
+    return transactions.write_unless_refused(build)
 
 
 def ensure_admin(*, email: str, password: str) -> bool:
@@ -247,12 +241,8 @@ def _change_email(user: User, new_email: str, actions: list, condition) -> None:
         tx.save(new_claim, condition=UniqueClaim.key.does_not_exist())
         tx.update(user, actions=[*actions, User.email.set(new_email)], condition=condition)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if transactions.canceled_by_condition(exc):
-            raise UserExists() from None
-        raise
+    if not transactions.write_unless_refused(build):
+        raise UserExists()
 
 
 def delete_user(*, actor: Principal, user_id: str) -> None:
@@ -280,12 +270,8 @@ def delete_user(*, actor: Principal, user_id: str) -> None:
         tx.delete(user, condition=User.id.exists())
         tx.delete(claim, condition=UniqueClaim.owner_id == user.id)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if transactions.canceled_by_condition(exc):
-            raise NotFound() from None
-        raise
+    if not transactions.write_unless_refused(build):
+        raise NotFound()
 
 
 def _first(results):
