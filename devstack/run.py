@@ -151,6 +151,7 @@ def banner(env: dict[str, str]) -> str:
 Events API is running (local stage; data lives in memory and is gone when you stop it).
 
   API                 {api}
+  interactive docs    {api}/   (OpenAPI document: {api}/openapi.json)
   health              {api}/health
   AWS emulator (moto) {env["AWS_ENDPOINT_URL"]}
   emails sent         {env["AWS_ENDPOINT_URL"]}/_devstack/sent-emails  (also printed here)
@@ -158,6 +159,8 @@ Events API is running (local stage; data lives in memory and is gone when you st
 
 Try:
   curl -s {api}/health
+  curl -s -X POST {api}/login -H 'Content-Type: application/json' \\
+    -d '{{"email": "{env["ADMIN_EMAIL"]}", "password": "{env["ADMIN_PASSWORD"]}"}}'
 
 Stop with Ctrl-C.
 """
