@@ -70,3 +70,10 @@ def test_environment_overrides_defaults():
 def test_prod_refuses_a_short_jwt_secret():
     with pytest.raises(SettingsError, match="JWT_SECRET must be at least 32"):
         load_settings({**PROD, "JWT_SECRET": "short"})
+
+
+def test_chalice_packaging_imports_the_app_without_runtime_secrets():
+    settings = load_settings({"STAGE": "prod", "AWS_CHALICE_CLI_MODE": "true"})
+
+    assert settings.stage == "prod"
+    assert not settings.is_local
