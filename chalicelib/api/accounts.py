@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.pages import html_page
 from chalicelib.api.requests import parse_body
@@ -39,7 +41,7 @@ def token_out(token: IssuedToken) -> TokenOut:
     body=RegisterBody,
     responses={201: RegisteredOut, 409: None},
 )
-def register():
+def register() -> Response:
     body = parse_body(bp.current_request, RegisterBody)
     user = accounts.register(**body.model_dump())
     return model_response(
@@ -57,7 +59,7 @@ def register():
     tag=TAG,
     responses={200: HTML, 400: HTML},
 )
-def activate(token: str):
+def activate(token: str) -> Response:
     try:
         outcome = accounts.activate(token=token)
     except accounts.InvalidVerificationLink as error:
@@ -77,7 +79,7 @@ def activate(token: str):
     body=ResendVerificationBody,
     responses={202: MessageOut},
 )
-def resend_verification():
+def resend_verification() -> Response:
     body = parse_body(bp.current_request, ResendVerificationBody)
     accounts.resend_verification(email=body.email)
     return model_response(
@@ -97,7 +99,7 @@ def resend_verification():
     body=LoginBody,
     responses={200: TokenOut, 401: None, 403: None},
 )
-def login():
+def login() -> Response:
     body = parse_body(bp.current_request, LoginBody)
     return model_response(token_out(accounts.login(email=body.email, password=body.password)))
 
@@ -110,7 +112,7 @@ def login():
     tag=TAG,
     responses={200: UserOut},
 )
-def get_myself():
+def get_myself() -> Response:
     actor = principal_of(bp.current_request)
     return model_response(user_out(users.get_user(actor=actor, user_id=actor.user_id)))
 
@@ -125,7 +127,7 @@ def get_myself():
     body=UpdateMyselfBody,
     responses={200: UserOut, 409: None},
 )
-def update_myself():
+def update_myself() -> Response:
     body = parse_body(bp.current_request, UpdateMyselfBody)
     actor = principal_of(bp.current_request)
     user = users.update_user(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
 from chalicelib.api.requests import page_params, parse_body
 from chalicelib.api.responses import model_response, no_content, page_response
@@ -74,7 +76,7 @@ def offer_out(offer: Offer) -> OfferOut:
     tag=TAG,
     responses={200: AllocationList},
 )
-def list_event_allocations(event_id: str):
+def list_event_allocations(event_id: str) -> Response:
     pools = allocations.event_allocations(actor=principal_of(bp.current_request), event_id=event_id)
     return model_response(AllocationList(allocations=[allocation_out(p) for p in pools]))
 
@@ -90,7 +92,7 @@ def list_event_allocations(event_id: str):
     body=AllocationBody,
     responses={200: AllocationEnvelope, 409: None},
 )
-def set_allocation(event_id: str, reseller_id: str):
+def set_allocation(event_id: str, reseller_id: str) -> Response:
     body = parse_body(bp.current_request, AllocationBody)
     pool = allocations.set_allocation(
         actor=principal_of(bp.current_request),
@@ -109,7 +111,7 @@ def set_allocation(event_id: str, reseller_id: str):
     tag=TAG,
     responses={204: None, 409: None},
 )
-def remove_allocation(event_id: str, reseller_id: str):
+def remove_allocation(event_id: str, reseller_id: str) -> Response:
     allocations.remove_allocation(
         actor=principal_of(bp.current_request), event_id=event_id, reseller_id=reseller_id
     )
@@ -125,7 +127,7 @@ def remove_allocation(event_id: str, reseller_id: str):
     query=PAGE_PARAMS,
     responses={200: MyAllocationPage},
 )
-def list_my_allocations():
+def list_my_allocations() -> Response:
     limit, next_token = page_params(bp.current_request)
     page = allocations.my_allocations(
         actor=principal_of(bp.current_request), limit=limit, next_token=next_token
@@ -142,7 +144,7 @@ def list_my_allocations():
     body=OnSaleBody,
     responses={200: MyAllocationEnvelope},
 )
-def set_on_sale(event_id: str):
+def set_on_sale(event_id: str) -> Response:
     body = parse_body(bp.current_request, OnSaleBody)
     item = allocations.set_on_sale(
         actor=principal_of(bp.current_request), event_id=event_id, on_sale=body.on_sale
@@ -157,7 +159,7 @@ def set_on_sale(event_id: str):
     tag=TAG,
     responses={200: OfferList},
 )
-def list_offers(event_id: str):
+def list_offers(event_id: str) -> Response:
     return model_response(
         OfferList(offers=[offer_out(o) for o in allocations.offers(event_id=event_id)])
     )

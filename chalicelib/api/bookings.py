@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import page_params, parse_body, query_params
 from chalicelib.api.responses import model_response, no_content, page_response
@@ -52,7 +54,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
     ),
     responses={201: BookingOut, 404: None, 409: None, 422: None},
 )
-def book():
+def book() -> Response:
     request = bp.current_request
     body = parse_body(request, BookingBody)
     booking = bookings.book(
@@ -78,7 +80,7 @@ def book():
     query=(Param("event_id", "Only this event's tickets."), *PAGE_PARAMS),
     responses={200: TicketPage},
 )
-def list_tickets():
+def list_tickets() -> Response:
     request = bp.current_request
     limit, next_token = page_params(request)
     page = bookings.list_tickets(
@@ -98,7 +100,7 @@ def list_tickets():
     tag=TAG,
     responses={200: TicketEnvelope},
 )
-def get_ticket(ticket_id: str):
+def get_ticket(ticket_id: str) -> Response:
     ticket = bookings.get_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
     return model_response(TicketEnvelope(ticket=ticket_out(ticket)))
 
@@ -112,7 +114,7 @@ def get_ticket(ticket_id: str):
     body=ChangeBuyerBody,
     responses={200: TicketEnvelope},
 )
-def change_buyer(ticket_id: str):
+def change_buyer(ticket_id: str) -> Response:
     body = parse_body(bp.current_request, ChangeBuyerBody)
     ticket = bookings.change_buyer(
         actor=principal_of(bp.current_request),
@@ -130,6 +132,6 @@ def change_buyer(ticket_id: str):
     tag=TAG,
     responses={204: None},
 )
-def cancel_ticket(ticket_id: str):
+def cancel_ticket(ticket_id: str) -> Response:
     bookings.cancel_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
     return no_content()

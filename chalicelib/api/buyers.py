@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
 from chalicelib.api.requests import page_params, parse_body
 from chalicelib.api.responses import model_response, no_content, page_response
@@ -35,7 +37,7 @@ def buyer_out(buyer: Buyer) -> BuyerOut:
 
 @bp.route("/buyers", methods=["GET"], authorizer=bearer_auth, summary="List buyers (admin)",
           tag=TAG, query=PAGE_PARAMS, responses={200: BuyerPage})  # fmt: skip
-def list_buyers():
+def list_buyers() -> Response:
     limit, next_token = page_params(bp.current_request)
     page = buyers.list_buyers(
         actor=principal_of(bp.current_request), limit=limit, next_token=next_token
@@ -46,7 +48,7 @@ def list_buyers():
 @bp.route("/buyers/{buyer_id}", methods=["GET"], authorizer=bearer_auth,
           summary="One buyer with the ids of their tickets (admin)", tag=TAG,
           responses={200: BuyerDetailEnvelope})  # fmt: skip
-def get_buyer(buyer_id: str):
+def get_buyer(buyer_id: str) -> Response:
     buyer, ticket_ids = buyers.get_buyer(actor=principal_of(bp.current_request), buyer_id=buyer_id)
     detail = BuyerWithTicketsOut(**buyer_out(buyer).model_dump(), tickets=ticket_ids)
     return model_response(BuyerDetailEnvelope(buyer=detail))
@@ -55,7 +57,7 @@ def get_buyer(buyer_id: str):
 @bp.route("/buyers/{buyer_id}", methods=["PUT"], authorizer=bearer_auth,
           summary="Correct a buyer's name, email or phone (admin)", tag=TAG,
           body=UpdateBuyerBody, responses={200: BuyerEnvelope, 409: None})  # fmt: skip
-def update_buyer(buyer_id: str):
+def update_buyer(buyer_id: str) -> Response:
     body = parse_body(bp.current_request, UpdateBuyerBody)
     buyer = buyers.update_buyer(
         actor=principal_of(bp.current_request), buyer_id=buyer_id, **body.model_dump()
@@ -67,6 +69,6 @@ def update_buyer(buyer_id: str):
           summary="Delete a buyer without tickets (admin)",
           description="A buyer holding tickets: 409 \"Cannot delete buyer when associated "
           "with ticket.\"", tag=TAG, responses={204: None, 409: None})  # fmt: skip
-def delete_buyer(buyer_id: str):
+def delete_buyer(buyer_id: str) -> Response:
     buyers.delete_buyer(actor=principal_of(bp.current_request), buyer_id=buyer_id)
     return no_content()

@@ -81,7 +81,7 @@ def openapi_document() -> str:
 
 @bp.route("/", methods=["GET"], summary="Interactive API docs (Swagger UI)", tag=TAG,
           responses={200: "text/html"})  # fmt: skip
-def swagger_ui():
+def swagger_ui() -> Response:
     return Response(
         body=PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"}
     )
@@ -89,7 +89,7 @@ def swagger_ui():
 
 @bp.route("/openapi.json", methods=["GET"], summary="This API's OpenAPI 3.1 document",
           tag=TAG, responses={200: "application/json"})  # fmt: skip
-def openapi_json():
+def openapi_json() -> Response:
     return Response(
         body=openapi_document(), status_code=200, headers={"Content-Type": "application/json"}
     )
@@ -97,7 +97,7 @@ def openapi_json():
 
 @bp.route("/swagger-ui/{asset}", methods=["GET"], summary="Swagger UI's own files", tag=TAG,
           responses={200: "text/plain"})  # fmt: skip
-def swagger_asset(asset: str):
+def swagger_asset(asset: str) -> Response:
     if asset not in ASSETS:
         raise NotFound()
     return Response(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import bool_param, page_params, parse_body, query_params, time_param
 from chalicelib.api.responses import model_response, no_content, page_response
@@ -49,7 +51,7 @@ def event_out(item: EventWithCounts) -> EventOut:
     ),
     responses={200: EventPage},
 )
-def list_events():
+def list_events() -> Response:
     request = bp.current_request
     limit, next_token = page_params(request)
     page = events.list_events(
@@ -69,7 +71,7 @@ def list_events():
     tag=TAG,
     responses={200: EventEnvelope},
 )
-def get_event(event_id: str):
+def get_event(event_id: str) -> Response:
     return model_response(
         EventEnvelope(event=event_out(events.with_counts(events.get_event(event_id))))
     )
@@ -84,7 +86,7 @@ def get_event(event_id: str):
     body=CreateEventBody,
     responses={201: EventEnvelope},
 )
-def create_event():
+def create_event() -> Response:
     body = parse_body(bp.current_request, CreateEventBody)
     created = events.create_event(actor=principal_of(bp.current_request), **body.model_dump())
     return model_response(EventEnvelope(event=event_out(created)), status=201)
@@ -100,7 +102,7 @@ def create_event():
     body=UpdateEventBody,
     responses={200: EventEnvelope, 409: None},
 )
-def update_event(event_id: str):
+def update_event(event_id: str) -> Response:
     body = parse_body(bp.current_request, UpdateEventBody)
     updated = events.update_event(
         actor=principal_of(bp.current_request),
@@ -121,7 +123,7 @@ def update_event(event_id: str):
     query=(Param("force", "Admins only: delete sold tickets too.", {"enum": ["true", "false"]}),),
     responses={204: None, 409: None},
 )
-def delete_event(event_id: str):
+def delete_event(event_id: str) -> Response:
     request = bp.current_request
     events.delete_event(
         actor=principal_of(request), event_id=event_id, force=bool(bool_param(request, "force"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.responses import model_response
 from chalicelib.api.schemas.responses import ErrorOut, HealthOut
@@ -17,6 +19,6 @@ bp = ApiBlueprint(__name__)
     tag="health",
     responses={200: HealthOut, 503: ErrorOut},
 )
-def get_health():
+def get_health() -> Response:
     health.ensure_tables_reachable()
     return model_response(HealthOut(status="ok"))

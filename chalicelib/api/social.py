@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from chalice import Response
+
 from chalicelib.api.accounts import token_out
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import parse_body
@@ -22,11 +24,11 @@ STEP_2_NOTE = (
 )
 
 
-def _start(name: str):
+def _start(name: str) -> Response:
     return model_response(DeviceStartOut(**asdict(social.provider(name).start_device_flow())))
 
 
-def _finish(name: str):
+def _finish(name: str) -> Response:
     body = parse_body(bp.current_request, DeviceCodeBody)
     identity = social.provider(name).finish_device_flow(body.device_code)
     return model_response(token_out(social.sign_in(identity)))
@@ -34,31 +36,31 @@ def _finish(name: str):
 
 @bp.route("/google-device-auth-step-1", methods=["GET"], summary="Start Google's device flow",
           tag=TAG, responses=STEP_1)  # fmt: skip
-def google_device_start():
+def google_device_start() -> Response:
     return _start("google")
 
 
 @bp.route("/google-device-auth-step-2", methods=["POST"], summary="Finish Google's device flow",
           description=STEP_2_NOTE, tag=TAG, body=DeviceCodeBody, responses=STEP_2)  # fmt: skip
-def google_device_finish():
+def google_device_finish() -> Response:
     return _finish("google")
 
 
 @bp.route("/github-device-auth-step-1", methods=["GET"], summary="Start GitHub's device flow",
           tag=TAG, responses=STEP_1)  # fmt: skip
-def github_device_start():
+def github_device_start() -> Response:
     return _start("github")
 
 
 @bp.route("/github-device-auth-step-2", methods=["POST"], summary="Finish GitHub's device flow",
           description=STEP_2_NOTE, tag=TAG, body=DeviceCodeBody, responses=STEP_2)  # fmt: skip
-def github_device_finish():
+def github_device_finish() -> Response:
     return _finish("github")
 
 
 @bp.route("/auth/google", methods=["POST"], summary="Exchange a Google ID token for ours",
           tag=TAG, body=GoogleTokenBody, responses=STEP_2)  # fmt: skip
-def google_token_exchange():
+def google_token_exchange() -> Response:
     body = parse_body(bp.current_request, GoogleTokenBody)
     identity = social.provider("google").identity_from_token(body.id_token)
     return model_response(token_out(social.sign_in(identity)))
@@ -66,7 +68,7 @@ def google_token_exchange():
 
 @bp.route("/auth/github", methods=["POST"], summary="Exchange a GitHub access token for ours",
           tag=TAG, body=GitHubTokenBody, responses=STEP_2)  # fmt: skip
-def github_token_exchange():
+def github_token_exchange() -> Response:
     body = parse_body(bp.current_request, GitHubTokenBody)
     identity = social.provider("github").identity_from_token(body.access_token)
     return model_response(token_out(social.sign_in(identity)))

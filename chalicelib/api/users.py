@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import bool_param, choice_param, page_params, parse_body
 from chalicelib.api.responses import model_response, no_content, page_response
@@ -47,7 +49,7 @@ def user_out(user: User) -> UserOut:
     ),
     responses={200: UserPage},
 )
-def list_users():
+def list_users() -> Response:
     request = bp.current_request
     limit, next_token = page_params(request)
     page = users.list_users(
@@ -69,7 +71,7 @@ def list_users():
     body=CreateUserBody,
     responses={201: UserEnvelope, 409: None},
 )
-def create_user():
+def create_user() -> Response:
     body = parse_body(bp.current_request, CreateUserBody)
     user = users.create_user(actor=principal_of(bp.current_request), **body.model_dump())
     return model_response(UserEnvelope(user=user_out(user)), status=201)
@@ -83,7 +85,7 @@ def create_user():
     tag=TAG,
     responses={200: UserEnvelope},
 )
-def get_user(user_id: str):
+def get_user(user_id: str) -> Response:
     user = users.get_user(actor=principal_of(bp.current_request), user_id=user_id)
     return model_response(UserEnvelope(user=user_out(user)))
 
@@ -98,7 +100,7 @@ def get_user(user_id: str):
     body=UpdateUserBody,
     responses={200: UserEnvelope, 409: None},
 )
-def update_user(user_id: str):
+def update_user(user_id: str) -> Response:
     body = parse_body(bp.current_request, UpdateUserBody)
     user = users.update_user(
         actor=principal_of(bp.current_request),
@@ -117,6 +119,6 @@ def update_user(user_id: str):
     tag=TAG,
     responses={204: None, 409: None},
 )
-def delete_user(user_id: str):
+def delete_user(user_id: str) -> Response:
     users.delete_user(actor=principal_of(bp.current_request), user_id=user_id)
     return no_content()

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.passwords import dummy_verify, hash_password
@@ -112,7 +113,9 @@ def _reissue_verification(user: User, *, replace: list | None = None) -> str | N
     ]
     for actions, condition in attempts:
 
-        def build(tx: TransactWrite, actions: list = actions, condition=condition) -> None:
+        def build(
+            tx: TransactWrite, actions: list = actions, condition: Condition = condition
+        ) -> None:
             tx.save(record, condition=VerificationToken.token_hash.does_not_exist())
             tx.update(user, actions=actions, condition=condition)
 

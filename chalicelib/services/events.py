@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from pynamodb.pagination import ResultIterator
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import ADMIN, ORGANIZER, Principal
 from chalicelib.db import transactions
@@ -112,7 +116,7 @@ def create_event(
         updated_at=now,
     )
 
-    def build(tx):
+    def build(tx: TransactWrite) -> None:
         tx.save(event, condition=Event.id.does_not_exist())
         tx.save(pool, condition=Allocation.event_id.does_not_exist())
 
@@ -139,11 +143,11 @@ def list_events(
         time_range = None
     if organizer_id:
 
-        def query(**kw):
+        def query(**kw: Any) -> ResultIterator[Event]:
             return Event.by_organizer.query(organizer_id, range_key_condition=time_range, **kw)
     else:
 
-        def query(**kw):
+        def query(**kw: Any) -> ResultIterator[Event]:
             return Event.by_time.query(CATALOG, range_key_condition=time_range, **kw)
 
     scope = f"events:organizer={organizer_id}:from={start}:to={end}"
@@ -191,7 +195,13 @@ def _resize(event: Event, new_total: int, actions: list) -> EventWithCounts:
         delta = new_total - seen_total
         organizer_pool = Allocation(event_id=event.id, seller_id=event.organizer_id)
 
-        def build(tx, event=event, pool=organizer_pool, delta=delta, seen_total=seen_total):
+        def build(
+            tx: TransactWrite,
+            event: Event = event,
+            pool: Allocation = organizer_pool,
+            delta: int = delta,
+            seen_total: int = seen_total,
+        ) -> None:
             # The event's count must still be the one we computed the delta from: a parallel
             # resize in between would otherwise be applied twice to the pool.
             tx.update(
@@ -242,7 +252,7 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
         _close_and_clear_tickets(event_id, pools)
         pools = inventory.pools_of(event_id)
 
-    def build(tx):
+    def build(tx: TransactWrite) -> None:
         tx.delete(event, condition=Event.id.exists())
         for pool in pools:
             # A booking that lands between our read and this delete cancels the delete.
@@ -255,7 +265,7 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
 def _close_and_clear_tickets(event_id: str, pools: list[Allocation]) -> None:
     """Stop bookings on every pool first, then delete the event's tickets in batches."""
 
-    def close(tx):
+    def close(tx: TransactWrite) -> None:
         for pool in pools:
             tx.update(
                 pool,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -231,7 +234,7 @@ def update_user(*, actor: Principal, user_id: str, changes: UserChanges) -> User
     return user
 
 
-def _change_email(user: User, new_email: str, actions: list, condition) -> None:
+def _change_email(user: User, new_email: str, actions: list, condition: Condition) -> None:
     """Move the email claim and the user's email in one transaction."""
     old_claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
     new_claim = UniqueClaim(key=unique_key(USER_EMAIL, new_email), owner_id=user.id)
@@ -274,5 +277,5 @@ def delete_user(*, actor: Principal, user_id: str) -> None:
         raise NotFound()
 
 
-def _first(results):
+def _first(results: Iterable[Any]) -> Any:
     return next(iter(results), None)
