@@ -78,7 +78,7 @@ def book() -> Response:
     summary="Sold tickets (admin: all; organizer: their events; reseller: their sales)",
     tag=TAG,
     query=(Param("event_id", "Only this event's tickets."), *PAGE_PARAMS),
-    responses={200: TicketPage},
+    responses={200: TicketPage, 404: None},
 )
 def list_tickets() -> Response:
     request = bp.current_request

@@ -452,3 +452,9 @@ def test_booking_response_body_is_json_with_the_tickets(api):
     response = book(api, make_event())
 
     assert json.loads(response.body)["tickets"][0]["event_id"]
+
+
+def test_filtering_on_an_unknown_event_is_a_404_for_organizers(api):
+    response = api.get("/sold-tickets?event_id=nope", as_=make_user("organizer"))
+
+    assert (response.status_code, response.json_body["code"]) == (404, "not_found")
