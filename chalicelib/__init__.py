@@ -1,0 +1,1 @@
+"""The Events API: everything the Lambda functions import besides app.py."""

@@ -1,0 +1,1 @@
+"""HTTP: route modules that parse, call one service and answer JSON; middleware; OpenAPI."""

@@ -1,0 +1,1 @@
+"""Emails as plain values (messages.py) and the SES sender (sender.py)."""
