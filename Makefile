@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format fuzz clean
+.PHONY: run test check lint format fuzz bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -23,6 +23,10 @@ test: lint
 	$(BIN)/python -m pytest
 
 check: test
+
+# DynamoDB work per request on small and large tables, measured in one run.
+bench: $(STAMP)
+	$(BIN)/python -m bench.costs
 
 # schemathesis against the running local stack, as each kind of caller (a few minutes).
 fuzz: $(STAMP)
