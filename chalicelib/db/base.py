@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -95,3 +96,8 @@ def get_or_none(
         return model.get(hash_key, range_key, **kwargs)
     except model.DoesNotExist:
         return None
+
+
+def has_any(results: Iterable[Any]) -> bool:
+    """True when a query (run with limit=1) returns at least one item."""
+    return next(iter(results), None) is not None

@@ -110,16 +110,12 @@ def _write_move(
     )
     if current is None:
         tx.save(
-            Allocation(
+            inventory.new_pool(
                 event_id=event.id,
                 seller_id=reseller_id,
                 seller_role=inventory.RESELLER,
-                number_of_tickets=target,
-                sold=0,
-                available=target,
-                on_sale=False,
-                created_at=now,
-                updated_at=now,
+                share=target,
+                now=now,
             ),
             condition=Allocation.event_id.does_not_exist(),
         )

@@ -8,7 +8,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import Principal
 from chalicelib.db import transactions
-from chalicelib.db.base import get_or_none, new_id, utcnow
+from chalicelib.db.base import get_or_none, has_any, new_id, utcnow
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.pagination import Page, fetch_page
@@ -132,7 +132,7 @@ def delete_buyer(*, actor: Principal, buyer_id: str) -> None:
     buyer = get_or_none(Buyer, buyer_id, consistent_read=True)
     if buyer is None:
         raise NotFound()
-    if next(iter(Ticket.by_buyer.query(buyer_id, limit=1)), None) is not None:
+    if has_any(Ticket.by_buyer.query(buyer_id, limit=1)):
         raise BuyerHasTickets()
 
     def build(tx: TransactWrite) -> None:

@@ -104,16 +104,12 @@ def create_event(
         updated_at=now,
     )
     # The organizer's own pool starts with every ticket; allocations move shares out of it.
-    pool = Allocation(
+    pool = inventory.new_pool(
         event_id=event.id,
         seller_id=organizer_id,
         seller_role=inventory.ORGANIZER,
-        number_of_tickets=number_of_tickets,
-        sold=0,
-        available=number_of_tickets,
-        on_sale=True,
-        created_at=now,
-        updated_at=now,
+        share=number_of_tickets,
+        now=now,
     )
 
     def build(tx: TransactWrite) -> None:

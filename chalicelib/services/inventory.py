@@ -15,6 +15,7 @@ every instant:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.events import Event
@@ -28,6 +29,24 @@ class Counts:
     allocated: int
     sold: int
     available: int
+
+
+def new_pool(
+    *, event_id: str, seller_id: str, seller_role: str, share: int, now: datetime
+) -> Allocation:
+    """A fresh pool with nothing sold. The organizer's is always on sale; a reseller's starts
+    off sale until the reseller offers it."""
+    return Allocation(
+        event_id=event_id,
+        seller_id=seller_id,
+        seller_role=seller_role,
+        number_of_tickets=share,
+        sold=0,
+        available=share,
+        on_sale=seller_role == ORGANIZER,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def pools_of(event_id: str) -> list[Allocation]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
@@ -15,7 +13,7 @@ from chalicelib.auth.passwords import hash_password
 from chalicelib.auth.principal import ADMIN, SELLER_ROLES, Principal
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
-from chalicelib.db.base import get_or_none, new_id, utcnow
+from chalicelib.db.base import get_or_none, has_any, new_id, utcnow
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
@@ -257,12 +255,12 @@ def delete_user(*, actor: Principal, user_id: str) -> None:
     user = get_or_none(User, user_id, consistent_read=True)
     if user is None:
         raise NotFound()
-    if _first(Allocation.by_seller.query(user_id, limit=1)) is not None:
+    if has_any(Allocation.by_seller.query(user_id, limit=1)):
         raise Conflict(
             "The user still holds ticket allocations; remove them first.",
             code="user_has_allocations",
         )
-    if _first(Ticket.by_seller.query(user_id, limit=1)) is not None:
+    if has_any(Ticket.by_seller.query(user_id, limit=1)):
         raise Conflict(
             "The user has sold tickets; cancel or reassign them first.",
             code="user_has_sales",
@@ -275,7 +273,3 @@ def delete_user(*, actor: Principal, user_id: str) -> None:
 
     if not transactions.write_unless_refused(build):
         raise NotFound()
-
-
-def _first(results: Iterable[Any]) -> Any:
-    return next(iter(results), None)
