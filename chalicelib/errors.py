@@ -30,6 +30,10 @@ class AppError(Exception):
     def body(self) -> dict[str, Any]:
         return error_body(self.message, self.code, self.details)
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the JSON body."""
+        return {}
+
 
 class InvalidRequest(AppError):
     status = 400
@@ -90,6 +94,23 @@ class Throttled(AppError):
     code = "throttled"
     message = "Too many requests; try again later."
 
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class RateLimited(Throttled):
+    code = "rate_limited"
+    message = "Too many requests; try again later."
+
+
+class TooManyAttempts(Throttled):
+    code = "too_many_attempts"
+    message = "Too many sign-in attempts for this account are running; try again in a moment."
+
 
 class ServiceUnavailable(AppError):
     status = 503
@@ -128,6 +149,11 @@ class SoldOut(Conflict):
 class NotEnoughToResell(Conflict):
     code = "not_enough_tickets"
     message = "You cannot resell that many tickets."
+
+
+class AdminRequiresPassword(Forbidden):
+    code = "admin_requires_password"
+    message = "Administrators sign in with their password only."
 
 
 class BuyerHasTickets(Conflict):

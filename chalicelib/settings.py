@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlparse
 
 STAGES = ("dev", "prod")
 
-# Outside dev these must come from the environment (or SSM through the deployment):
-# a production stack must never fall back to a local default.
-REQUIRED_OUTSIDE_DEV = ("APP_URL", "JWT_SECRET", "SES_SENDER")
+# Outside the local stack these must come from the environment (or SSM through the
+# deployment): a deployed function must never fall back to a local default.
+REQUIRED_OUTSIDE_LOCAL = ("APP_URL", "JWT_SECRET", "SES_SENDER")
 
-# Sign-in provider endpoints; outside dev they must be https.
+# Sign-in provider endpoints; outside the local stack they must be https.
 PROVIDER_URLS = (
     "GOOGLE_DEVICE_CODE_URL",
     "GOOGLE_TOKEN_URL",
@@ -28,8 +30,29 @@ PROVIDER_URLS = (
 MIN_JWT_SECRET_LENGTH = 32
 
 LOCAL_ADMIN_EMAIL = "admin@example.com"
-# Dev stage only (printed by `make run`); other stages require ADMIN_PASSWORD.
+# The local stack only (printed by `make run`); anywhere else ADMIN_PASSWORD is required.
 LOCAL_ADMIN_PASSWORD = "Admin-Passw0rd-Local!"  # noqa: S105
+
+# Abuse limits: name -> (requests, window in seconds), each overridable with
+# RATE_LIMIT_<NAME>="<requests>/<seconds>". The README's "Security model" explains each.
+DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    # Password checks (login, reset, token exchanges) from one source address.
+    "auth_ip": (30, 60),
+    # Logins naming one email, from anywhere: slows guessing across many addresses.
+    "login_email": (10, 60),
+    # Requests that send an email (register, resend, forgot password) from one address.
+    "email_ip": (10, 3600),
+    # Requests naming one email as the recipient of a link (resend, forgot password).
+    "link_email": (5, 3600),
+    # Emails to one recipient from any route: the contract's ceiling.
+    "recipient": (10, 3600),
+    # Device-flow starts and polls from one address.
+    "device_ip": (60, 60),
+    # Anonymous bookings from one address.
+    "booking_ip": (30, 3600),
+    # Bookings by one logged-in seller for its buyers.
+    "booking_seller": (600, 3600),
+}
 
 
 class SettingsError(RuntimeError):
@@ -58,14 +81,44 @@ class Settings:
     github_device_code_url: str
     github_token_url: str
     github_api_url: str
-
-    @property
-    def is_local(self) -> bool:
-        """Local mode prints emails and their links to the console; never in production."""
-        return self.stage == "dev"
+    # The local stack: AWS is an emulator on loopback and this is not a Lambda function.
+    # Only then do local defaults apply and emails' links get printed.
+    is_local: bool = False
+    rate_limits_on: bool = True
+    rate_limits: dict[str, tuple[int, int]] = field(
+        default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
+    )
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
+
+
+def _on_loopback(url: str | None) -> bool:
+    if not url:
+        return False
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _rate_limits(get: Callable[[str], str | None]) -> dict[str, tuple[int, int]]:
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for name in limits:
+        variable = f"RATE_LIMIT_{name.upper()}"
+        raw = get(variable)
+        if raw is None:
+            continue
+        count, _, seconds = raw.partition("/")
+        if not (count.isascii() and count.isdigit() and seconds.isascii() and seconds.isdigit()):
+            raise SettingsError(f"{variable} must look like 10/3600 (requests/seconds).")
+        if int(count) < 1 or int(seconds) < 1:
+            raise SettingsError(f"{variable} needs at least 1 request in at least 1 second.")
+        limits[name] = (int(count), int(seconds))
+    return limits
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -79,14 +132,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     stage = get("STAGE", "dev")
     if stage not in STAGES:
         raise SettingsError(f"STAGE must be one of {', '.join(STAGES)}, not {stage!r}.")
+    in_lambda = bool(get("AWS_LAMBDA_FUNCTION_NAME"))
+    # Whatever the stage: a Lambda function is never local, even pointed at loopback.
+    is_local = _on_loopback(get("AWS_ENDPOINT_URL")) and not in_lambda
     # `chalice package` / `chalice deploy` import the app on the build machine only to read its
     # routes; the deployed function gets its secrets at run time, so they are checked there.
-    packaging = bool(get("AWS_CHALICE_CLI_MODE"))
-    if stage != "dev" and not packaging:
-        missing = [name for name in REQUIRED_OUTSIDE_DEV if not get(name)]
+    packaging = bool(get("AWS_CHALICE_CLI_MODE")) and not in_lambda
+    rate_limits = get("RATE_LIMITS", "on")
+    if rate_limits not in ("on", "off"):
+        raise SettingsError(f"RATE_LIMITS must be on or off, not {rate_limits!r}.")
+    if not is_local and not packaging:
+        missing = [name for name in REQUIRED_OUTSIDE_LOCAL if not get(name)]
         if missing:
             raise SettingsError(
-                f"Missing required setting(s) for stage {stage!r}: {', '.join(missing)}."
+                f"Missing required setting(s) outside the local stack: {', '.join(missing)}."
             )
         if len(get("JWT_SECRET")) < MIN_JWT_SECRET_LENGTH:
             raise SettingsError(
@@ -99,12 +158,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         aws_region=get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")),
         aws_endpoint_url=get("AWS_ENDPOINT_URL"),
         app_url=get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
-        # A dev process without JWT_SECRET gets a fresh random one: local tokens then
-        # simply stop working at restart, which is harmless since local data is in memory.
+        # The local stack without JWT_SECRET gets a fresh random one: local tokens then simply
+        # stop working at restart, which is harmless since local data is in memory. (While
+        # packaging nothing is signed; a deployed function has checked JWT_SECRET above.)
         jwt_secret=get("JWT_SECRET") or secrets.token_urlsafe(32),
         ses_sender=get("SES_SENDER", "tickets@example.com"),
-        admin_email=get("ADMIN_EMAIL", LOCAL_ADMIN_EMAIL if stage == "dev" else None),
-        admin_password=get("ADMIN_PASSWORD", LOCAL_ADMIN_PASSWORD if stage == "dev" else None),
+        admin_email=get("ADMIN_EMAIL", LOCAL_ADMIN_EMAIL if is_local else None),
+        admin_password=get("ADMIN_PASSWORD", LOCAL_ADMIN_PASSWORD if is_local else None),
         google_client_id=get("GOOGLE_CLIENT_ID"),
         google_client_secret=get("GOOGLE_CLIENT_SECRET"),
         google_device_code_url=get(
@@ -126,15 +186,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         github_token_url=get("GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"),
         github_api_url=get("GITHUB_API_URL", "https://api.github.com"),
+        is_local=is_local,
+        rate_limits_on=rate_limits == "on",
+        rate_limits=_rate_limits(get),
     )
-    if stage != "dev" and not packaging:
+    if not is_local and not packaging:
         plain = [
             name
             for name in PROVIDER_URLS
             if not getattr(settings, name.lower()).startswith("https://")
         ]
         if plain:
-            raise SettingsError(f"Outside dev these must be https:// URLs: {', '.join(plain)}.")
+            raise SettingsError(
+                f"Outside the local stack these must be https:// URLs: {', '.join(plain)}."
+            )
     return settings
 
 

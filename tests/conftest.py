@@ -19,6 +19,8 @@ TEST_ENV = {
     "GOOGLE_CLIENT_SECRET": "test-google-secret",
     "GITHUB_CLIENT_ID": "test-github-client",
     "GITHUB_CLIENT_SECRET": "test-github-secret",
+    # Every test calls from one address; the abuse-limit tests turn limits on themselves.
+    "RATE_LIMITS": "off",
 }
 os.environ.update(TEST_ENV)
 # Unit and API tests talk to moto in-process; an endpoint would bypass it.
@@ -30,7 +32,7 @@ import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib.bootstrap import bootstrap  # noqa: E402
+from chalicelib.bootstrap import bootstrap, verify_sender  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
 from devstack.gateway import ContractGateway  # noqa: E402
 
@@ -49,6 +51,17 @@ def aws_mock():
 def tables(aws_mock):
     """Every table created, the SES sender verified and the first admin seeded."""
     bootstrap(get_settings())
+    verify_sender(get_settings())  # the setup step does this only in the local stack
+
+
+@pytest.fixture
+def rate_limits_on(monkeypatch):
+    """The abuse limits as deployed (the suite otherwise runs with RATE_LIMITS=off)."""
+    monkeypatch.setenv("RATE_LIMITS", "on")
+    get_settings.cache_clear()
+    yield get_settings()
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

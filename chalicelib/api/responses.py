@@ -35,4 +35,4 @@ def no_content() -> Response:
 
 
 def error_response(error: AppError) -> Response:
-    return json_response(error.body(), status=error.status)
+    return json_response(error.body(), status=error.status, headers=error.headers())

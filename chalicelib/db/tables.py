@@ -11,9 +11,10 @@ from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
+from chalicelib.db.link_tokens import LinkToken
+from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
-from chalicelib.db.verifications import VerificationToken
 
 MODELS: tuple[type[Model], ...] = (
     User,
@@ -23,7 +24,8 @@ MODELS: tuple[type[Model], ...] = (
     Ticket,
     Buyer,
     IdempotencyRecord,
-    VerificationToken,
+    LinkToken,
+    RateCounter,
 )
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.db.base import TableModel, table_meta, utcnow
@@ -43,8 +48,10 @@ class User(TableModel):
     verified_at = UTCDateTimeAttribute(null=True)
     blocked_list = UnicodeAttribute(null=True)
     blocked_at = UTCDateTimeAttribute(null=True)
-    # Password checks reserved since the last success; see services/lockout.py.
+    # Failed password checks since the last success; see services/lockout.py.
     failed_logins = NumberAttribute(default=0)
+    # Password checks running now, as "<attempt id>:<expiry epoch seconds>"; see lockout.py.
+    login_checks = UnicodeSetAttribute(null=True)
     # Bumped on block, delete, role or password change: tokens carry it, so old ones stop working.
     token_version = NumberAttribute(default=0)
     # The one verification link that currently works (its SHA-256); a resend replaces it.
@@ -53,6 +60,8 @@ class User(TableModel):
     verification_sent_at = UTCDateTimeAttribute(null=True)
     verification_day = UnicodeAttribute(null=True)
     verification_sends = NumberAttribute(default=0)
+    # The one password-reset link that currently works (its SHA-256); a newer one replaces it.
+    reset_token_hash = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

@@ -1,14 +1,49 @@
-"""Emails as plain values, built by pure functions; `sender.py` sends them."""
+"""Emails as plain values, built by pure functions; `sender.py` sends them.
+
+Text a caller typed (names, titles) is shown inline only: on one line, shortened, with its
+dots and `://` broken so mail clients cannot turn it into a link, and HTML-escaped in the
+HTML part. Links in our emails come from us alone.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from html import escape
 
 from chalicelib.email.sender import EmailMessage
 
+MAX_INLINE = 80
+_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# A dot between two word characters is what makes "evil.example" a link.
+_LINKABLE_DOT = re.compile(r"(?<=\w)\.(?=\w)")
+ONE_DOT_LEADER = "\u2024"  # looks like "." to a person, is not one to a linkifier
+
+
+def inline(text: str) -> str:
+    """Caller text made safe to place inside our own sentences (plain-text form)."""
+    flat = _BREAKS.sub(" ", text).strip()
+    if len(flat) > MAX_INLINE:
+        flat = flat[: MAX_INLINE - 1].rstrip() + "…"
+    return _LINKABLE_DOT.sub(ONE_DOT_LEADER, flat).replace("://", ": //")
+
+
+def _html(paragraphs: list[str]) -> str:
+    """An HTML part from paragraphs already escaped (links are ours, added as <a>)."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f'<!doctype html><html><body style="font-family:sans-serif">{body}</body></html>'
+
+
+def _link_html(link: str) -> str:
+    return f'<a href="{escape(link)}">{escape(link)}</a>'
+
+
+def _greeting(name: str | None) -> str:
+    return f"Hello {inline(name)}," if name and inline(name) else "Hello,"
+
 
 def verification_email(*, to: str, name: str | None, link: str) -> EmailMessage:
-    greeting = f"Hello {name}," if name else "Hello,"
+    greeting = _greeting(name)
     text = (
         f"{greeting}\n\n"
         "Please verify your email address to activate your Events API account:\n\n"
@@ -16,7 +51,57 @@ def verification_email(*, to: str, name: str | None, link: str) -> EmailMessage:
         "The link works once and expires in 24 hours. "
         "If you did not register, ignore this email.\n"
     )
-    return EmailMessage(to=to, subject="Verify your Events API account", text=text)
+    html = _html(
+        [
+            escape(greeting),
+            "Please verify your email address to activate your Events API account:",
+            _link_html(link),
+            "The link works once and expires in 24 hours. "
+            "If you did not register, ignore this email.",
+        ]
+    )
+    return EmailMessage(to=to, subject="Verify your Events API account", text=text, html=html)
+
+
+def password_reset_email(*, to: str, name: str | None, link: str) -> EmailMessage:
+    greeting = _greeting(name)
+    note = (
+        "The link works once and expires in one hour; a newer request replaces it. "
+        "If you did not ask for this, ignore this email: your password stays as it is."
+    )
+    text = f"{greeting}\n\nTo choose a new password for your Events API account, open:\n\n"
+    text += f"{link}\n\n{note}\n"
+    html = _html(
+        [
+            escape(greeting),
+            "To choose a new password for your Events API account, open:",
+            _link_html(link),
+            escape(note),
+        ]
+    )
+    return EmailMessage(to=to, subject="Reset your Events API password", text=text, html=html)
+
+
+BLOCK_REASONS = {
+    "failed_logins": "three sign-in attempts in a row failed",
+    "admin": "an administrator blocked it",
+}
+
+
+def account_blocked_email(*, to: str, reason: str) -> EmailMessage:
+    why = BLOCK_REASONS.get(reason, "it was blocked")
+    lines = [
+        "Hello,",
+        f"Your Events API account has been blocked because {why}. "
+        "Nobody can sign in to it, and its existing sessions have ended.",
+        "Only an administrator can unblock it: contact the administrator of this service.",
+    ]
+    return EmailMessage(
+        to=to,
+        subject="Your Events API account is blocked",
+        text="\n\n".join(lines) + "\n",
+        html=_html([escape(line) for line in lines]),
+    )
 
 
 def booking_confirmation(
@@ -30,13 +115,24 @@ def booking_confirmation(
     currency_code: str,
 ) -> EmailMessage:
     count = len(codes)
+    plural = "s" if count != 1 else ""
+    title = inline(event_title)
+    summary = (
+        f"Your booking is confirmed: {count} ticket{plural} for {title} on "
+        f"{event_time.strftime('%Y-%m-%d %H:%M UTC')}, {price} {currency_code} each."
+    )
     lines = "\n".join(f"  {code}" for code in codes)
     text = (
-        f"Hello {name},\n\n"
-        f"Your booking is confirmed: {count} ticket{'s' if count != 1 else ''} for "
-        f"{event_title} on {event_time.strftime('%Y-%m-%d %H:%M UTC')}, "
-        f"{price} {currency_code} each.\n\n"
-        f"Ticket code{'s' if count != 1 else ''}:\n{lines}\n\n"
+        f"{_greeting(name)}\n\n{summary}\n\n"
+        f"Ticket code{plural}:\n{lines}\n\n"
         "Show a code at the entrance.\n"
     )
-    return EmailMessage(to=to, subject=f"Your tickets for {event_title}", text=text)
+    html = _html(
+        [
+            escape(_greeting(name)),
+            escape(summary),
+            f"Ticket code{plural}:<br>" + "<br>".join(f"<b>{escape(c)}</b>" for c in codes),
+            "Show a code at the entrance.",
+        ]
+    )
+    return EmailMessage(to=to, subject=f"Your tickets for {title}", text=text, html=html)

@@ -1,4 +1,4 @@
-"""Registration, email verification, login and the caller's own profile."""
+"""Registration, email verification, password reset and login."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import secrets
 from datetime import timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
@@ -17,13 +16,21 @@ from chalicelib.auth.passwords import dummy_verify, hash_password
 from chalicelib.auth.principal import SELLER_ROLES
 from chalicelib.auth.tokens import IssuedToken, issue_token
 from chalicelib.db import transactions
-from chalicelib.db.base import get_or_none, utcnow
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.base import get_or_none, has_any, utcnow
+from chalicelib.db.bookings import Ticket
+from chalicelib.db.link_tokens import RESET_PASSWORD, VERIFY_EMAIL, LinkToken
+from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import User
-from chalicelib.db.verifications import VerificationToken
-from chalicelib.email.messages import verification_email
-from chalicelib.email.sender import send_email
-from chalicelib.errors import AccountNotVerified, InvalidRequest, UserExists, WrongCredentials
-from chalicelib.services import lockout
+from chalicelib.email.messages import password_reset_email, verification_email
+from chalicelib.errors import (
+    AccountNotVerified,
+    InvalidRequest,
+    RateLimited,
+    UserExists,
+    WrongCredentials,
+)
+from chalicelib.services import lockout, notifications
 from chalicelib.services.users import (
     find_by_email,
     new_user,
@@ -35,6 +42,7 @@ from chalicelib.settings import get_settings
 log = logging.getLogger(__name__)
 
 VERIFICATION_LIFETIME = timedelta(hours=24)
+RESET_LIFETIME = timedelta(hours=1)
 RESEND_INTERVAL = timedelta(minutes=1)
 MAX_SENDS_PER_DAY = 5
 
@@ -42,6 +50,11 @@ MAX_SENDS_PER_DAY = 5
 class InvalidVerificationLink(InvalidRequest):
     code = "invalid_verification_link"
     message = "This verification link is invalid or has expired."
+
+
+class InvalidResetLink(InvalidRequest):
+    code = "invalid_reset_link"
+    message = "This password reset link is invalid, used, replaced or expired."
 
 
 class Activation(enum.Enum):
@@ -53,28 +66,35 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _send_verification(user: User, token: str) -> bool:
-    link = f"{get_settings().app_url}/activate/{token}"
-    try:
-        send_email(verification_email(to=user.email, name=user.name, link=link))
-    except (BotoCoreError, ClientError):
-        # The account stands; the person can ask for another link.
-        log.exception("verification email to user %s failed", user.id)
-        return False
-    return True
-
-
-def _new_verification(user_id: str) -> tuple[str, VerificationToken]:
+def _new_link(user_id: str, purpose: str, lifetime: timedelta) -> tuple[str, LinkToken]:
+    """A 256-bit random token for the email, and the record of its hash for the table."""
     token = secrets.token_urlsafe(32)
-    record = VerificationToken(
+    record = LinkToken(
         token_hash=_token_hash(token),
         user_id=user_id,
-        expires_at=utcnow() + VERIFICATION_LIFETIME,
+        purpose=purpose,
+        expires_at=utcnow() + lifetime,
     )
     return token, record
 
 
-def _reissue_verification(user: User, *, replace: list | None = None) -> str | None:
+def _linked_user(token: str, purpose: str) -> tuple[User, str] | None:
+    """The user a live link of this purpose points at, with the link's hash; else None."""
+    token_hash = _token_hash(token)
+    record = get_or_none(LinkToken, token_hash, consistent_read=True)
+    if record is None or record.purpose != purpose or record.expires_at <= utcnow():
+        return None
+    user = get_or_none(User, record.user_id, consistent_read=True)
+    return (user, token_hash) if user is not None else None
+
+
+def _send_verification(user: User, token: str) -> None:
+    link = f"{get_settings().app_url}/activate/{token}"
+    # The account stands if this fails; the person can ask for another link.
+    notifications.send(verification_email(to=user.email, name=user.name, link=link))
+
+
+def _reissue_verification(user: User) -> str | None:
     """Point the user at a fresh link if the resend throttle allows; None when throttled.
 
     The throttle lives in the user item and is applied by the write's condition: at most one
@@ -83,12 +103,11 @@ def _reissue_verification(user: User, *, replace: list | None = None) -> str | N
     """
     now = utcnow()
     today = now.date().isoformat()
-    token, record = _new_verification(user.id)
+    token, record = _new_link(user.id, VERIFY_EMAIL, VERIFICATION_LIFETIME)
     common = [
         User.verification_token_hash.set(record.token_hash),
         User.verification_sent_at.set(now),
         User.updated_at.set(now),
-        *(replace or []),
     ]
     not_verified = User.id.exists() & User.verified_at.does_not_exist()
     quiet_for_a_minute = User.verification_sent_at.does_not_exist() | (
@@ -116,50 +135,73 @@ def _reissue_verification(user: User, *, replace: list | None = None) -> str | N
         def build(
             tx: TransactWrite, actions: list = actions, condition: Condition = condition
         ) -> None:
-            tx.save(record, condition=VerificationToken.token_hash.does_not_exist())
+            tx.save(record, condition=LinkToken.token_hash.does_not_exist())
             tx.update(user, actions=actions, condition=condition)
 
-        if not transactions.write_unless_refused(build):
-            continue
-        return token
+        if transactions.write_unless_refused(build):
+            return token
     return None
+
+
+def _released(user: User) -> bool:
+    """An unverified password account whose newest link expired unused no longer holds its
+    email: a new registration may take it. Anything else keeps the email taken."""
+    return (
+        user.provider == "email"
+        and not user.verified
+        and user.verification_sent_at is not None
+        and user.verification_sent_at <= utcnow() - VERIFICATION_LIFETIME
+        and not has_any(Allocation.by_seller.query(user.id, limit=1))
+        and not has_any(Ticket.by_seller.query(user.id, limit=1))
+    )
+
+
+def _replace_released(old: User, user: User, link: LinkToken) -> bool:
+    """Swap the released account for the new one in one transaction; False if it changed."""
+    claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
+
+    def build(tx: TransactWrite) -> None:
+        # Still unverified and no link sent since we looked: nobody proved the email meanwhile.
+        tx.delete(
+            old,
+            condition=User.verified_at.does_not_exist()
+            & (User.verification_sent_at == old.verification_sent_at),
+        )
+        tx.save(claim, condition=UniqueClaim.owner_id == old.id)
+        tx.save(user, condition=User.id.does_not_exist())
+        tx.save(link)
+
+    return transactions.write_unless_refused(build)
 
 
 def register(*, email: str, password: str, name: str | None, role: str) -> User:
     """Create an unverified organizer or reseller and email them a verification link.
 
-    Registering again while still unverified replaces the pending details (the latest
-    registration wins) and re-sends the link, subject to the resend throttle.
+    An email already in use is a 409 whether or not its account is verified, and that account
+    is left exactly as it was: a stranger cannot replace the password of an account whose
+    owner has not clicked their link yet.
     """
     if role not in SELLER_ROLES:
         raise InvalidRequest(details={"role": "Must be organizer or reseller."})
     email = normalize_email(email)
     password_hash = hash_password(password)
-    for _ in range(2):  # a lost race against a parallel registration is retried once
+    for _ in range(2):  # a lost race against a parallel registration is looked at again
         existing = find_by_email(email)
-        if existing is not None:
-            if existing.verified or existing.provider != "email":
-                raise UserExists()
-            token = _reissue_verification(
-                existing,
-                replace=[
-                    User.password_hash.set(password_hash),
-                    User.name.set(name),
-                    User.role.set(role),
-                ],
-            )
-            if token is not None:
-                existing.refresh()
-                _send_verification(existing, token)
-            return existing
+        if existing is not None and not _released(existing):
+            raise UserExists()
+        notifications.reserve(email)
         user = new_user(email=email, password_hash=password_hash, name=name, role=role)
-        token, record = _new_verification(user.id)
+        token, link = _new_link(user.id, VERIFY_EMAIL, VERIFICATION_LIFETIME)
         now = utcnow()
-        user.verification_token_hash = record.token_hash
+        user.verification_token_hash = link.token_hash
         user.verification_sent_at = now
         user.verification_day = now.date().isoformat()
         user.verification_sends = 1
-        if save_new_user(user, also=(record,)):
+        if existing is None:
+            created = save_new_user(user, also=(link,))
+        else:
+            created = _replace_released(existing, user, link)
+        if created:
             _send_verification(user, token)
             return user
     raise UserExists()
@@ -173,19 +215,20 @@ def resend_verification(*, email: str) -> None:
     user = find_by_email(normalize_email(email))
     if user is None or user.verified:
         return
+    try:
+        notifications.reserve(user.email)
+    except RateLimited:
+        return  # quietly: a 429 here would tell that the account exists
     token = _reissue_verification(user)
     if token is not None:
         _send_verification(user, token)
 
 
 def activate(*, token: str) -> Activation:
-    token_hash = _token_hash(token)
-    record = get_or_none(VerificationToken, token_hash, consistent_read=True)
-    if record is None or record.expires_at <= utcnow():
+    found = _linked_user(token, VERIFY_EMAIL)
+    if found is None:
         raise InvalidVerificationLink()
-    user = get_or_none(User, record.user_id, consistent_read=True)
-    if user is None:
-        raise InvalidVerificationLink()
+    user, token_hash = found
     if user.verified:
         return Activation.ALREADY_VERIFIED
     try:
@@ -204,11 +247,79 @@ def activate(*, token: str) -> Activation:
         if not transactions.condition_failed(exc):
             raise
         # Either a parallel click verified it first, or a newer link replaced this one.
-        user = get_or_none(User, record.user_id, consistent_read=True)
+        user = get_or_none(User, user.id, consistent_read=True)
         if user is not None and user.verified:
             return Activation.ALREADY_VERIFIED
         raise InvalidVerificationLink() from None
     return Activation.VERIFIED
+
+
+def forgot_password(*, email: str) -> None:
+    """Email a known, unblocked account a single-use reset link valid for an hour.
+
+    Says nothing either way. The new link's hash replaces the previous one on the user, so
+    only the newest link works.
+    """
+    user = find_by_email(normalize_email(email))
+    if user is None or user.blocked:
+        return
+    try:
+        notifications.reserve(user.email)
+    except RateLimited:
+        return  # quietly, as for an unknown email
+    token, link = _new_link(user.id, RESET_PASSWORD, RESET_LIFETIME)
+
+    def build(tx: TransactWrite) -> None:
+        tx.save(link, condition=LinkToken.token_hash.does_not_exist())
+        tx.update(
+            user,
+            actions=[User.reset_token_hash.set(link.token_hash)],
+            condition=User.id.exists() & User.blocked_list.does_not_exist(),
+        )
+
+    if not transactions.write_unless_refused(build):
+        return  # deleted or blocked meanwhile
+    url = f"{get_settings().app_url}/reset-password/{token}"
+    notifications.send(password_reset_email(to=user.email, name=user.name, link=url))
+
+
+def check_reset_link(*, token: str) -> None:
+    """Raise InvalidResetLink unless the link would reset a password now (reads only)."""
+    found = _linked_user(token, RESET_PASSWORD)
+    if found is None or found[0].reset_token_hash != found[1]:
+        raise InvalidResetLink()
+
+
+def reset_password(*, token: str, password: str) -> None:
+    """Set a new password from the newest reset link, once.
+
+    The email is proven by the link, so the account becomes verified; every token issued
+    before stops working and the failure count starts again. A blocked account stays blocked:
+    only an admin unblocks.
+    """
+    found = _linked_user(token, RESET_PASSWORD)
+    if found is None:
+        raise InvalidResetLink()
+    user, token_hash = found
+    now = utcnow()
+    try:
+        user.update(
+            actions=[
+                User.password_hash.set(hash_password(password)),
+                User.verified_at.set(User.verified_at | now),
+                User.verification_token_hash.remove(),
+                User.reset_token_hash.remove(),
+                User.failed_logins.set(0),
+                User.token_version.add(1),
+                User.updated_at.set(now),
+            ],
+            # Single use, newest link only: a used or replaced link no longer matches.
+            condition=User.id.exists() & (User.reset_token_hash == token_hash),
+        )
+    except UpdateError as exc:
+        if not transactions.condition_failed(exc):
+            raise
+        raise InvalidResetLink() from None
 
 
 def login(*, email: str, password: str) -> IssuedToken:

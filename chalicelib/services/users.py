@@ -18,8 +18,9 @@ from chalicelib.db.bookings import Ticket
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import BLOCKED_LIST, User
+from chalicelib.email.messages import account_blocked_email
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, UserExists
-from chalicelib.services import lockout
+from chalicelib.services import lockout, notifications
 
 
 def normalize_email(email: str) -> str:
@@ -161,6 +162,14 @@ class UserChanges:
 ADMIN_ONLY_FIELDS = ("email", "blocked", "verified")
 
 
+# Unblocking also forgives the failures that caused the block.
+UNBLOCK_ACTIONS = (
+    User.blocked_list.remove(),
+    User.blocked_at.remove(),
+    User.failed_logins.set(0),
+)
+
+
 def update_user(*, actor: Principal, user_id: str, changes: UserChanges) -> User:
     """Admins change anything on other accounts; everyone changes their own name and password
     (with the current password) and picks a role once if it is still unset."""
@@ -203,16 +212,12 @@ def update_user(*, actor: Principal, user_id: str, changes: UserChanges) -> User
         actions.append(User.verified_at.set(now))
     elif changes.verified is False and user.verified:
         actions.append(User.verified_at.remove())
-    if changes.blocked is True and not user.blocked:
+    blocking = changes.blocked is True and not user.blocked
+    if blocking:
         actions += [User.blocked_list.set(BLOCKED_LIST), User.blocked_at.set(now)]
         revoke_tokens = True
     elif changes.blocked is False:
-        # Unblocking also forgives the failures that caused the block.
-        actions += [
-            User.blocked_list.remove(),
-            User.blocked_at.remove(),
-            User.failed_logins.set(0),
-        ]
+        actions += UNBLOCK_ACTIONS
     if revoke_tokens:
         actions.append(User.token_version.add(1))
 
@@ -229,7 +234,20 @@ def update_user(*, actor: Principal, user_id: str, changes: UserChanges) -> User
         if get_or_none(User, user_id) is None:
             raise NotFound() from None
         raise Conflict("Role is already set.", code="role_already_set") from None
+    if blocking:
+        notifications.send_within_ceiling(account_blocked_email(to=user.email, reason="admin"))
     return user
+
+
+def operator_unblock(*, email: str) -> bool | None:
+    """The operators' break-glass (the setup step's `unblock`), for any account, the only admin
+    included. True if it was blocked, False if not, None if no account uses the email."""
+    user = find_by_email(normalize_email(email))
+    if user is None:
+        return None
+    was_blocked = user.blocked
+    user.update(actions=[*UNBLOCK_ACTIONS, User.updated_at.set(utcnow())])
+    return was_blocked
 
 
 def _change_email(user: User, new_email: str, actions: list, condition: Condition) -> None:

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.db.base import utcnow
+from chalicelib.db.link_tokens import LinkToken
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
-from chalicelib.db.verifications import VerificationToken
 from tests.conftest import make_user, random_email, sent_emails
 
 LINK = re.compile(r"http://api\.test/activate/([A-Za-z0-9_-]+)")
@@ -55,7 +55,7 @@ def test_register_creates_an_unverified_account_and_emails_a_link(api):
     [token] = links_sent_to(body["email"])
     assert len(token) >= 43  # 32 random bytes, base64url
     # Only the token's hash is stored, never the token.
-    assert all(record.token_hash != token for record in VerificationToken.scan())
+    assert all(record.token_hash != token for record in LinkToken.scan())
 
 
 def test_registered_email_is_normalised_and_unique(api):
@@ -80,19 +80,65 @@ def test_register_of_a_verified_email_changes_nothing(api):
     assert links_sent_to("taken@example.com") == []
 
 
-def test_registering_again_while_unverified_resends_and_latest_details_win(api):
+def test_registering_an_unverified_email_again_is_a_409_and_changes_nothing(api):
     first, body = register(api)
-    allow_resend_now(first.json_body["user_id"])
+    user_id = first.json_body["user_id"]
+    allow_resend_now(user_id)  # the old takeover waited out the resend minute
+    before = User.get(user_id)
 
-    again, _ = register(api, email=body["email"], name="Second", role="reseller")
+    again, _ = register(
+        api, email=body["email"], name="Stranger", role="reseller", password="strangers-pass"
+    )
+
+    assert again.status_code == 409
+    assert again.json_body == {"error": "User already exists.", "code": "user_exists"}
+    after = User.get(user_id)
+    assert after.attribute_values == before.attribute_values
+    [link] = links_sent_to(body["email"])
+    assert api.get(f"/activate/{link}").status_code == 200
+    assert (
+        api.post("/login", {"email": body["email"], "password": "strangers-pass"}).status_code
+        == 401
+    )
+    assert api.post("/login", {"email": body["email"], "password": "password1"}).status_code == 200
+
+
+def expire_verification(user_id):
+    """The newest link went out 24 hours ago and was never clicked."""
+    user = User.get(user_id)
+    user.update(actions=[User.verification_sent_at.set(utcnow() - timedelta(hours=24, seconds=1))])
+
+
+def test_an_unverified_account_whose_link_expired_unused_is_released(api):
+    first, body = register(api)
+    old_id = first.json_body["user_id"]
+    expire_verification(old_id)
+    [old_link] = links_sent_to(body["email"])
+
+    again, _ = register(api, email=body["email"], name="Newcomer", role="reseller")
 
     assert again.status_code == 201
-    assert again.json_body["user_id"] == first.json_body["user_id"]
-    user = User.get(first.json_body["user_id"])
-    assert (user.name, user.role) == ("Second", "reseller")
-    old, new = links_sent_to(body["email"])
-    assert api.get(f"/activate/{old}").status_code == 400
-    assert api.get(f"/activate/{new}").status_code == 200
+    new_id = again.json_body["user_id"]
+    assert new_id != old_id
+    assert User.count() == 2  # the admin and the new account only
+    assert UniqueClaim.get(f"user-email:{body['email']}").owner_id == new_id
+    assert (User.get(new_id).name, User.get(new_id).role) == ("Newcomer", "reseller")
+    _, new_link = links_sent_to(body["email"])
+    assert api.get(f"/activate/{old_link}").status_code == 400
+    assert api.get(f"/activate/{new_link}").status_code == 200
+
+
+def test_a_link_resent_within_24_hours_keeps_the_email_taken(api):
+    first, body = register(api)
+    user_id = first.json_body["user_id"]
+    expire_verification(user_id)
+    allow_resend_now(user_id)
+    assert api.post("/resend-verification", {"email": body["email"]}).status_code == 202
+
+    again, _ = register(api, email=body["email"])
+
+    assert again.status_code == 409
+    assert User.get(user_id).email == body["email"]
 
 
 @pytest.mark.parametrize(
@@ -180,8 +226,8 @@ def test_tampered_real_link_is_refused(api):
 def test_expired_link_is_a_400_and_does_not_verify(api):
     response, body = register(api)
     [token] = links_sent_to(body["email"])
-    for record in VerificationToken.scan():
-        record.update(actions=[VerificationToken.expires_at.set(utcnow() - timedelta(seconds=1))])
+    for record in LinkToken.scan():
+        record.update(actions=[LinkToken.expires_at.set(utcnow() - timedelta(seconds=1))])
 
     assert api.get(f"/activate/{token}").status_code == 400
     assert not User.get(response.json_body["user_id"]).verified
@@ -190,7 +236,7 @@ def test_expired_link_is_a_400_and_does_not_verify(api):
 def test_links_expire_after_24_hours(api):
     register(api)
 
-    [record] = list(VerificationToken.scan())
+    [record] = list(LinkToken.scan())
 
     lifetime = record.expires_at - record.created_at
     assert timedelta(hours=23, minutes=59) < lifetime <= timedelta(hours=24)

@@ -349,7 +349,7 @@ def test_provider_timeouts_are_bounded(monkeypatch):
     assert seen["timeout"] == 5
 
 
-def test_settings_refuse_plain_http_provider_urls_outside_dev():
+def test_settings_refuse_plain_http_provider_urls_outside_the_local_stack():
     from chalicelib.settings import SettingsError, load_settings
 
     env = {
@@ -361,7 +361,10 @@ def test_settings_refuse_plain_http_provider_urls_outside_dev():
     }
     with pytest.raises(SettingsError, match="GITHUB_API_URL"):
         load_settings(env)
-    assert load_settings({**env, "STAGE": "dev"}).github_api_url == "http://api.github.local"
+    with pytest.raises(SettingsError, match="GITHUB_API_URL"):
+        load_settings({**env, "STAGE": "dev"})
+    local = {**env, "AWS_ENDPOINT_URL": "http://127.0.0.1:4566"}
+    assert load_settings(local).github_api_url == "http://api.github.local"
 
 
 def test_tokens_must_be_printable_ascii(api, provider):

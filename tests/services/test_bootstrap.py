@@ -1,3 +1,5 @@
+import dataclasses
+
 import boto3
 import pytest
 
@@ -33,7 +35,7 @@ def test_bootstrap_is_idempotent(aws_mock):
 
 
 def test_bootstrap_verifies_the_sender_identity_locally(aws_mock):
-    bootstrap(get_settings())
+    bootstrap(dataclasses.replace(get_settings(), is_local=True))
 
     identities = boto3.client("ses").list_identities()["Identities"]
 

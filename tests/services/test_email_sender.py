@@ -1,10 +1,14 @@
+import dataclasses
+
 import boto3
 
 from chalicelib.email import sender
 from chalicelib.email.sender import EmailMessage, send_email
 
 
-def test_email_goes_through_ses_and_is_echoed_locally_with_its_links(tables, capsys):
+def test_email_goes_through_ses_and_is_echoed_locally_with_its_links(tables, capsys, monkeypatch):
+    local = dataclasses.replace(sender.get_settings(), is_local=True)
+    monkeypatch.setattr(sender, "get_settings", lambda: local)
     message = EmailMessage(
         to="buyer@example.com",
         subject="Verify your account",
@@ -22,8 +26,8 @@ def test_email_goes_through_ses_and_is_echoed_locally_with_its_links(tables, cap
 
 
 def test_emails_are_not_echoed_outside_local_mode(tables, capsys, monkeypatch):
-    prod = sender.get_settings().__class__(**{**sender.get_settings().__dict__, "stage": "prod"})
-    monkeypatch.setattr(sender, "get_settings", lambda: prod)
+    deployed = dataclasses.replace(sender.get_settings(), is_local=False)
+    monkeypatch.setattr(sender, "get_settings", lambda: deployed)
 
     send_email(EmailMessage(to="a@example.com", subject="s", text="http://x/secret"))
 

@@ -25,7 +25,8 @@ EXPECTED_INDEXES = {
     },
     "test-buyers": {},
     "test-idempotency": {},
-    "test-verifications": {},
+    "test-link-tokens": {},
+    "test-rate-limits": {},
 }
 
 
@@ -54,10 +55,11 @@ def test_tables_are_on_demand_with_the_indexes_every_list_needs(aws_mock):
         assert found == indexes, name
 
 
-def test_idempotency_records_expire_through_dynamodb_ttl(aws_mock):
+@pytest.mark.parametrize("table", ["idempotency", "link-tokens", "rate-limits"])
+def test_records_that_expire_do_so_through_dynamodb_ttl(aws_mock, table):
     create_tables()
 
-    ttl = boto3.client("dynamodb").describe_time_to_live(TableName="test-idempotency")
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=f"test-{table}")
 
     assert ttl["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "ENABLED",

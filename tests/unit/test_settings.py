@@ -1,29 +1,92 @@
 import pytest
 
-from chalicelib.settings import LOCAL_ADMIN_EMAIL, SettingsError, load_settings
+from chalicelib.settings import (
+    LOCAL_ADMIN_EMAIL,
+    LOCAL_ADMIN_PASSWORD,
+    SettingsError,
+    load_settings,
+)
 
-PROD = {
-    "STAGE": "prod",
+DEPLOYED_SECRETS = {
     "APP_URL": "https://tickets.example.com/",
     "JWT_SECRET": "s" * 40,
     "SES_SENDER": "tickets@example.com",
 }
+PROD = {"STAGE": "prod", **DEPLOYED_SECRETS}
 
 
-def test_dev_has_safe_local_defaults():
-    settings = load_settings({})
+LOCAL = {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566"}
+
+
+def test_the_local_stack_has_safe_local_defaults():
+    settings = load_settings(LOCAL)
 
     assert settings.stage == "dev"
     assert settings.is_local
     assert settings.table_name("users") == "events-api-dev-users"
     assert settings.app_url == "http://127.0.0.1:8000"
     assert settings.admin_email == LOCAL_ADMIN_EMAIL
-    assert settings.aws_endpoint_url is None
+    assert settings.admin_password == LOCAL_ADMIN_PASSWORD
     assert len(settings.jwt_secret) >= 32
+    assert settings.rate_limits_on
 
 
-def test_dev_jwt_secret_is_random_per_process_when_unset():
-    assert load_settings({}).jwt_secret != load_settings({}).jwt_secret
+def test_local_jwt_secret_is_random_per_process_when_unset():
+    assert load_settings(LOCAL).jwt_secret != load_settings(LOCAL).jwt_secret
+
+
+@pytest.mark.parametrize("endpoint", ["http://localhost:4566", "http://[::1]:4566"])
+def test_any_loopback_emulator_is_local(endpoint):
+    assert load_settings({"AWS_ENDPOINT_URL": endpoint}).is_local
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},  # real AWS, dev stage
+        {"AWS_ENDPOINT_URL": "https://dynamodb.eu-west-1.amazonaws.com"},
+        {"AWS_ENDPOINT_URL": "http://10.0.0.5:4566"},
+        # A Lambda function is never local, whatever its stage or endpoint.
+        {**LOCAL, "AWS_LAMBDA_FUNCTION_NAME": "events-api-dev"},
+        {**LOCAL, "AWS_LAMBDA_FUNCTION_NAME": "events-api-dev", "AWS_CHALICE_CLI_MODE": "1"},
+    ],
+)
+def test_outside_the_local_stack_no_default_applies(env):
+    with pytest.raises(SettingsError, match="APP_URL, JWT_SECRET, SES_SENDER"):
+        load_settings(env)
+
+    settings = load_settings({**env, **DEPLOYED_SECRETS})
+    assert not settings.is_local
+    assert settings.admin_email is None
+    assert settings.admin_password is None
+    assert settings.jwt_secret == DEPLOYED_SECRETS["JWT_SECRET"]
+
+
+def test_a_dev_lambda_refuses_a_short_jwt_secret():
+    env = {"AWS_LAMBDA_FUNCTION_NAME": "f", **DEPLOYED_SECRETS, "JWT_SECRET": "x" * 31}
+
+    with pytest.raises(SettingsError, match="JWT_SECRET must be at least 32"):
+        load_settings(env)
+
+
+def test_rate_limits_are_on_by_default_and_each_can_be_tuned():
+    settings = load_settings({**LOCAL, "RATE_LIMIT_AUTH_IP": "5/10"})
+
+    assert settings.rate_limits_on
+    assert settings.rate_limits["auth_ip"] == (5, 10)
+    assert settings.rate_limits["recipient"] == (10, 3600)
+    assert not load_settings({**LOCAL, "RATE_LIMITS": "off"}).rate_limits_on
+
+
+@pytest.mark.parametrize("bad", ["5", "5/", "/10", "0/10", "5/0", "²/10", "five/10"])
+def test_a_malformed_limit_is_refused_naming_it(bad):
+    with pytest.raises(SettingsError, match="RATE_LIMIT_LOGIN_EMAIL"):
+        load_settings({**LOCAL, "RATE_LIMIT_LOGIN_EMAIL": bad})
+
+
+def test_rate_limits_switch_takes_only_on_or_off():
+    with pytest.raises(SettingsError, match="RATE_LIMITS"):
+        load_settings({**LOCAL, "RATE_LIMITS": "no"})
 
 
 def test_prod_with_everything_set_loads_and_is_not_local():
@@ -55,7 +118,7 @@ def test_environment_overrides_defaults():
     settings = load_settings(
         {
             "TABLE_PREFIX": "x-",
-            "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+            **LOCAL,
             "AWS_DEFAULT_REGION": "eu-west-1",
             "GOOGLE_ISSUER": "https://a.example, https://b.example ,",
         }
