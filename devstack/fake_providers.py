@@ -3,11 +3,13 @@
 For tests and fuzzing only. A device code is pending on its first poll; once `approve()` names
 the person behind it, the next poll succeeds (Google with a signed ID token, GitHub with an
 access token its fake user API accepts). Unknown codes and tokens are refused the way the real
-providers refuse them.
+providers refuse them. `personal_access_token()` gives a GitHub token that the user API accepts
+but that was not issued to our app, as a personal access token or another app's token would be.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -20,6 +22,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 CLIENT_ID = "fake-client"
+CLIENT_SECRET = "fake-secret"  # the fake's own, accepted nowhere else
 KEY_ID = "fake-key"
 
 
@@ -44,13 +47,13 @@ class FakeProviders:
     def env(self) -> dict[str, str]:
         return {
             "GOOGLE_CLIENT_ID": CLIENT_ID,
-            "GOOGLE_CLIENT_SECRET": "fake-secret",
+            "GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
             "GOOGLE_DEVICE_CODE_URL": f"{self.url}/google/device/code",
             "GOOGLE_TOKEN_URL": f"{self.url}/google/token",
             "GOOGLE_JWKS_URL": f"{self.url}/google/certs",
             "GOOGLE_ISSUER": self.url,
             "GITHUB_CLIENT_ID": CLIENT_ID,
-            "GITHUB_CLIENT_SECRET": "fake-secret",
+            "GITHUB_CLIENT_SECRET": CLIENT_SECRET,
             "GITHUB_DEVICE_CODE_URL": f"{self.url}/login/device/code",
             "GITHUB_TOKEN_URL": f"{self.url}/login/oauth/access_token",
             "GITHUB_API_URL": f"{self.url}/api",
@@ -59,6 +62,18 @@ class FakeProviders:
     def approve(self, device_code: str, *, subject: int | str, email: str) -> None:
         with self.lock:
             self.people[device_code] = {"id": subject, "email": email}
+
+    def personal_access_token(self, *, subject: int | str, email: str) -> str:
+        """A token GitHub's user API accepts, not issued to our OAuth app."""
+        code = f"pat-{uuid.uuid4().hex}"
+        with self.lock:
+            self.people[code] = {"id": subject, "email": email, "app": False}
+        return f"token-{code}"
+
+    def _issued_to_us(self, token: str) -> bool:
+        with self.lock:
+            person = self.people.get(token.removeprefix("token-"))
+        return person is not None and person.get("app", True)
 
     def id_token(self, person: dict[str, Any]) -> str:
         now = int(time.time())
@@ -94,7 +109,26 @@ class FakeProviders:
                 raw = self.rfile.read(length).decode(errors="replace")
                 return {k: v[0] for k, v in parse_qs(raw).items()}
 
+            def _basic_auth_ok(self) -> bool:
+                expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+                return self.headers.get("Authorization", "") == f"Basic {expected}"
+
+            def _check_token(self) -> None:
+                """GitHub's POST /applications/{client_id}/token."""
+                if not self._basic_auth_ok():
+                    return self._send(401, {"message": "Requires authentication"})
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    token = json.loads(self.rfile.read(length) or b"{}").get("access_token", "")
+                except ValueError:
+                    return self._send(422, {"message": "Problems parsing JSON"})
+                if not fake._issued_to_us(str(token)):
+                    return self._send(404, {"message": "Not Found"})
+                return self._send(200, {"token": token, "app": {"client_id": CLIENT_ID}})
+
             def do_POST(self) -> None:
+                if self.path == f"/api/applications/{CLIENT_ID}/token":
+                    return self._check_token()
                 form = self._form()
                 if form.get("client_id") != CLIENT_ID:
                     return self._send(401, {"error": "invalid_client"})

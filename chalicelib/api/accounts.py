@@ -5,13 +5,14 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.api.blueprint import ApiBlueprint
-from chalicelib.api.pages import html_page
-from chalicelib.api.requests import parse_body
+from chalicelib.api.pages import HTML, html_page, reset_form_page
+from chalicelib.api.requests import FORM, is_form, parse_body, source_ip
 from chalicelib.api.responses import model_response
 from chalicelib.api.schemas.accounts import (
+    EmailBody,
     LoginBody,
     RegisterBody,
-    ResendVerificationBody,
+    ResetPasswordBody,
     UpdateMyselfBody,
 )
 from chalicelib.api.schemas.responses import MessageOut, RegisteredOut, TokenOut, UserOut
@@ -19,11 +20,12 @@ from chalicelib.api.users import user_out
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.auth.tokens import IssuedToken
-from chalicelib.services import accounts, users
+from chalicelib.errors import AppError
+from chalicelib.services import accounts, limits, users
+from chalicelib.settings import get_settings
 
 bp = ApiBlueprint(__name__)
 TAG = "accounts"
-HTML = "text/html"
 
 
 def token_out(token: IssuedToken) -> TokenOut:
@@ -36,13 +38,17 @@ def token_out(token: IssuedToken) -> TokenOut:
     "/register",
     methods=["POST"],
     summary="Register an organizer or reseller; a verification link is emailed",
-    description="Registering again while unverified re-sends the link (latest details win).",
+    description="An email already registered, verified or not, is a 409 and changes nothing. "
+    "An unverified account whose 24-hour link expired unused is released and replaced.",
     tag=TAG,
     body=RegisterBody,
     responses={201: RegisteredOut, 409: None},
+    limited=True,
 )
 def register() -> Response:
-    body = parse_body(bp.current_request, RegisterBody)
+    request = bp.current_request
+    body = parse_body(request, RegisterBody)
+    limits.enforce(email_ip=source_ip(request))
     user = accounts.register(**body.model_dump())
     return model_response(
         RegisteredOut(
@@ -76,11 +82,14 @@ def activate(token: str) -> Response:
     methods=["POST"],
     summary="Send a new verification link (always 202; rate-limited)",
     tag=TAG,
-    body=ResendVerificationBody,
+    body=EmailBody,
     responses={202: MessageOut},
+    limited=True,
 )
 def resend_verification() -> Response:
-    body = parse_body(bp.current_request, ResendVerificationBody)
+    request = bp.current_request
+    body = parse_body(request, EmailBody)
+    limits.enforce(email_ip=source_ip(request), link_email=body.email)
     accounts.resend_verification(email=body.email)
     return model_response(
         MessageOut(
@@ -94,14 +103,89 @@ def resend_verification() -> Response:
     "/login",
     methods=["POST"],
     summary="Log in with email and password",
-    description="Three failed logins in a row block the account until an admin unblocks it.",
+    description="Three failed logins in a row block the account until an admin unblocks it. "
+    "Parallel logins never block: when too many checks of one account are running, 429 "
+    "`too_many_attempts` with Retry-After.",
     tag=TAG,
     body=LoginBody,
     responses={200: TokenOut, 401: None, 403: None},
+    limited=True,
 )
 def login() -> Response:
-    body = parse_body(bp.current_request, LoginBody)
+    request = bp.current_request
+    body = parse_body(request, LoginBody)
+    limits.enforce(auth_ip=source_ip(request), login_email=body.email.strip().lower())
     return model_response(token_out(accounts.login(email=body.email, password=body.password)))
+
+
+@bp.route(
+    "/forgot-password",
+    methods=["POST"],
+    summary="Email a password reset link (always 202)",
+    description="A known, unblocked account gets a single-use link valid for one hour; a newer "
+    "request replaces it. The answer is the same whatever the email.",
+    tag=TAG,
+    body=EmailBody,
+    responses={202: MessageOut},
+    limited=True,
+)
+def forgot_password() -> Response:
+    request = bp.current_request
+    body = parse_body(request, EmailBody)
+    limits.enforce(email_ip=source_ip(request), link_email=body.email)
+    accounts.forgot_password(email=body.email)
+    return model_response(
+        MessageOut(message="If that account exists, a link to reset its password is on its way."),
+        status=202,
+    )
+
+
+@bp.route(
+    "/reset-password/{token}",
+    methods=["GET"],
+    summary="The emailed reset link: a page with a form for the new password",
+    description="Opening the page uses nothing up; the form posts to POST /reset-password.",
+    tag=TAG,
+    responses={200: HTML, 400: HTML},
+)
+def reset_password_page(token: str) -> Response:
+    try:
+        accounts.check_reset_link(token=token)
+    except accounts.InvalidResetLink as error:
+        return html_page(title="Link not valid", message=error.message, status=400)
+    return reset_form_page(token=token, action=f"{get_settings().app_url}/reset-password")
+
+
+RESET_DONE = "Your password is changed. Sessions signed in before have ended; you can log in."
+
+
+@bp.route(
+    "/reset-password",
+    methods=["POST"],
+    summary="Set a new password with the emailed token",
+    description="Marks the email verified, ends every session issued before and clears the "
+    "failure count; a blocked account stays blocked. Used, expired, replaced or forged token: "
+    "400 `invalid_reset_link`. The page's HTML form posts here too and gets a page back.",
+    tag=TAG,
+    body=ResetPasswordBody,
+    responses={200: MessageOut},
+    limited=True,
+    content_types=["application/json", FORM],
+)
+def reset_password() -> Response:
+    request = bp.current_request
+    try:
+        body = parse_body(request, ResetPasswordBody)
+        limits.enforce(auth_ip=source_ip(request))
+        accounts.reset_password(token=body.token, password=body.password)
+    except AppError as error:
+        if not is_form(request):
+            raise
+        problem = " ".join((error.details or {}).values()) or error.message
+        return html_page(title="Password not changed", message=problem, status=error.status)
+    if is_form(request):
+        return html_page(title="Password changed", message=RESET_DONE)
+    return model_response(MessageOut(message=RESET_DONE))
 
 
 @bp.route(

@@ -13,9 +13,11 @@ from chalice import Blueprint
 from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
+from chalicelib.api.pages import HTML, LINK_NOT_VALID, html_page
+from chalicelib.api.requests import check_path_params
 from chalicelib.api.responses import error_response
 from chalicelib.db import transactions
-from chalicelib.errors import AppError, ServiceUnavailable
+from chalicelib.errors import AppError, InvalidRequest, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +47,30 @@ class RouteDoc:
     query: tuple[Param, ...] = ()
     headers: tuple[Param, ...] = ()
     description: str = ""
+    # Under the abuse limits: may answer 429 `rate_limited` with Retry-After.
+    limited: bool = False
+    content_types: tuple[str, ...] = ("application/json",)
 
 
 # (METHOD, path) -> its documentation; filled as route modules are imported.
 ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {}
 
 
-def render_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an AppError raised by a view (or a service it calls) into its JSON response."""
+def render_errors(view: Callable[..., Any], *, page: bool = False) -> Callable[..., Any]:
+    """Turn an AppError raised by a view (or a service it calls) into its JSON response.
+
+    `page`: the route answers people in a browser (an emailed link), so a malformed path is
+    an HTML page too.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            check_path_params(kwargs)
+        except InvalidRequest as error:
+            if page:
+                return html_page(title="Link not valid", message=LINK_NOT_VALID, status=400)
+            return error_response(error)
         try:
             return view(*args, **kwargs)
         except AppError as error:
@@ -92,6 +107,7 @@ class ApiBlueprint(Blueprint):
         headers: tuple[Param, ...] = (),
         optional_auth: bool = False,
         description: str = "",
+        limited: bool = False,
         **kwargs: Any,
     ) -> Callable[..., Any]:
         register = super().route(path, **kwargs)
@@ -105,12 +121,14 @@ class ApiBlueprint(Blueprint):
             query=query,
             headers=headers,
             description=description,
+            limited=limited,
+            content_types=tuple(kwargs.get("content_types", ("application/json",))),
         )
         for method in kwargs.get("methods", ["GET"]):
             ROUTE_DOCS[(method.upper(), path)] = doc
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-            register(render_errors(view))
+            register(render_errors(view, page=responses.get(400) == HTML))
             return view
 
         return decorator

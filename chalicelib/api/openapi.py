@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.blueprint import BEARER, OPTIONAL_BEARER, ROUTE_DOCS, RouteDoc
+from chalicelib.api.requests import MAX_PATH_PARAM
 from chalicelib.api.schemas.responses import ErrorOut
 
 REF = "#/components/schemas/{model}"
@@ -26,8 +27,14 @@ ERROR_MEANINGS = {
     413: "Request body over 64 KiB.",
     415: "Content-Type is not application/json.",
     422: "Idempotency-Key reused with a different request.",
+    429: "Over an abuse limit (`rate_limited`) or too many checks of one account running "
+    "(`too_many_attempts`); the `Retry-After` header says how many seconds to wait.",
     502: "The sign-in provider failed or could not be reached.",
     503: "Storage (or the sign-in provider configuration) unavailable; nothing was changed.",
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 1},
 }
 SUCCESS_MEANINGS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}
 
@@ -48,7 +55,9 @@ def _errors_for(path: str, method: str, doc: RouteDoc) -> set[int]:
     if doc.auth == OPTIONAL_BEARER:
         statuses.add(401)
     if _path_params(path):
-        statuses.add(404)
+        statuses |= {400, 404}
+    if doc.limited:
+        statuses.add(429)
     return statuses
 
 
@@ -57,10 +66,13 @@ def _response(status: int, spec: type[BaseModel] | str | None, refs: dict) -> di
         description = SUCCESS_MEANINGS.get(status) or ERROR_MEANINGS.get(status, "Error.")
         return {"description": description, "content": {spec: {"schema": {"type": "string"}}}}
     if status >= 400:
-        return {
+        response: dict[str, Any] = {
             "description": ERROR_MEANINGS.get(status, "Error."),
             "content": {"application/json": {"schema": ERROR_REF}},
         }
+        if status == 429:
+            response["headers"] = {"Retry-After": RETRY_AFTER}
+        return response
     description = SUCCESS_MEANINGS.get(status, "OK")
     if spec is None:
         return {"description": description}
@@ -70,7 +82,8 @@ def _response(status: int, spec: type[BaseModel] | str | None, refs: dict) -> di
 def _operation(path: str, method: str, doc: RouteDoc, refs: dict) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True,
-         "schema": {"type": "string", "minLength": 1}}
+         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAM,
+                    "pattern": "^[!-~]+$"}}
         for name in _path_params(path)
     ]  # fmt: skip
     for location, params in (("query", doc.query), ("header", doc.headers)):
@@ -98,7 +111,7 @@ def _operation(path: str, method: str, doc: RouteDoc, refs: dict) -> dict[str, A
     if doc.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[doc.body]}},
+            "content": {media: {"schema": refs[doc.body]} for media in doc.content_types},
         }
     if doc.auth == BEARER:
         operation["security"] = [{"bearerAuth": []}]

@@ -6,26 +6,52 @@ from html import escape
 
 from chalice import Response
 
+HTML = "text/html"
+LINK_NOT_VALID = "This link is not valid. Check that you copied all of it."
+
 _TEMPLATE = """<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto}}</style>
+<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto}}
+label,input,button{{display:block;margin:.5rem 0}}</style>
 </head>
-<body><h1>{title}</h1><p>{message}</p></body>
+<body><h1>{title}</h1><p>{message}</p>{extra}</body>
 </html>
 """
 
+_RESET_FORM = """<form method="post" action="{action}">
+<input type="hidden" name="token" value="{token}">
+<label for="password">New password (at least 8 characters)</label>
+<input id="password" name="password" type="password" minlength="8" maxlength="1024"
+ autocomplete="new-password" required>
+<button type="submit">Set my password</button>
+</form>"""
 
-def html_page(*, title: str, message: str, status: int = 200) -> Response:
-    body = _TEMPLATE.format(title=escape(title), message=escape(message))
+
+def html_page(*, title: str, message: str, status: int = 200, extra: str = "") -> Response:
+    """A page; `extra` is markup built here from escaped values, never caller text."""
+    body = _TEMPLATE.format(title=escape(title), message=escape(message), extra=extra)
     return Response(
         body=body,
         status_code=status,
         headers={
             "Content-Type": "text/html; charset=utf-8",
             "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            # Forms post only to this API; no script runs on these pages.
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+            ),
+            # The page's URL carries a secret token: never send it on to another site.
             "Referrer-Policy": "no-referrer",
         },
+    )
+
+
+def reset_form_page(*, token: str, action: str) -> Response:
+    form = _RESET_FORM.format(action=escape(action), token=escape(token))
+    return html_page(
+        title="Choose a new password",
+        message="Type your new password. The link works once.",
+        extra=form,
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
@@ -14,6 +16,22 @@ from chalicelib.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.errors import InvalidRequest
 
 Body = TypeVar("Body", bound=BaseModel)
+
+
+# Every path parameter (ids, emailed link tokens) is printable ASCII without spaces, at most
+# this long: anything else is refused here, once, before it reaches a service or DynamoDB.
+MAX_PATH_PARAM = 200
+_PATH_PARAM = re.compile(rf"[!-~]{{1,{MAX_PATH_PARAM}}}")
+
+
+def check_path_params(params: dict[str, Any]) -> None:
+    bad = {
+        name: f"Must be 1 to {MAX_PATH_PARAM} printable ASCII characters."
+        for name, value in params.items()
+        if not (isinstance(value, str) and _PATH_PARAM.fullmatch(value))
+    }
+    if bad:
+        raise InvalidRequest(details=bad)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -30,11 +48,32 @@ def validation_details(exc: ValidationError) -> dict[str, str]:
     return details
 
 
-def parse_body(request: Request, model: type[Body]) -> Body:
-    """The request's JSON object validated by `model`; anything else is a 400 with details."""
-    raw = request.raw_body
+# No body of ours nests deeper than 3; 32 leaves room and keeps the parser's recursion far
+# from Python's limit (a 2 KB body of "[" would otherwise end in a RecursionError).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+FORM = "application/x-www-form-urlencoded"
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in `text`, brackets inside strings not counted."""
+    depth = deepest = 0
+    for bracket in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _json_object(raw: bytes | None) -> dict[str, Any]:
     try:
-        data = json.loads(raw) if raw else None
+        text = raw.decode() if raw else ""
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise InvalidRequest(
+                code="malformed_json",
+                details={"body": f"JSON may nest at most {MAX_JSON_DEPTH} levels deep."},
+            )
+        data = json.loads(text) if text else None
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest(
             code="malformed_json", details={"body": "Request body is not valid JSON."}
@@ -43,10 +82,41 @@ def parse_body(request: Request, model: type[Body]) -> Body:
         raise InvalidRequest(
             code="malformed_json", details={"body": "Request body must be a JSON object."}
         )
+    return data
+
+
+def _form_fields(raw: bytes | None) -> dict[str, Any]:
+    """An HTML form's fields; a repeated field is ambiguous and refused."""
+    try:
+        fields = parse_qs((raw or b"").decode(), keep_blank_values=True, strict_parsing=False)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest(details={"body": "Request body is not a valid form."}) from None
+    repeated = [name for name, values in fields.items() if len(values) > 1]
+    if repeated:
+        raise InvalidRequest(details={name: "Give this field once." for name in repeated})
+    return {name: values[0] for name, values in fields.items()}
+
+
+def is_form(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "")
+    return content_type.split(";")[0].strip().lower() == FORM
+
+
+def parse_body(request: Request, model: type[Body]) -> Body:
+    """The request's JSON object (or, on routes that take one, HTML form) validated by `model`;
+    anything else is a 400 with details."""
+    data = _form_fields(request.raw_body) if is_form(request) else _json_object(request.raw_body)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidRequest(details=validation_details(exc)) from None
+
+
+def source_ip(request: Request) -> str:
+    """The caller's address as API Gateway saw the connection, never a header the caller wrote
+    (X-Forwarded-For is theirs to forge)."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
 
 
 def query_params(request: Request) -> dict[str, str]:
@@ -59,10 +129,20 @@ def page_params(request: Request) -> tuple[int, str | None]:
     raw_limit = params.get("limit")
     limit = DEFAULT_LIMIT
     if raw_limit is not None:
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        # Only ASCII digits: str.isdigit() also accepts "²", which int() refuses.
+        if not re.fullmatch(r"[0-9]{1,4}", raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
             raise InvalidRequest(details={"limit": f"Must be an integer from 1 to {MAX_LIMIT}."})
         limit = int(raw_limit)
     return limit, params.get("next_token") or None
+
+
+def id_param(request: Request, name: str) -> str | None:
+    """An id in the query string, checked like ids in the path; empty means not given."""
+    raw = query_params(request).get(name)
+    if not raw:
+        return None
+    check_path_params({name: raw})
+    return raw
 
 
 def bool_param(request: Request, name: str) -> bool | None:

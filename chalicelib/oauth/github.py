@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from chalicelib.oauth.base import DeviceFlowProvider, Identity, InvalidProviderToken, call, json_of
+import logging
+
+from chalicelib.oauth.base import (
+    DeviceFlowProvider,
+    Identity,
+    InvalidProviderToken,
+    ProviderNotConfigured,
+    ProviderUnavailable,
+    call,
+    json_of,
+)
 from chalicelib.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class GitHub(DeviceFlowProvider):
@@ -23,6 +35,29 @@ class GitHub(DeviceFlowProvider):
             token_url=settings.github_token_url,
         )
         self.api_url = settings.github_api_url
+        self.app_secret = settings.github_client_secret
+
+    def check_issued_to_us(self, token: str) -> None:
+        """Refuse a token GitHub did not issue to our OAuth app (another app's token, a personal
+        access token): GitHub's "check a token" API, with our client credentials."""
+        client_id = self.client_id
+        if not self.app_secret:
+            raise ProviderNotConfigured(
+                "GitHub token exchange needs GITHUB_CLIENT_SECRET on this server."
+            )
+        answer = call(
+            "POST",
+            f"{self.api_url}/applications/{client_id}/token",
+            auth=(client_id, self.app_secret),
+            json={"access_token": token},
+            headers={"Accept": "application/vnd.github+json"},
+        )
+        if answer.status_code in (404, 422):
+            raise InvalidProviderToken("GitHub did not issue this token to this application.")
+        if answer.status_code != 200:
+            # 401/403: GitHub refused our own client credentials; the operator must fix them.
+            log.error("GitHub token check answered %s", answer.status_code)
+            raise ProviderUnavailable("GitHub could not check the token; try again later.")
 
     def identity_from_token(self, token: str) -> Identity:
         """Who the token belongs to, with their primary verified email."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.auth.principal import ADMIN
 from chalicelib.auth.tokens import IssuedToken, issue_token
 from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.uniques import UniqueClaim, unique_key
 from chalicelib.db.users import User
-from chalicelib.errors import AccountBlocked, Forbidden, ServiceUnavailable
+from chalicelib.errors import AccountBlocked, AdminRequiresPassword, Forbidden, ServiceUnavailable
 from chalicelib.oauth.base import DeviceFlowProvider, Identity
 from chalicelib.oauth.github import GitHub
 from chalicelib.oauth.google import Google
@@ -29,8 +30,19 @@ def _identity_key(identity: Identity) -> str:
     return unique_key(IDENTITY, f"{identity.provider}:{identity.subject}")
 
 
+def exchange_github_token(access_token: str) -> IssuedToken:
+    """Sign in with a GitHub access token a front end obtained for our app (and only ours)."""
+    github = GitHub(get_settings())
+    github.check_issued_to_us(access_token)
+    return sign_in(github.identity_from_token(access_token))
+
+
 def sign_in(identity: Identity) -> IssuedToken:
-    """The user behind this identity, created or linked on first sign-in; blocked users refused."""
+    """The user behind this identity, created or linked on first sign-in; blocked users refused.
+
+    Never an admin: an administrator's account is reached by its password only, so taking over
+    an admin's email at a provider does not open the admin account.
+    """
     user = _user_for(identity)
     if user.blocked:
         raise AccountBlocked()
@@ -43,6 +55,8 @@ def _user_for(identity: Identity) -> User:
         if claim is not None:
             user = get_or_none(User, claim.owner_id, consistent_read=True)
             if user is not None:
+                if user.role == ADMIN:
+                    raise AdminRequiresPassword()
                 return user
             claim.delete()  # the user was deleted: the identity starts afresh
             continue
@@ -54,6 +68,8 @@ def _user_for(identity: Identity) -> User:
         email = normalize_email(identity.email)
         existing = find_by_email(email)
         if existing is not None:
+            if existing.role == ADMIN:
+                raise AdminRequiresPassword()
             if _link(identity, existing):
                 return get_or_none(User, existing.id, consistent_read=True) or existing
             continue

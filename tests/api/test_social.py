@@ -1,5 +1,6 @@
 """Sign-in with Google and GitHub, against faked provider endpoints (responses)."""
 
+import base64
 import dataclasses
 import json
 import time
@@ -10,6 +11,7 @@ import requests
 import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.oauth import google
 from chalicelib.services import social
@@ -53,7 +55,28 @@ def id_token(sub="g-123", email="person@gmail.com", verified=True, key=_KEY, **o
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
 
 
-def github_user(mock, user_id=42, email="octo@example.com", verified=True, token="gh-token"):
+GITHUB_APP_CHECK = f"{GITHUB_API}/applications/{TEST_ENV['GITHUB_CLIENT_ID']}/token"
+
+
+def github_app_check(mock, token="gh-token", ours=True):
+    """GitHub's answer to "was this token issued to our app?", asked with our credentials."""
+    credentials = f"{TEST_ENV['GITHUB_CLIENT_ID']}:{TEST_ENV['GITHUB_CLIENT_SECRET']}"
+    basic = base64.b64encode(credentials.encode()).decode()
+    mock.post(
+        GITHUB_APP_CHECK,
+        status=200 if ours else 404,
+        json={"token": token} if ours else {"message": "Not Found"},
+        match=[
+            responses.matchers.header_matcher({"Authorization": f"Basic {basic}"}),
+            responses.matchers.json_params_matcher({"access_token": token}),
+        ],
+    )
+
+
+def github_user(
+    mock, user_id=42, email="octo@example.com", verified=True, token="gh-token", ours=True
+):
+    github_app_check(mock, token, ours)
     auth = responses.matchers.header_matcher({"Authorization": f"Bearer {token}"})
     mock.get(
         f"{GITHUB_API}/user",
@@ -225,6 +248,7 @@ def test_github_device_flow_signs_in_with_the_primary_verified_email(api, provid
 
 
 def test_a_github_token_github_rejects_is_a_401(api, provider):
+    github_app_check(provider, "revoked", ours=True)
     provider.get(f"{GITHUB_API}/user", status=401, json={"message": "Bad credentials"})
 
     response = api.post("/auth/github", {"access_token": "revoked"})
@@ -237,6 +261,74 @@ def test_github_without_a_verified_primary_email_is_refused(api, provider):
 
     assert api.post("/auth/github", {"access_token": "gh-token"}).status_code == 403
     assert User.count() == 1
+
+
+def test_a_github_token_not_issued_to_our_app_is_a_401_and_links_nothing(api, provider):
+    existing = make_user("organizer", email="octo@example.com")
+    github_user(provider, token="ghp_personal", ours=False)
+
+    response = api.post("/auth/github", {"access_token": "ghp_personal"})
+
+    assert (response.status_code, response.json_body["code"]) == (401, "invalid_provider_token")
+    assert User.count() == 2  # the admin and the existing account, unchanged
+    assert User.get(existing.id).attribute_values == existing.attribute_values
+    assert not [c for c in provider.calls if c.request.url.startswith(f"{GITHUB_API}/user")]
+
+
+def test_github_refusing_our_client_credentials_is_a_502(api, provider):
+    provider.post(GITHUB_APP_CHECK, status=401, json={"message": "Requires authentication"})
+
+    response = api.post("/auth/github", {"access_token": "gh-token"})
+
+    assert (response.status_code, response.json_body["code"]) == (502, "provider_unavailable")
+
+
+def test_github_token_exchange_without_the_client_secret_is_a_503(api, provider, monkeypatch):
+    no_secret = dataclasses.replace(get_settings(), github_client_secret=None)
+    monkeypatch.setattr(social, "get_settings", lambda: no_secret)
+
+    response = api.post("/auth/github", {"access_token": "gh-token"})
+
+    assert (response.status_code, response.json_body["code"]) == (503, "provider_not_configured")
+    assert len(provider.calls) == 0
+
+
+def test_github_device_flow_needs_only_the_client_id(api, provider, monkeypatch):
+    no_secret = dataclasses.replace(get_settings(), github_client_secret=None)
+    monkeypatch.setattr(social, "get_settings", lambda: no_secret)
+    provider.post(GITHUB_TOKEN, json={"access_token": "gh-token", "token_type": "bearer"})
+    github_user(provider)
+
+    response = api.post("/github-device-auth-step-2", {"device_code": "3584d83"})
+
+    assert response.status_code == 200, response.json_body
+    assert not [c for c in provider.calls if c.request.url == GITHUB_APP_CHECK]
+
+
+def test_social_sign_in_never_reaches_an_admin_account(api, provider):
+    admin = admin_user()
+    github_user(provider, email=admin.email)
+
+    by_google = api.post("/auth/google", {"id_token": id_token(email=admin.email)})
+    by_github = api.post("/auth/github", {"access_token": "gh-token"})
+
+    for response in (by_google, by_github):
+        assert (response.status_code, response.json_body["code"]) == (
+            403,
+            "admin_requires_password",
+        )
+    assert User.get(admin.id).attribute_values == admin.attribute_values
+    assert not [c for c in UniqueClaim.scan() if c.key.startswith("identity:")]
+
+
+def test_an_identity_already_linked_to_an_account_made_admin_is_refused(api, provider):
+    token = api.post("/auth/google", {"id_token": id_token()}).json_body["auth_token"]
+    user_id = me(api, token).json_body["id"]
+    User.get(user_id).update(actions=[User.role.set("admin")])  # e.g. by the setup step
+
+    response = api.post("/auth/google", {"id_token": id_token()})
+
+    assert (response.status_code, response.json_body["code"]) == (403, "admin_requires_password")
 
 
 # --- linking, roles, blocking ------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, StringConstraints, model_validator
 
-from chalicelib.api.schemas.common import Body, Email, Name, Password, SellerRole
+from chalicelib.api.schemas.common import Body, Email, Name, Password, SellerRole, Token
 
 
 class RegisterBody(Body):
@@ -35,8 +35,15 @@ class LoginBody(Body):
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
-class ResendVerificationBody(Body):
+class EmailBody(Body):
+    """Routes that email a link to an address: resend verification, forgot password."""
+
     email: Email
+
+
+class ResetPasswordBody(Body):
+    token: Token
+    password: Password
 
 
 class UpdateMyselfBody(Body):

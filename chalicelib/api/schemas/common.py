@@ -104,3 +104,5 @@ Quantity = Annotated[int, Field(ge=1, le=10)]
 TicketCount = Annotated[int, Field(ge=1, le=1_000_000)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Tokens travel in HTTP headers, forms and links: printable ASCII only.
+Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[!-~]+$")]

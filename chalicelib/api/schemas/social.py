@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import StringConstraints
-
-from chalicelib.api.schemas.common import Body
-
-# Tokens travel in HTTP headers and forms: printable ASCII only.
-Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[!-~]+$")]
+from chalicelib.api.schemas.common import Body, Token
 
 
 class DeviceCodeBody(Body):
