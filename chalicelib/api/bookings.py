@@ -5,15 +5,21 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
-from chalicelib.api.requests import page_params, parse_body, query_params
+from chalicelib.api.requests import id_param, page_params, parse_body, source_ip
 from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.api.schemas.bookings import BookingBody, ChangeBuyerBody
-from chalicelib.api.schemas.responses import BookingOut, TicketEnvelope, TicketOut, TicketPage
+from chalicelib.api.schemas.responses import (
+    BookingOut,
+    HolderOut,
+    TicketEnvelope,
+    TicketOut,
+    TicketPage,
+)
 from chalicelib.auth.authorizer import bearer_auth
-from chalicelib.auth.principal import optional_principal, principal_of
+from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principal_of
 from chalicelib.db.bookings import Ticket
 from chalicelib.money import from_minor
-from chalicelib.services import bookings
+from chalicelib.services import bookings, limits
 from chalicelib.services.buyers import BuyerDetails
 
 bp = ApiBlueprint(__name__)
@@ -26,6 +32,9 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         event_id=ticket.event_id,
         seller_id=ticket.seller_id,
         buyer_id=ticket.buyer_id,
+        holder=HolderOut(name=ticket.holder.name, phone=ticket.holder.phone)
+        if ticket.holder
+        else None,
         code=ticket.code,
         price=from_minor(ticket.price_minor, ticket.currency_code),
         currency_code=ticket.currency_code,
@@ -41,7 +50,9 @@ def ticket_out(ticket: Ticket) -> TicketOut:
     optional_auth=True,
     summary="Book tickets (anyone; a logged-in seller may book for a buyer)",
     description="`seller_id` defaults to the logged-in seller, else to the event's organizer. "
-    'Sold out: 409 "Event sold out."; seller not offering: 409.',
+    'Sold out: 409 "Event sold out."; seller not offering: 409. The buyer record (unique by '
+    "email) is created by the first booking and kept as it is by later ones; the name and "
+    "phone given are stored on the tickets as `holder`.",
     tag=TAG,
     body=BookingBody,
     headers=(
@@ -53,12 +64,18 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         ),
     ),
     responses={201: BookingOut, 404: None, 409: None, 422: None},
+    limited=True,
 )
 def book() -> Response:
     request = bp.current_request
     body = parse_body(request, BookingBody)
+    actor = optional_principal(request)
+    if actor is not None and actor.role in SELLER_ROLES:
+        limits.enforce(booking_seller=actor.user_id)  # a box office serves many from one address
+    else:
+        limits.enforce(booking_ip=source_ip(request))
     booking = bookings.book(
-        actor=optional_principal(request),
+        actor=actor,
         event_id=body.event_id,
         seller_id=body.seller_id,
         quantity=body.quantity,
@@ -85,7 +102,7 @@ def list_tickets() -> Response:
     limit, next_token = page_params(request)
     page = bookings.list_tickets(
         actor=principal_of(request),
-        event_id=query_params(request).get("event_id") or None,
+        event_id=id_param(request, "event_id"),
         limit=limit,
         next_token=next_token,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
-from chalicelib.api.requests import bool_param, page_params, parse_body, query_params, time_param
+from chalicelib.api.requests import bool_param, id_param, page_params, parse_body, time_param
 from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.api.schemas.events import CreateEventBody, UpdateEventBody
 from chalicelib.api.schemas.responses import EventEnvelope, EventOut, EventPage
@@ -55,7 +55,7 @@ def list_events() -> Response:
     request = bp.current_request
     limit, next_token = page_params(request)
     page = events.list_events(
-        organizer_id=query_params(request).get("organizer_id") or None,
+        organizer_id=id_param(request, "organizer_id"),
         start=time_param(request, "from"),
         end=time_param(request, "to"),
         limit=limit,

@@ -14,6 +14,7 @@ ALGORITHM = "HS256"
 AUDIENCE = "events-api"
 TOKEN_LIFETIME = timedelta(minutes=30)
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "ver"]
+MAX_SUBJECT = 200
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,22 @@ def decode_token(token: str) -> TokenClaims:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
-    if not isinstance(claims["sub"], str) or not isinstance(claims["ver"], int):
-        raise InvalidToken("malformed subject or version")
+    _check_claim_types(claims)
     return TokenClaims(user_id=claims["sub"], token_version=claims["ver"])
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_claim_types(claims: dict) -> None:
+    """pyjwt checks values, not types: "exp": "1900000000" or "ver": false would pass it.
+    A token we signed never looks like that, but a leaked or mis-issued secret must not turn
+    into a crash (an empty `sub` is no valid DynamoDB key)."""
+    sub = claims["sub"]
+    if not (isinstance(sub, str) and 0 < len(sub) <= MAX_SUBJECT and sub.isprintable()):
+        raise InvalidToken("malformed subject")
+    if not all(_is_int(claims[name]) for name in ("exp", "iat", "ver")):
+        raise InvalidToken("exp, iat and ver must be integers")
+    if not isinstance(claims.get("role"), str | None):
+        raise InvalidToken("malformed role")

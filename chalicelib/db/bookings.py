@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.db.base import TableModel, table_meta, utcnow
@@ -44,6 +49,13 @@ class TicketsByBuyer(GlobalSecondaryIndex["Ticket"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class Holder(MapAttribute):
+    """Who holds the ticket, as given with its booking (the buyer record may say otherwise)."""
+
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+
+
 class Ticket(TableModel):
     Meta = table_meta("bookings")
 
@@ -53,6 +65,7 @@ class Ticket(TableModel):
     # Copied from the event so an organizer's sales across all their events are one Query.
     organizer_id = UnicodeAttribute()
     buyer_id = UnicodeAttribute()
+    holder = Holder(null=True)
     code = UnicodeAttribute()
     price_minor = NumberAttribute()
     currency_code = UnicodeAttribute()

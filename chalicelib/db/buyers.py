@@ -16,3 +16,5 @@ class Buyer(TableModel):
     phone = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
+    # Set by each booking of an existing buyer (which changes nothing else here).
+    last_booking_at = UTCDateTimeAttribute(null=True)

@@ -45,6 +45,8 @@ def decode_next_token(token: str, scope: str) -> dict[str, Any]:
     """The start key a `next_token` stands for. A forged or mangled token, or one from another
     listing (whose key would not fit this query's index), is a 400."""
     invalid = InvalidRequest(details={"next_token": "Invalid or expired pagination token."})
+    if not token.isascii():  # compare_digest refuses non-ASCII str: no token of ours has any
+        raise invalid
     payload, _, signature = token.partition(".")
     if not hmac.compare_digest(signature, _signature(payload.encode())):
         raise invalid

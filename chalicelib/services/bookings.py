@@ -7,7 +7,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
@@ -15,11 +14,10 @@ from chalicelib.auth.principal import ADMIN, ORGANIZER, RESELLER, SELLER_ROLES, 
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, utcnow
-from chalicelib.db.bookings import Ticket
+from chalicelib.db.bookings import Holder, Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.email.messages import booking_confirmation
-from chalicelib.email.sender import send_email
 from chalicelib.errors import (
     Conflict,
     Forbidden,
@@ -28,7 +26,7 @@ from chalicelib.errors import (
     SoldOut,
 )
 from chalicelib.money import from_minor
-from chalicelib.services import idempotency
+from chalicelib.services import idempotency, notifications
 from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_write, normalize_email
 from chalicelib.services.events import get_event, owned_event
 
@@ -83,6 +81,8 @@ def book(
             return _replayed(outcome.result)
         lease = outcome
     try:
+        # Counted before selling: past the hourly email ceiling nothing is booked.
+        notifications.reserve(buyer.email)
         tickets = _sell(event, seller_id, own_pool, quantity, buyer, lease)
     except BaseException:
         if lease is not None:
@@ -127,6 +127,7 @@ def _sell(
                 seller_id=seller_id,
                 organizer_id=event.organizer_id,
                 buyer_id=buyer_part.buyer.id,
+                holder=Holder(name=buyer.name, phone=buyer.phone),
                 code=ticket_code(),
                 price_minor=event.price_minor,
                 currency_code=event.currency_code,
@@ -196,7 +197,8 @@ def _explain_refused_sale(event: Event, seller_id: str, own_pool: bool, quantity
 
 
 def _confirm(event: Event, tickets: list[Ticket], buyer: BuyerDetails) -> bool:
-    """Email the codes; a failure is logged and reported, and the booking stands."""
+    """Email the codes (already counted against the ceiling); a failure is logged and reported,
+    and the booking stands."""
     message = booking_confirmation(
         to=normalize_email(buyer.email),
         name=buyer.name,
@@ -206,12 +208,7 @@ def _confirm(event: Event, tickets: list[Ticket], buyer: BuyerDetails) -> bool:
         price=from_minor(event.price_minor, event.currency_code),
         currency_code=event.currency_code,
     )
-    try:
-        send_email(message)
-    except (BotoCoreError, ClientError):
-        log.exception("booking confirmation for tickets %s failed", [t.id for t in tickets])
-        return False
-    return True
+    return notifications.send(message)
 
 
 def list_tickets(
@@ -245,7 +242,7 @@ def get_ticket(*, actor: Principal, ticket_id: str) -> Ticket:
 
 
 def change_buyer(*, actor: Principal, ticket_id: str, buyer: BuyerDetails) -> Ticket:
-    """An admin moves a ticket to another buyer (found or created by email)."""
+    """An admin moves a ticket to another buyer (found or created by email), who holds it."""
     if not actor.is_admin:
         raise Forbidden()
     ticket = get_ticket(actor=actor, ticket_id=ticket_id)
@@ -255,7 +252,10 @@ def change_buyer(*, actor: Principal, ticket_id: str, buyer: BuyerDetails) -> Ti
         def build(tx: TransactWrite, buyer_part: BuyerWrite = buyer_part) -> None:
             tx.update(
                 ticket,
-                actions=[Ticket.buyer_id.set(buyer_part.buyer.id)],
+                actions=[
+                    Ticket.buyer_id.set(buyer_part.buyer.id),
+                    Ticket.holder.set(Holder(name=buyer.name, phone=buyer.phone)),
+                ],
                 condition=Ticket.id.exists(),
             )
             buyer_part.add_to(tx)

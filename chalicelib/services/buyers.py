@@ -1,4 +1,8 @@
-"""Buyers: people without accounts, unique by email, created or updated by their bookings."""
+"""Buyers: people without accounts, unique by email, created by their first booking.
+
+Only admins change a stored buyer: a later booking with the same email leaves the record as it
+is, and the name and phone it gave are kept on its tickets as their holder.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ class BuyerDetails:
 
 @dataclass(frozen=True)
 class BuyerWrite:
-    """The buyer half of a booking transaction: update the known buyer or create a new one."""
+    """The buyer half of a booking transaction: create a new buyer, or only mark the known one
+    as booked (its name and phone stay as they are)."""
 
     buyer: Buyer
     is_new: bool
@@ -35,17 +40,14 @@ class BuyerWrite:
             claim = UniqueClaim(
                 key=unique_key(BUYER_EMAIL, self.buyer.email), owner_id=self.buyer.id
             )
-            # Two first bookings with one new email race here; the loser retries as an update.
+            # Two first bookings with one new email race here; the loser retries as known.
             tx.save(claim, condition=UniqueClaim.key.does_not_exist())
             tx.save(self.buyer, condition=Buyer.id.does_not_exist())
             return
         tx.update(
             self.buyer,
-            actions=[
-                Buyer.name.set(self.buyer.name),
-                Buyer.phone.set(self.buyer.phone),
-                Buyer.updated_at.set(utcnow()),
-            ],
+            # Touched so that deleting this buyer, decided on a read, fails if a booking lands.
+            actions=[Buyer.last_booking_at.set(utcnow())],
             # The buyer must still exist under this email (not deleted or renamed meanwhile).
             condition=Buyer.id.exists() & (Buyer.email == self.buyer.email),
         )
@@ -135,10 +137,16 @@ def delete_buyer(*, actor: Principal, buyer_id: str) -> None:
     if has_any(Ticket.by_buyer.query(buyer_id, limit=1)):
         raise BuyerHasTickets()
 
+    unchanged = (
+        Buyer.last_booking_at == buyer.last_booking_at
+        if buyer.last_booking_at
+        else Buyer.last_booking_at.does_not_exist()
+    )
+
     def build(tx: TransactWrite) -> None:
-        # A booking for this buyer touches `updated_at`; if one lands after our check the
+        # A booking for this buyer sets `last_booking_at`; if one lands after our check the
         # delete is cancelled instead of leaving a ticket without its buyer.
-        tx.delete(buyer, condition=Buyer.updated_at == buyer.updated_at)
+        tx.delete(buyer, condition=Buyer.id.exists() & unchanged)
         tx.delete(
             UniqueClaim(key=unique_key(BUYER_EMAIL, buyer.email)),
             condition=UniqueClaim.owner_id == buyer.id,

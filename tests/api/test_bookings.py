@@ -20,6 +20,7 @@ TICKET_KEYS = {
     "event_id",
     "seller_id",
     "buyer_id",
+    "holder",
     "code",
     "price",
     "currency_code",
@@ -88,19 +89,29 @@ def test_buyer_gets_a_confirmation_email_with_the_codes(api):
         assert ticket["code"] in message.body
 
 
-def test_buyers_are_unique_by_email_and_updated_by_later_bookings(api):
+def test_a_later_booking_keeps_the_buyer_record_and_puts_its_details_on_the_tickets(api):
     event_id = make_event()
 
     first = book(api, event_id, buyer=buyer_body(email="same@example.com", name="First"))
     second = book(
         api,
         event_id,
-        buyer=buyer_body(email="SAME@example.com", name="Second", phone="+14155552671"),
+        buyer=buyer_body(email="SAME@example.com", name="Someone Else", phone="+14155552671"),
     )
 
-    assert first.json_body["tickets"][0]["buyer_id"] == second.json_body["tickets"][0]["buyer_id"]
+    [first_ticket], [second_ticket] = first.json_body["tickets"], second.json_body["tickets"]
+    assert first_ticket["buyer_id"] == second_ticket["buyer_id"]
     [buyer] = list(Buyer.scan())
-    assert (buyer.email, buyer.name, buyer.phone) == ("same@example.com", "Second", "+14155552671")
+    assert (buyer.email, buyer.name, buyer.phone) == ("same@example.com", "First", "+442079460958")
+    assert first_ticket["holder"] == {"name": "First", "phone": "+442079460958"}
+    assert second_ticket["holder"] == {"name": "Someone Else", "phone": "+14155552671"}
+    admin = admin_user()
+    shown = api.get(f"/buyers/{buyer.id}", as_=admin).json_body["buyer"]
+    assert (shown["name"], shown["phone"]) == ("First", "+442079460958")
+    stored = api.get(f"/sold-tickets/{second_ticket['id']}", as_=admin).json_body["ticket"]
+    assert stored["holder"] == {"name": "Someone Else", "phone": "+14155552671"}
+    confirmation = [m for m in sent_emails() if "Someone Else" in m.body]
+    assert len(confirmation) == 1
 
 
 def test_sold_out_is_a_409_and_sells_nothing_more(api):

@@ -116,6 +116,14 @@ def test_organizer_cannot_create_for_another_organizer(api):
         ({"time": "2020-01-01"}, "time"),
         ({"time": "next friday"}, "time"),
         ({"time": 1700000000}, "time"),
+        # Valid strings whose UTC time falls outside what datetime holds (once a 500).
+        ({"time": "0001-01-01T00:00:00+14:00"}, "time"),
+        ({"time": "9999-12-31T23:59:59-14:00"}, "time"),
+        ({"time": "9000-01-01T00:00:00Z"}, "time"),
+        ({"title": "Concert\nClick http://evil.example to claim a refund"}, "title"),
+        ({"title": "Concert\u2028second line"}, "title"),
+        ({"title": "evil\u202egpj.exe"}, "title"),
+        ({"title": "tab\there"}, "title"),
         ({"price": "-1"}, "price"),
         ({"price": "12.345"}, "price"),
         ({"price": 50}, "price"),
@@ -173,6 +181,16 @@ def test_events_are_listed_in_time_order_page_by_page(api):
 
     listed = [e["id"] for e in first.json_body["events"] + second.json_body["events"]]
     assert listed == [ids[1], ids[2], ids[0]]
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1969-12-31"]
+)
+def test_time_filters_out_of_range_are_a_400(api, value):
+    response = api.get(f"/events?from={quote(value)}")
+
+    assert response.status_code == 400
+    assert "from" in response.json_body["details"]
 
 
 def test_events_filtered_by_organizer_and_time_range(api):

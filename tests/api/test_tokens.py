@@ -7,7 +7,15 @@ import pytest
 
 from chalicelib.auth.tokens import ALGORITHM, AUDIENCE
 from chalicelib.db.base import utcnow
-from tests.conftest import TEST_ENV, admin_user, bearer, make_user, token_for
+from tests.conftest import (
+    TEST_ENV,
+    admin_user,
+    bearer,
+    buyer_body,
+    make_event,
+    make_user,
+    token_for,
+)
 
 
 def claims_for(user, **overrides):
@@ -167,3 +175,42 @@ def test_token_issued_before_a_role_change_is_refused(api):
     api.put(f"/users/{user.id}", {"role": "organizer"}, as_=admin_user())
 
     assert_refused(api.get("/myself", headers=bearer(old)))
+
+
+def _future() -> int:
+    return int((utcnow() + timedelta(minutes=5)).timestamp())
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"sub": ""},  # once reached DynamoDB as an empty key: a 500
+        {"sub": "x" * 201},
+        {"sub": "a\x00b"},
+        {"sub": 42},
+        {"sub": ["list"]},
+        {"exp": "EXP"},  # pyjwt checks values, not types: replaced per test below
+        {"iat": "IAT"},
+        {"ver": False},  # bool is an int to Python
+        {"ver": "0"},
+        {"ver": 0.0},
+        {"role": 7},
+    ],
+)
+def test_signed_tokens_with_claims_of_the_wrong_type_are_refused(api, overrides):
+    user = make_user()
+    overrides = dict(overrides)
+    if overrides.get("exp") == "EXP":
+        overrides["exp"] = str(_future())  # a string pyjwt would accept as a time
+    if overrides.get("iat") == "IAT":
+        overrides["iat"] = str(int(utcnow().timestamp()))
+    token = signed({**claims_for(user), **overrides})
+
+    assert_refused(myself(api, f"Bearer {token}"))
+    # Routes open to anonymous callers verify an optional token with the same code.
+    booking = api.post(
+        "/sold-tickets",
+        {"event_id": make_event(), "buyer": buyer_body()},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert booking.status_code == 401

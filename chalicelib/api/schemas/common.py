@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -43,8 +44,38 @@ Email = Annotated[
 ]
 # Checked exactly as typed: no trimming, no normalisation.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+# Line and paragraph separators, and the bidirectional overrides that make "gpj.exe" read
+# "exe.jpg": none belongs in a name, and each can rearrange an email that quotes the name.
+_NOT_IN_ONE_LINE = {
+    "\u2028",
+    "\u2029",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+}
+
+
+def _one_line(value: str) -> str:
+    if any(unicodedata.category(c) == "Cc" or c in _NOT_IN_ONE_LINE for c in value):
+        raise ValueError("must be one line without control characters")
+    return value
+
+
+def _one_line_text(max_length: int) -> Any:
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
+        AfterValidator(_one_line),
+    ]
+
+
+# Free text that may reach an email or a page: one line, no control characters.
+Name = _one_line_text(MAX_TEXT)
 SellerRole = Literal["organizer", "reseller"]
+
+
+# Far beyond any event, far inside what datetime (years 1-9999) can shift by a time zone.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def parse_time(value: str) -> datetime:
@@ -56,13 +87,17 @@ def parse_time(value: str) -> datetime:
             parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
         else:
             parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        # 0001-01-01T00:00:00+14:00 is a valid string whose UTC time is before year 1.
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValueError(
             "must be an ISO 8601 date or date-time, e.g. 2027-09-09T20:00:00Z"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    if not EARLIEST <= parsed < LATEST:
+        raise ValueError(f"must be from {EARLIEST.year} to {LATEST.year - 1}")
+    return parsed
 
 
 def _valid_phone(value: str) -> str:
@@ -102,7 +137,8 @@ Price = Annotated[
 ]
 Quantity = Annotated[int, Field(ge=1, le=10)]
 TicketCount = Annotated[int, Field(ge=1, le=1_000_000)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Ids in bodies follow the rule for ids in paths and query strings.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[!-~]+$")]
+Title = _one_line_text(200)
 # Tokens travel in HTTP headers, forms and links: printable ASCII only.
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[!-~]+$")]

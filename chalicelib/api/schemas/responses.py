@@ -150,11 +150,19 @@ class OfferList(Out):
     offers: list[OfferOut]
 
 
+class HolderOut(Out):
+    name: str
+    phone: str
+
+
 class TicketOut(Out):
     id: str
     event_id: str
     seller_id: str
     buyer_id: str
+    holder: HolderOut | None = Field(
+        description="The name and phone given with the booking (the buyer record keeps its own)."
+    )
     code: str = Field(examples=["K7QM-3XPA-9HTD"])
     price: str
     currency_code: str
