@@ -55,11 +55,18 @@ def tables(aws_mock):
 
 
 @pytest.fixture
-def rate_limits_on(monkeypatch):
-    """The abuse limits as deployed (the suite otherwise runs with RATE_LIMITS=off)."""
-    monkeypatch.setenv("RATE_LIMITS", "on")
-    get_settings.cache_clear()
-    yield get_settings()
+def rate_limits(monkeypatch):
+    """Turn the abuse limits on (the suite otherwise runs with RATE_LIMITS=off), optionally with
+    some set lower: `rate_limits(auth_ip="3/60")`."""
+
+    def apply(**overrides: str):
+        monkeypatch.setenv("RATE_LIMITS", "on")
+        for name, value in overrides.items():
+            monkeypatch.setenv(f"RATE_LIMIT_{name.upper()}", value)
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield apply
     monkeypatch.undo()
     get_settings.cache_clear()
 

@@ -19,7 +19,7 @@ class RateCounter(TableModel):
 
     # "<limit>:<window number>:<SHA-256 of the subject>": no address or email stored in clear.
     key = UnicodeAttribute(hash_key=True)
-    count = NumberAttribute(default=0)
+    hits = NumberAttribute(default=0)
     # Readers never look at old windows, so TTL's lag of hours costs nothing but storage.
     expires_at = TTLAttribute()
 
@@ -38,10 +38,10 @@ def hit(name: str, subject: str, *, limit: int, window_s: int) -> int:
     try:
         counter.update(
             actions=[
-                RateCounter.count.add(1),
+                RateCounter.hits.add(1),
                 RateCounter.expires_at.set(datetime.fromtimestamp(ends + 60, UTC)),
             ],
-            condition=RateCounter.count.does_not_exist() | (RateCounter.count < limit),
+            condition=RateCounter.hits.does_not_exist() | (RateCounter.hits < limit),
         )
     except UpdateError as exc:
         if condition_failed(exc):

@@ -4,7 +4,7 @@ import pytest
 from passlib.context import CryptContext
 
 from chalicelib.db.users import User
-from tests.conftest import DEFAULT_PASSWORD, admin_user, make_user
+from tests.conftest import DEFAULT_PASSWORD, admin_user, make_user, sent_emails
 
 WRONG = {"error": "Wrong username or password.", "code": "wrong_credentials"}
 BLOCKED = {"error": "Account blocked.", "code": "account_blocked"}
@@ -176,3 +176,90 @@ def test_unknown_email_spends_a_password_check_too(api, monkeypatch):
     login(api, "nobody@example.com", "guess")
 
     assert spent == ["guess"]
+
+
+# --- checks in flight, crashed checks, notices ------------------------------------------
+
+
+def running_checks(user, *, seconds_left=30, count=1):
+    """Password checks another process has started and not finished (slots in the item)."""
+    import time
+
+    slots = {f"other{i}:{int(time.time()) + seconds_left}" for i in range(count)}
+    User.get(user.id).update(actions=[User.login_checks.add(slots)])
+
+
+def test_when_every_check_slot_is_running_a_login_is_asked_to_retry_never_blocked(api):
+    user = make_user()
+    running_checks(user, count=3)
+
+    response = login(api, user.email)
+
+    assert response.status_code == 429
+    assert response.json_body["code"] == "too_many_attempts"
+    assert response.headers["Retry-After"] == "1"
+    stored = User.get(user.id)
+    assert not stored.blocked and stored.failed_logins == 0
+
+
+def test_running_checks_and_failures_share_three_slots(api):
+    user = make_user()
+    login(api, user.email, "wrong-password")
+    login(api, user.email, "wrong-password")
+    running_checks(user, count=1)
+
+    response = login(api, user.email, "wrong-password")
+
+    assert response.status_code == 429  # a fourth check could have run beside the third
+    assert User.get(user.id).failed_logins == 2
+
+
+def test_a_check_abandoned_by_a_crash_expires(api):
+    user = make_user()
+    running_checks(user, count=3, seconds_left=-1)
+
+    response = login(api, user.email)
+
+    assert response.status_code == 200
+    assert User.get(user.id).login_checks is None
+
+
+def test_a_finished_check_frees_its_slot(api):
+    user = make_user()
+
+    for _ in range(5):
+        assert login(api, user.email).status_code == 200
+
+    assert User.get(user.id).login_checks is None
+
+
+def test_three_failures_left_unflagged_by_a_crash_block_at_the_next_attempt(api):
+    user = make_user()
+    User.get(user.id).update(actions=[User.failed_logins.set(3)])
+
+    response = login(api, user.email)
+
+    assert response.json_body == BLOCKED
+    assert User.get(user.id).blocked
+
+
+def test_the_owner_is_emailed_when_the_account_is_blocked(api):
+    user = make_user()
+    for _ in range(4):
+        login(api, user.email, "wrong-password")
+
+    notices = [m for m in sent_emails() if user.email in m.destinations["ToAddresses"]]
+
+    assert len(notices) == 1
+    assert notices[0].subject == "Your Events API account is blocked"
+    assert "administrator" in notices[0].body
+
+
+def test_an_admin_block_emails_the_owner_too(api):
+    user = make_user()
+
+    api.put(f"/users/{user.id}", {"blocked": True}, as_=admin_user())
+    api.put(f"/users/{user.id}", {"blocked": True}, as_=admin_user())
+
+    notices = [m for m in sent_emails() if user.email in m.destinations["ToAddresses"]]
+    assert [m.subject for m in notices] == ["Your Events API account is blocked"]

@@ -67,3 +67,27 @@ def test_a_second_admin_seed_for_a_new_email_is_refused_by_the_claim_only_for_th
     assert not ensure_admin(email="root@example.com", password="Passw0rd-1234")
 
     assert User.count() == 2
+
+
+def test_operators_unblock_any_account_with_the_setup_step(tables, capsys):
+    from chalicelib.bootstrap import main
+    from chalicelib.services import lockout
+    from tests.conftest import admin_user
+
+    admin = admin_user()
+    lockout.block(admin, reason="failed_logins")
+    admin.update(actions=[User.failed_logins.set(3)])
+
+    code = main(["unblock", "ADMIN@example.com"])
+
+    assert code == 0
+    assert "unblocked" in capsys.readouterr().out
+    stored = User.get(admin.id)
+    assert not stored.blocked and stored.failed_logins == 0
+
+
+def test_unblocking_an_unknown_email_fails_naming_it(tables, capsys):
+    from chalicelib.bootstrap import main
+
+    assert main(["unblock", "nobody@example.com"]) == 1
+    assert "nobody@example.com" in capsys.readouterr().err
