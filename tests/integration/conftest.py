@@ -58,7 +58,30 @@ def fake_providers():
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory, fake_providers):
-    """The stack `make run` starts, with Google and GitHub pointed at fakes on loopback."""
-    stack = start(None, tmp_path_factory.mktemp("stack") / "stack.log", fake_providers.env())
+    """The stack `make run` starts, with Google and GitHub pointed at fakes on loopback.
+
+    RATE_LIMITS=off: the races and load tests here fire hundreds of requests from one address,
+    which the abuse limits exist to stop. `limited_stack` runs with the limits on.
+    """
+    env = {**fake_providers.env(), "RATE_LIMITS": "off"}
+    stack = start(None, tmp_path_factory.mktemp("stack") / "stack.log", env)
+    yield stack
+    stack.stop()
+
+
+# Small limits so that the limited stack's tests reach them in a few requests.
+SMALL_LIMITS = {
+    "RATE_LIMIT_AUTH_IP": "6/60",
+    "RATE_LIMIT_LINK_EMAIL": "2/3600",
+    "RATE_LIMIT_RECIPIENT": "3/3600",
+    "RATE_LIMIT_BOOKING_IP": "100/3600",
+}
+
+
+@pytest.fixture(scope="session")
+def limited_stack(tmp_path_factory, fake_providers):
+    """The local stack with its abuse limits on, as deployed (a few set small)."""
+    env = {**fake_providers.env(), **SMALL_LIMITS}
+    stack = start(None, tmp_path_factory.mktemp("limited") / "stack.log", env)
     yield stack
     stack.stop()
