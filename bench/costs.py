@@ -24,6 +24,13 @@ os.environ.update(
     AWS_ACCESS_KEY_ID="bench",
     AWS_SECRET_ACCESS_KEY="bench",
     JWT_SECRET="bench-secret-bench-secret-bench-secret",
+    APP_URL="http://bench.test",
+    SES_SENDER="tickets@example.com",
+    ADMIN_EMAIL="admin@example.com",
+    ADMIN_PASSWORD="bench-admin-password",
+    # The app's own work per request; each abuse limit adds one conditional UpdateItem
+    # (an anonymous booking: two, the address and the recipient).
+    RATE_LIMITS="off",
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -32,7 +39,7 @@ from moto import mock_aws
 
 from app import app
 from chalicelib.auth.tokens import issue_token
-from chalicelib.bootstrap import bootstrap
+from chalicelib.bootstrap import bootstrap, verify_sender
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import _shared_connection, new_id
 from chalicelib.db.bookings import Ticket
@@ -114,6 +121,7 @@ def main() -> int:
     rows = []
     with mock_aws():
         bootstrap(get_settings())
+        verify_sender(get_settings())
         organizer = new_user(email="bench-org@example.com", password_hash=None, name="Org",
                              role="organizer", verified=True)  # fmt: skip
         save_new_user(organizer)

@@ -182,7 +182,9 @@ def reset_password() -> Response:
         if not is_form(request):
             raise
         problem = " ".join((error.details or {}).values()) or error.message
-        return html_page(title="Password not changed", message=problem, status=error.status)
+        page = html_page(title="Password not changed", message=problem, status=error.status)
+        page.headers.update(error.headers())
+        return page
     if is_form(request):
         return html_page(title="Password changed", message=RESET_DONE)
     return model_response(MessageOut(message=RESET_DONE))
@@ -209,7 +211,7 @@ def get_myself() -> Response:
     description="Changing the password revokes every token issued before.",
     tag=TAG,
     body=UpdateMyselfBody,
-    responses={200: UserOut, 409: None},
+    responses={200: UserOut, 409: None, 429: None},  # 429: too many password checks running
 )
 def update_myself() -> Response:
     body = parse_body(bp.current_request, UpdateMyselfBody)

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.blueprint import BEARER, OPTIONAL_BEARER, ROUTE_DOCS, RouteDoc
-from chalicelib.api.requests import MAX_PATH_PARAM
+from chalicelib.api.pages import HTML
+from chalicelib.api.requests import FORM, MAX_PATH_PARAM
 from chalicelib.api.schemas.responses import ErrorOut
 
 REF = "#/components/schemas/{model}"
@@ -96,13 +97,18 @@ def _operation(path: str, method: str, doc: RouteDoc, refs: dict) -> dict[str, A
     for status in _errors_for(path, method, doc):
         statuses.setdefault(status, None)
     slug = re.sub(r"[^a-zA-Z0-9]+", "_", path).strip("_") or "root"
+    responses = {
+        str(status): _response(status, spec, refs) for status, spec in sorted(statuses.items())
+    }
+    if FORM in doc.content_types:
+        # A person's browser posting the form gets a page back, whatever the status.
+        for response in responses.values():
+            response.setdefault("content", {})[HTML] = {"schema": {"type": "string"}}
     operation: dict[str, Any] = {
         "operationId": f"{method.lower()}_{slug}",
         "summary": doc.summary,
         "tags": [doc.tag],
-        "responses": {
-            str(status): _response(status, spec, refs) for status, spec in sorted(statuses.items())
-        },
+        "responses": responses,
     }
     if doc.description:
         operation["description"] = doc.description

@@ -98,7 +98,7 @@ def get_user(user_id: str) -> Response:
     description="`blocked: false` unblocks and resets the failed-login count.",
     tag=TAG,
     body=UpdateUserBody,
-    responses={200: UserEnvelope, 409: None},
+    responses={200: UserEnvelope, 409: None, 429: None},  # 429: as for PUT /myself
 )
 def update_user(user_id: str) -> Response:
     body = parse_body(bp.current_request, UpdateUserBody)

@@ -26,7 +26,6 @@ from chalicelib.email.messages import password_reset_email, verification_email
 from chalicelib.errors import (
     AccountNotVerified,
     InvalidRequest,
-    RateLimited,
     UserExists,
     WrongCredentials,
 )
@@ -213,12 +212,8 @@ def resend_verification(*, email: str) -> None:
     Says nothing either way, so the answer cannot tell whether an email has an account.
     """
     user = find_by_email(normalize_email(email))
-    if user is None or user.verified:
+    if user is None or user.verified or not notifications.reserve_quietly(user.email):
         return
-    try:
-        notifications.reserve(user.email)
-    except RateLimited:
-        return  # quietly: a 429 here would tell that the account exists
     token = _reissue_verification(user)
     if token is not None:
         _send_verification(user, token)
@@ -261,12 +256,8 @@ def forgot_password(*, email: str) -> None:
     only the newest link works.
     """
     user = find_by_email(normalize_email(email))
-    if user is None or user.blocked:
+    if user is None or user.blocked or not notifications.reserve_quietly(user.email):
         return
-    try:
-        notifications.reserve(user.email)
-    except RateLimited:
-        return  # quietly, as for an unknown email
     token, link = _new_link(user.id, RESET_PASSWORD, RESET_LIFETIME)
 
     def build(tx: TransactWrite) -> None:

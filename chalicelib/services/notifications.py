@@ -18,6 +18,17 @@ def reserve(recipient: str) -> None:
     limits.enforce(recipient=recipient.strip().lower())
 
 
+def reserve_quietly(recipient: str) -> bool:
+    """`reserve`, answering False past the ceiling instead of raising: for answers that must
+    not reveal whether an email went (no account enumeration) and for notices."""
+    try:
+        reserve(recipient)
+    except RateLimited:
+        log.warning("email skipped: recipient over the hourly ceiling")
+        return False
+    return True
+
+
 def send(message: EmailMessage) -> bool:
     """Send an email already counted with `reserve`; a failure is logged, never raised, since
     the change it reports has happened."""
@@ -30,11 +41,5 @@ def send(message: EmailMessage) -> bool:
 
 
 def send_within_ceiling(message: EmailMessage) -> bool:
-    """Count and send, or skip quietly past the ceiling: for answers that must not reveal
-    whether an email went (no account enumeration) and for notices."""
-    try:
-        reserve(message.to)
-    except RateLimited:
-        log.warning("email %r skipped: recipient over the hourly ceiling", message.subject)
-        return False
-    return send(message)
+    """Count and send, or skip quietly past the ceiling."""
+    return reserve_quietly(message.to) and send(message)
