@@ -16,14 +16,14 @@ import time
 import uuid
 
 from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.condition import size
+from pynamodb.expressions.condition import Condition, size
 
 from chalicelib.auth.passwords import dummy_verify, verify_password
-from chalicelib.db.base import utcnow
+from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.transactions import condition_failed
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.email.messages import account_blocked_email
-from chalicelib.errors import AccountBlocked, TooManyAttempts
+from chalicelib.errors import AccountBlocked, TooManyAttempts, WrongCredentials
 from chalicelib.services.notifications import send_within_ceiling
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,23 @@ def _expiry(slot: str) -> float:
     return float(slot.rpartition(":")[2])
 
 
+def _update_existing(user: User, actions: list, condition: Condition | None = None) -> bool:
+    """Update the user unless it was deleted meanwhile (an unconditional UpdateItem would
+    bring back a ghost item holding only these attributes). False when it is gone, or when
+    `condition` does not hold."""
+    exists = User.id.exists()
+    try:
+        user.update(actions=actions, condition=exists if condition is None else exists & condition)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        return False
+    return True
+
+
 def _release_expired(user: User, expired: set[str]) -> None:
     """Forget slots whose checks crashed; deleting set elements is safe to race."""
-    user.update(actions=[User.login_checks.delete(expired)])
+    _update_existing(user, [User.login_checks.delete(expired)])
 
 
 def _take_slot(user: User) -> str:
@@ -113,17 +127,16 @@ def _succeeded(user: User, slot: str, new_hash: str | None) -> None:
     if new_hash:
         # passlib says the stored hash uses outdated parameters: upgrade it now.
         actions.append(User.password_hash.set(new_hash))
-    try:
-        user.update(actions=actions, condition=User.blocked_list.does_not_exist())
-    except UpdateError as exc:
-        if condition_failed(exc):
-            raise AccountBlocked() from None  # an admin blocked it while we were checking
-        raise
+    if not _update_existing(user, actions, User.blocked_list.does_not_exist()):
+        # Blocked by an admin, or deleted, while we were checking.
+        if get_or_none(User, user.id, consistent_read=True) is None:
+            raise WrongCredentials()
+        raise AccountBlocked()
 
 
 def _failed(user: User, slot: str) -> None:
-    user.update(actions=[User.failed_logins.add(1), User.login_checks.delete({slot})])
-    if user.failed_logins >= MAX_FAILED_LOGINS:
+    counted = _update_existing(user, [User.failed_logins.add(1), User.login_checks.delete({slot})])
+    if counted and user.failed_logins >= MAX_FAILED_LOGINS:
         block(user, reason="failed_logins")
 
 

@@ -246,7 +246,9 @@ def operator_unblock(*, email: str) -> bool | None:
     if user is None:
         return None
     was_blocked = user.blocked
-    user.update(actions=[*UNBLOCK_ACTIONS, User.updated_at.set(utcnow())])
+    user.update(
+        actions=[*UNBLOCK_ACTIONS, User.updated_at.set(utcnow())], condition=User.id.exists()
+    )
     return was_blocked
 
 

@@ -263,3 +263,22 @@ def test_an_admin_block_emails_the_owner_too(api):
 
     notices = [m for m in sent_emails() if user.email in m.destinations["ToAddresses"]]
     assert [m.subject for m in notices] == ["Your Events API account is blocked"]
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_a_user_deleted_during_a_password_check_is_not_brought_back(api, monkeypatch, right):
+    from chalicelib.db.base import get_or_none
+    from chalicelib.services import lockout
+
+    user = make_user()
+
+    def check_then_lose_the_race(password, password_hash):
+        User.get(user.id).delete()  # an admin deletes the account meanwhile
+        return right, None
+
+    monkeypatch.setattr(lockout, "verify_password", check_then_lose_the_race)
+
+    response = login(api, user.email)
+
+    assert (response.status_code, response.json_body) == (401, WRONG)
+    assert get_or_none(User, user.id) is None
