@@ -19,8 +19,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	exec $(BIN)/python -m devstack
 
+# Test files run in parallel processes (each its own in-process AWS, and its own local stack for
+# the integration files it gets); a file's tests stay together on one process.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 check: test
 
