@@ -6,13 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format fuzz bench clean
+.PHONY: run test check lint format fuzz bench package lint-template clean
+
+STAGE ?= prod
+PACKAGE_DIR := build/package
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "pip>=24,<26.3"  # chalice 1.34 packages with pip < 26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
@@ -33,6 +36,15 @@ bench: $(STAMP)
 # schemathesis against the running local stack, as each kind of caller (a few minutes).
 fuzz: $(STAMP)
 	$(BIN)/python -m devstack.fuzz
+
+# The deployable template and zip for AWS, in $(PACKAGE_DIR): Chalice's template with
+# deploy/template.yaml merged in. Needs no AWS account (the credentials are placeholders).
+package: $(STAMP)
+	rm -rf $(PACKAGE_DIR)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-packaging} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-packaging} \
+		$(BIN)/chalice package --stage $(STAGE) --merge-template deploy/template.yaml $(PACKAGE_DIR)
+	$(BIN)/cfn-lint $(PACKAGE_DIR)/sam.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -121,9 +121,42 @@ def _rate_limits(get: Callable[[str], str | None]) -> dict[str, tuple[int, int]]
     return limits
 
 
+# Secrets a deployment keeps in SSM Parameter Store: the function gets `<NAME>_PARAMETER`, the
+# parameter's name, and reads the SecureString once at cold start (never the value in its
+# configuration, where CloudFormation would write it in plain text).
+SECRETS = ("JWT_SECRET", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET")
+
+
+def read_parameter(name: str, *, region: str, endpoint_url: str | None) -> str:
+    """One SecureString from SSM Parameter Store, decrypted."""
+    import boto3  # only deployments that keep secrets in SSM pay for the client
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    ssm = boto3.session.Session().client("ssm", region_name=region, endpoint_url=endpoint_url)
+    try:
+        return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except (BotoCoreError, ClientError) as exc:
+        raise SettingsError(f"Cannot read the SSM parameter {name}: {exc}") from exc
+
+
+def _with_secrets(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment with each secret given by parameter name read from SSM."""
+    resolved = dict(env)
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    for name in SECRETS:
+        parameter = env.get(f"{name}_PARAMETER", "").strip()
+        if parameter and not env.get(name, "").strip():
+            resolved[name] = read_parameter(
+                parameter, region=region, endpoint_url=env.get("AWS_ENDPOINT_URL") or None
+            )
+    return resolved
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from an environment mapping, failing with the variable's name."""
     env = os.environ if env is None else env
+    if not env.get("AWS_CHALICE_CLI_MODE") or env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        env = _with_secrets(env)
 
     def get(name: str, default: str | None = None) -> str | None:
         value = env.get(name, "").strip()
@@ -145,7 +178,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         missing = [name for name in REQUIRED_OUTSIDE_LOCAL if not get(name)]
         if missing:
             raise SettingsError(
-                f"Missing required setting(s) outside the local stack: {', '.join(missing)}."
+                f"Missing required setting(s) outside the local stack: {', '.join(missing)}. "
+                "A secret may instead be named by <NAME>_PARAMETER (an SSM SecureString)."
             )
         if len(get("JWT_SECRET")) < MIN_JWT_SECRET_LENGTH:
             raise SettingsError(

@@ -140,3 +140,39 @@ def test_chalice_packaging_imports_the_app_without_runtime_secrets():
 
     assert settings.stage == "prod"
     assert not settings.is_local
+
+
+def test_secrets_are_read_once_from_ssm_parameters_named_in_the_environment():
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ssm = boto3.client("ssm", region_name="eu-west-1")
+        ssm.put_parameter(Name="/events-api/prod/jwt-secret", Value="j" * 40, Type="SecureString")
+        ssm.put_parameter(Name="/events-api/prod/github", Value="gh-secret", Type="SecureString")
+        env = {
+            "STAGE": "prod",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "events-api-prod-api",
+            "APP_URL": "https://tickets.example.com",
+            "SES_SENDER": "tickets@example.com",
+            "JWT_SECRET_PARAMETER": "/events-api/prod/jwt-secret",
+            "GITHUB_CLIENT_SECRET_PARAMETER": "/events-api/prod/github",
+            "GOOGLE_CLIENT_SECRET_PARAMETER": "",
+        }
+
+        settings = load_settings(env)
+
+        assert settings.jwt_secret == "j" * 40
+        assert settings.github_client_secret == "gh-secret"
+        assert settings.google_client_secret is None
+        with pytest.raises(SettingsError, match="/events-api/prod/missing"):
+            load_settings({**env, "JWT_SECRET_PARAMETER": "/events-api/prod/missing"})
+
+
+def test_packaging_never_reads_ssm():
+    settings = load_settings(
+        {"STAGE": "prod", "AWS_CHALICE_CLI_MODE": "1", "JWT_SECRET_PARAMETER": "/nowhere"}
+    )
+
+    assert not settings.is_local
