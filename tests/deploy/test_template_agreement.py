@@ -1,0 +1,145 @@
+"""The deployment fragment agrees with the code: the tables the models define, the settings the
+functions read."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pynamodb.attributes import TTLAttribute
+
+from chalicelib.db.tables import MODELS
+from chalicelib.settings import REQUIRED_OUTSIDE_LOCAL, SECRETS, get_settings
+from tests.deploy.template import PROJECT_DIR, fragment, resources_of_type, table_base_name
+
+# The tables whose changes feed webhooks and emails through DynamoDB Streams.
+STREAMED = {"users", "events", "allocations", "bookings"}
+
+
+def model_table(model) -> dict:
+    """What a pynamodb model needs from its table, in CloudFormation's words."""
+    schema = model._get_schema()
+    ttl = [a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)]
+    return {
+        "KeySchema": sorted((k["AttributeName"], k["KeyType"]) for k in schema["key_schema"]),
+        "AttributeDefinitions": sorted(
+            (a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]
+        ),
+        "GlobalSecondaryIndexes": sorted(
+            (
+                index["index_name"],
+                tuple(sorted((k["AttributeName"], k["KeyType"]) for k in index["key_schema"])),
+                index["projection"]["ProjectionType"],
+            )
+            for index in schema.get("global_secondary_indexes", [])
+        ),
+        "TTL": ttl[0] if ttl else None,
+    }
+
+
+def template_table(properties: dict) -> dict:
+    ttl = properties.get("TimeToLiveSpecification")
+    return {
+        "KeySchema": sorted((k["AttributeName"], k["KeyType"]) for k in properties["KeySchema"]),
+        "AttributeDefinitions": sorted(
+            (a["AttributeName"], a["AttributeType"]) for a in properties["AttributeDefinitions"]
+        ),
+        "GlobalSecondaryIndexes": sorted(
+            (
+                index["IndexName"],
+                tuple(sorted((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"])),
+                index["Projection"]["ProjectionType"],
+            )
+            for index in properties.get("GlobalSecondaryIndexes", [])
+        ),
+        "TTL": ttl["AttributeName"] if ttl and ttl.get("Enabled") else None,
+    }
+
+
+def template_tables() -> dict[str, dict]:
+    return {table_base_name(r): r for r in resources_of_type("AWS::DynamoDB::Table").values()}
+
+
+def model_base_name(model) -> str:
+    return model.Meta.table_name.removeprefix(get_settings().table_prefix)
+
+
+def test_every_model_has_its_table_in_the_template_and_back():
+    assert {model_base_name(m) for m in MODELS} == set(template_tables())
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_each_table_has_the_keys_indexes_and_ttl_its_model_needs(model):
+    declared = template_tables()[model_base_name(model)]["Properties"]
+
+    assert template_table(declared) == model_table(model)
+
+
+@pytest.mark.parametrize("name", sorted(template_tables()))
+def test_each_table_is_on_demand_encrypted_kept_and_protected_in_prod(name):
+    table = template_tables()[name]
+    properties = table["Properties"]
+
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+    assert properties["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
+    if name != "rate-limits":  # counters that live an hour at most: nothing to recover
+        assert properties["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }
+    streamed = properties.get("StreamSpecification", {}).get("StreamViewType")
+    assert (streamed == "NEW_AND_OLD_IMAGES") == (name in STREAMED)
+
+
+def settings_read_by_the_code() -> set[str]:
+    source = (PROJECT_DIR / "chalicelib" / "settings.py").read_text()
+    return set(re.findall(r'get\(\s*"([A-Z][A-Z0-9_]+)"', source))
+
+
+@pytest.mark.parametrize("function", ["APIHandler", "BearerAuth"])
+def test_each_function_gets_every_setting_a_deployment_requires(function):
+    variables = fragment()["Resources"][function]["Properties"]["Environment"]["Variables"]
+    given = set(variables)
+
+    for name in REQUIRED_OUTSIDE_LOCAL:
+        assert name in given or (name in SECRETS and f"{name}_PARAMETER" in given), name
+    assert "JWT_SECRET" not in given  # secrets travel by parameter name only
+    assert "TABLE_PREFIX" in given
+    # Nothing the code would not read (a typo would silently fall back to a default).
+    readable = settings_read_by_the_code() | {f"{secret}_PARAMETER" for secret in SECRETS}
+    assert given <= readable, given - readable
+
+
+def test_the_api_function_gets_the_sign_in_providers_settings():
+    variables = fragment()["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+
+    for name in ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET_PARAMETER", "GITHUB_CLIENT_ID",
+                 "GITHUB_CLIENT_SECRET_PARAMETER"):  # fmt: skip
+        assert name in variables
+
+
+GATEWAY_RESPONSES = {
+    "UNAUTHORIZED": ("401", "unauthorized"),
+    "ACCESS_DENIED": ("403", "forbidden"),
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+    "THROTTLED": ("429", "throttled"),
+    "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
+    "DEFAULT_4XX": (None, "invalid_request"),
+    "DEFAULT_5XX": (None, "internal_error"),
+}
+
+
+@pytest.mark.parametrize(("kind", "expected"), GATEWAY_RESPONSES.items())
+def test_api_gateways_own_answers_use_the_error_shape(kind, expected):
+    import json
+
+    body = fragment()["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    response = body["x-amazon-apigateway-gateway-responses"][kind]
+    status, code = expected
+
+    assert response.get("statusCode") == status
+    shown = json.loads(response["responseTemplates"]["application/json"])
+    assert shown["code"] == code
+    assert shown["request_id"] == "$context.requestId"
+    assert isinstance(shown["error"], str) and shown["error"]
