@@ -1,0 +1,201 @@
+"""Each function's IAM policy grants exactly what its code does: a tour through every route
+records the DynamoDB and SES calls the API function makes (with botocore's own event hooks, as
+the cost benchmark counts them), and the authorizer's calls are recorded the same way."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from chalicelib import aws
+from chalicelib.auth.principal import authenticate
+from chalicelib.db.base import _shared_connection
+from chalicelib.settings import get_settings
+from tests.conftest import DEFAULT_PASSWORD, admin_user, buyer_body, make_user, sent_emails
+from tests.deploy.template import policy, resources_of_type, table_base_name
+
+Grant = tuple[str, str, str | None]  # (IAM action, table base name, index or None)
+
+TRANSACT_ITEMS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _base(table: str) -> str:
+    return table.removeprefix(get_settings().table_prefix)
+
+
+def grants_of_call(operation: str, params: dict[str, Any]) -> set[Grant]:
+    """The IAM permissions one DynamoDB call needs (a transaction needs one per item)."""
+    if operation == "TransactWriteItems":
+        return {
+            (f"dynamodb:{action}", _base(item[kind]["TableName"]), None)
+            for item in params["TransactItems"]
+            for kind, action in TRANSACT_ITEMS.items()
+            if kind in item
+        }
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return {(f"dynamodb:{operation}", _base(table), None) for table in params["RequestItems"]}
+    return {(f"dynamodb:{operation}", _base(params["TableName"]), params.get("IndexName"))}
+
+
+@contextmanager
+def recording() -> Iterator[set]:
+    seen: set = set()
+
+    def on_dynamodb(params: dict[str, Any], model: Any, **_: Any) -> None:
+        seen.update(grants_of_call(model.name, params))
+
+    def on_ses(params: dict[str, Any], model: Any, **_: Any) -> None:
+        seen.add((f"ses:{model.name}", "*", None))
+
+    hooks = [
+        (_shared_connection().client.meta.events, "before-parameter-build.dynamodb.*", on_dynamodb),
+        (aws.client("ses").meta.events, "before-parameter-build.ses.*", on_ses),
+    ]
+    for events, name, hook in hooks:
+        events.register(name, hook)
+    try:
+        yield seen
+    finally:
+        for events, name, hook in hooks:
+            events.unregister(name, hook)
+
+
+TABLE_RESOURCE = re.compile(r"^\$\{(\w+)\.Arn\}/index/([\w-]+)$")
+
+
+def policy_grants(function: str) -> set[Grant]:
+    """What the function's policy allows on DynamoDB and SES, as (action, table, index)."""
+    tables = {
+        logical: table_base_name(resource)
+        for logical, resource in resources_of_type("AWS::DynamoDB::Table").items()
+    }
+    grants: set[Grant] = set()
+    for statement in policy(function)["Statement"]:
+        for action in statement["Action"]:
+            service = action.split(":")[0]
+            if service == "ses":
+                grants.add((action, "*", None))
+            if service != "dynamodb":
+                continue
+            for resource in statement["Resource"]:
+                if "Fn::GetAtt" in resource:
+                    grants.add((action, tables[resource["Fn::GetAtt"][0]], None))
+                else:
+                    logical, index = TABLE_RESOURCE.match(resource["Fn::Sub"]).groups()
+                    grants.add((action, tables[logical], index))
+    return grants
+
+
+def tour(api, rate_limits) -> None:
+    """Every route, down the branches that reach storage differently."""
+    rate_limits()  # the limits' counters are part of what the function writes
+    admin = admin_user()
+    api.get("/health")
+    # accounts
+    email = f"tour-{uuid.uuid4().hex[:8]}@example.com"
+    api.post("/register", {"email": email, "password": "password1", "role": "organizer"})
+    link = re.search(r"/activate/([\w-]+)", sent_emails()[-1].body).group(1)
+    api.post("/resend-verification", {"email": email})
+    api.get(f"/activate/{link}")
+    organizer_token = api.post("/login", {"email": email, "password": "password1"})
+    organizer_token = organizer_token.json_body["auth_token"]
+    api.post("/forgot-password", {"email": email})
+    reset = re.search(r"/reset-password/([\w-]+)", sent_emails()[-1].body).group(1)
+    api.get(f"/reset-password/{reset}")
+    api.post("/reset-password", {"token": reset, "password": "password2"})
+    organizer_token = api.post("/login", {"email": email, "password": "password2"})
+    organizer_token = organizer_token.json_body["auth_token"]
+    api.get("/myself", as_=organizer_token)
+    api.put("/myself", {"name": "Org"}, as_=organizer_token)
+    # users
+    reseller = api.post(
+        "/users",
+        {"email": f"r-{email}", "password": DEFAULT_PASSWORD, "name": "R", "role": "reseller"},
+        as_=admin,
+    ).json_body["user"]
+    reseller_token = api.post("/login", {"email": f"r-{email}", "password": DEFAULT_PASSWORD})
+    reseller_token = reseller_token.json_body["auth_token"]
+    for query in ("", "?role=reseller", "?blocked=true"):
+        api.get(f"/users{query}", as_=admin)
+    doomed = make_user("reseller")
+    api.get(f"/users/{doomed.id}", as_=admin)
+    api.put(f"/users/{doomed.id}", {"blocked": True}, as_=admin)
+    api.put(f"/users/{doomed.id}", {"email": f"moved-{doomed.email}"}, as_=admin)
+    api.delete(f"/users/{doomed.id}", as_=admin)
+    # events, allocations, offers
+    event = {"title": "Tour", "time": "2031-01-01T20:00:00Z", "price": "10",
+             "currency_code": "EUR", "number_of_tickets": 50}  # fmt: skip
+    event_id = api.post("/events", event, as_=organizer_token).json_body["event"]["id"]
+    organizer_id = api.get("/myself", as_=organizer_token).json_body["id"]
+    api.get("/events?from=2030-01-01")
+    api.get(f"/events?organizer_id={organizer_id}")
+    api.get(f"/events/{event_id}")
+    api.put(f"/events/{event_id}", {"number_of_tickets": 60}, as_=organizer_token)
+    allocation = f"/events/{event_id}/allocations/{reseller['id']}"
+    api.put(allocation, {"number_of_tickets": 10}, as_=organizer_token)
+    api.get(f"/events/{event_id}/allocations", as_=organizer_token)
+    api.get("/allocations", as_=reseller_token)
+    api.put(f"/allocations/{event_id}", {"on_sale": True}, as_=reseller_token)
+    api.get(f"/events/{event_id}/offers")
+    # bookings and buyers
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    booking = {"event_id": event_id, "buyer": buyer_body()}
+    first = api.post("/sold-tickets", booking, headers=key).json_body["tickets"][0]
+    api.post("/sold-tickets", booking, headers=key)  # replayed
+    api.post("/sold-tickets", {**booking, "quantity": 2}, headers=key)  # another body: 422
+    api.post("/sold-tickets", {**booking, "seller_id": reseller["id"]})
+    api.post("/sold-tickets", {"event_id": event_id, "buyer": buyer_body()}, as_=reseller_token)
+    sold_out = {**booking, "quantity": 10, "seller_id": reseller["id"]}
+    api.post("/sold-tickets", sold_out, headers={"Idempotency-Key": uuid.uuid4().hex})
+    for caller in (admin, organizer_token, reseller_token):
+        api.get("/sold-tickets", as_=caller)
+    api.get(f"/sold-tickets?event_id={event_id}", as_=organizer_token)
+    api.get(f"/sold-tickets/{first['id']}", as_=organizer_token)
+    api.put(f"/sold-tickets/{first['id']}", {"buyer": buyer_body()}, as_=admin)
+    api.get("/buyers", as_=admin)
+    api.get(f"/buyers/{first['buyer_id']}", as_=admin)
+    api.put(f"/buyers/{first['buyer_id']}", {"name": "Renamed"}, as_=admin)
+    api.delete(f"/sold-tickets/{first['id']}", as_=admin)
+    lone = api.post("/sold-tickets", {"event_id": event_id, "buyer": buyer_body()})
+    lone = lone.json_body["tickets"][0]
+    api.delete(f"/sold-tickets/{lone['id']}", as_=admin)
+    api.delete(f"/buyers/{lone['buyer_id']}", as_=admin)
+    api.delete(allocation, as_=organizer_token)
+    api.delete(f"/events/{event_id}?force=true", as_=admin)
+
+
+def test_the_api_functions_policy_grants_exactly_what_its_routes_do(api, rate_limits):
+    with recording() as performed:
+        tour(api, rate_limits)
+
+    granted = policy_grants("APIHandler")
+    assert performed - granted == set(), "performed without permission"
+    assert granted - performed == set(), "granted but never performed"
+
+
+def test_the_authorizers_policy_grants_exactly_one_read_of_the_users_table(client):
+    user = make_user()
+    from tests.conftest import token_for
+
+    with recording() as performed:
+        authenticate(f"Bearer {token_for(user)}")
+
+    assert performed == {("dynamodb:GetItem", "users", None)}
+    assert policy_grants("BearerAuth") == performed
+
+
+@pytest.mark.parametrize("function", ["APIHandler", "BearerAuth"])
+def test_no_statement_grants_a_wildcard_resource(function):
+    for statement in policy(function)["Statement"]:
+        assert statement["Resource"] != "*" and "*" not in statement["Resource"], statement
+        assert all("*" not in action for action in statement["Action"]), statement
