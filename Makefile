@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format fuzz bench package lint-template clean
+.PHONY: run test check lint format fuzz bench package deploy clean
 
 STAGE ?= prod
 PACKAGE_DIR := build/package
@@ -45,6 +45,24 @@ package: $(STAMP)
 	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-packaging} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-packaging} \
 		$(BIN)/chalice package --stage $(STAGE) --merge-template deploy/template.yaml $(PACKAGE_DIR)
 	$(BIN)/cfn-lint $(PACKAGE_DIR)/sam.yaml
+
+# Package, upload the code to DEPLOY_BUCKET and create or update the stack events-api-$(STAGE).
+# Needs the AWS CLI and credentials; APP_URL and SES_SENDER name the deployment (see README).
+STACK := events-api-$(STAGE)
+deploy: package
+	@command -v aws >/dev/null || { echo "make deploy needs the AWS CLI (aws) on PATH"; exit 1; }
+	@test -n "$(DEPLOY_BUCKET)" || { echo "set DEPLOY_BUCKET to an S3 bucket for the code"; exit 1; }
+	@test -n "$(APP_URL)" || { echo "set APP_URL to the API's public https URL"; exit 1; }
+	@test -n "$(SES_SENDER)" || { echo "set SES_SENDER to the SES-verified sender"; exit 1; }
+	aws cloudformation package --template-file $(PACKAGE_DIR)/sam.yaml \
+		--s3-bucket $(DEPLOY_BUCKET) --output-template-file $(PACKAGE_DIR)/packaged.yaml
+	aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml --stack-name $(STACK) \
+		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+		--parameter-overrides Stage=$(STAGE) TablePrefix=events-api-$(STAGE)- \
+			AppUrl=$(APP_URL) SesSender=$(SES_SENDER) \
+			JwtSecretParameter=/events-api/$(STAGE)/jwt-secret $(DEPLOY_PARAMETERS)
+	aws cloudformation describe-stacks --stack-name $(STACK) \
+		--query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue" --output text
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

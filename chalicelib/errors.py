@@ -46,6 +46,10 @@ class Unauthorized(AppError):
     code = "unauthorized"
     message = "Not authorized."
 
+    def headers(self) -> dict[str, str]:
+        # RFC 6750: tells a client sending the original's access-token headers what is wanted.
+        return {"WWW-Authenticate": "Bearer"}
+
 
 class Forbidden(AppError):
     status = 403

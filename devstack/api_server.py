@@ -25,6 +25,10 @@ PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def serve(host: str, port: int, stage: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Their start-up chatter ("Found credentials in environment variables", pynamodb's missing
+    # optional settings file) says nothing about the local stack; warnings still show.
+    for noisy in ("botocore", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     factory = CLIFactory(project_dir=PROJECT_DIR)
     config = factory.create_config_obj(chalice_stage_name=stage)
     app = config.chalice_app

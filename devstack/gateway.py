@@ -28,7 +28,7 @@ class GatewayAnswer(LocalGatewayException):
 
     def __init__(self, error: AppError, headers: dict[str, str]) -> None:
         super().__init__(
-            {**headers, "Content-Type": "application/json"},
+            {**headers, **error.headers(), "Content-Type": "application/json"},
             json.dumps(error.body()).encode(),
         )
         self.CODE = error.status

@@ -103,3 +103,14 @@ def test_swagger_ui_is_served_at_the_root_with_local_assets(client):
 def test_unknown_assets_are_a_404(client):
     for name in ("index.html", "..%2F..%2Fapp.py", "LICENSE"):
         assert client.http.get(f"/swagger-ui/{name}").status_code == 404
+
+
+def test_tags_are_listed_in_the_order_a_newcomer_meets_them(api):
+    document = api.get("/openapi.json").json_body
+    used = {
+        tag for path in document["paths"].values() for op in path.values() for tag in op["tags"]
+    }
+
+    names = [tag["name"] for tag in document["tags"]]
+    assert names[:3] == ["accounts", "social sign-in", "events"]
+    assert set(names) == used  # every tag listed, none invented

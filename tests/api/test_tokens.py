@@ -64,6 +64,17 @@ def test_no_token_is_a_401(api):
 
     assert response.status_code == 401
     assert response.json_body == {"error": "Not authorized.", "code": "unauthorized"}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_the_originals_access_token_headers_get_a_401_saying_bearer(api):
+    user = make_user()
+
+    response = api.get(
+        "/myself", headers={"access-token": token_for(user), "access-type": "organizer"}
+    )
+
+    assert (response.status_code, response.headers["WWW-Authenticate"]) == (401, "Bearer")
 
 
 @pytest.mark.parametrize(

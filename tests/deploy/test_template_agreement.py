@@ -143,3 +143,6 @@ def test_api_gateways_own_answers_use_the_error_shape(kind, expected):
     assert shown["code"] == code
     assert shown["request_id"] == "$context.requestId"
     assert isinstance(shown["error"], str) and shown["error"]
+    if kind == "UNAUTHORIZED":
+        header = response["responseParameters"]["gatewayresponse.header.WWW-Authenticate"]
+        assert header == "'Bearer'"
