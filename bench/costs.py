@@ -120,7 +120,7 @@ def add_sold_tickets(event: Event, count: int) -> None:
 def main() -> int:
     rows = []
     with mock_aws():
-        bootstrap(get_settings())
+        bootstrap(get_settings(), create_missing_tables=True)
         verify_sender(get_settings())
         organizer = new_user(email="bench-org@example.com", password_hash=None, name="Org",
                              role="organizer", verified=True)  # fmt: skip

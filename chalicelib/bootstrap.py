@@ -1,21 +1,26 @@
-"""The setup step: tables, the local SES sender identity, the first admin. Idempotent.
+"""The setup step: tables (locally), the local SES sender identity, the first admin. Idempotent.
 
     python -m chalicelib.bootstrap                 # create what is missing
     python -m chalicelib.bootstrap unblock EMAIL   # operators' break-glass: unblock any account
 
-The local stack and the tests call `bootstrap()`.
+Locally it creates the tables; against a deployment it only checks that the stack made them
+(a table created here would live outside CloudFormation) and seeds the first admin, whose
+password comes from ADMIN_PASSWORD, ADMIN_PASSWORD_PARAMETER (SSM) or a prompt.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from dataclasses import dataclass
 
 from chalicelib import aws
-from chalicelib.db.tables import create_tables
+from chalicelib.db.tables import create_tables, unavailable_tables
 from chalicelib.services.users import ensure_admin, operator_unblock
 from chalicelib.settings import Settings, SettingsError, get_settings
+
+MIN_PASSWORD = 12
 
 
 @dataclass(frozen=True)
@@ -29,18 +34,37 @@ def verify_sender(settings: Settings) -> None:
     aws.client("ses").verify_email_identity(EmailAddress=settings.ses_sender)
 
 
-def bootstrap(settings: Settings) -> BootstrapReport:
-    tables_created = create_tables()
+def bootstrap(
+    settings: Settings, *, create_missing_tables: bool | None = None, admin_password: str = ""
+) -> BootstrapReport:
+    """`create_missing_tables` defaults to local mode only."""
+    if settings.is_local if create_missing_tables is None else create_missing_tables:
+        tables_created = create_tables()
+    else:
+        missing = unavailable_tables()
+        if missing:
+            raise SettingsError(
+                f"These tables do not exist or are not active: {', '.join(missing)}. Deploy the "
+                "stack first (make deploy), with the same stage and TABLE_PREFIX."
+            )
+        tables_created = []
     if settings.is_local:
         verify_sender(settings)
-    if not (settings.admin_email and settings.admin_password):
+    password = admin_password or settings.admin_password
+    if not (settings.admin_email and password):
         raise SettingsError("ADMIN_EMAIL and ADMIN_PASSWORD must be set to create the first admin.")
-    admin_created = ensure_admin(email=settings.admin_email, password=settings.admin_password)
+    admin_created = ensure_admin(email=settings.admin_email, password=password)
     return BootstrapReport(tables_created=tables_created, admin_created=admin_created)
 
 
 def _setup(settings: Settings) -> int:
-    report = bootstrap(settings)
+    password = ""
+    if settings.admin_email and not settings.admin_password and sys.stdin.isatty():
+        password = getpass.getpass(f"Password for the first admin {settings.admin_email}: ")
+        if len(password) < MIN_PASSWORD:
+            print(f"error: at least {MIN_PASSWORD} characters, please", file=sys.stderr)
+            return 2
+    report = bootstrap(settings, admin_password=password)
     print(f"tables created: {', '.join(report.tables_created) or 'none (all existed)'}")
     admin_state = "created" if report.admin_created else "already exists"
     print(f"admin {settings.admin_email}: {admin_state}")

@@ -124,7 +124,7 @@ def _rate_limits(get: Callable[[str], str | None]) -> dict[str, tuple[int, int]]
 # Secrets a deployment keeps in SSM Parameter Store: the function gets `<NAME>_PARAMETER`, the
 # parameter's name, and reads the SecureString once at cold start (never the value in its
 # configuration, where CloudFormation would write it in plain text).
-SECRETS = ("JWT_SECRET", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET")
+SECRETS = ("JWT_SECRET", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET", "ADMIN_PASSWORD")
 
 
 def read_parameter(name: str, *, region: str, endpoint_url: str | None) -> str:

@@ -50,7 +50,7 @@ def aws_mock():
 @pytest.fixture
 def tables(aws_mock):
     """Every table created, the SES sender verified and the first admin seeded."""
-    bootstrap(get_settings())
+    bootstrap(get_settings(), create_missing_tables=True)
     verify_sender(get_settings())  # the setup step does this only in the local stack
 
 

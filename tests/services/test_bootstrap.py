@@ -5,6 +5,7 @@ import pytest
 
 from chalicelib.auth.passwords import verify_password
 from chalicelib.bootstrap import bootstrap
+from chalicelib.db.tables import create_tables
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.services.users import ensure_admin
@@ -12,7 +13,7 @@ from chalicelib.settings import SettingsError, get_settings, load_settings
 
 
 def test_bootstrap_seeds_one_verified_admin_from_settings(aws_mock):
-    report = bootstrap(get_settings())
+    report = bootstrap(get_settings(), create_missing_tables=True)
 
     assert report.admin_created
     [admin] = list(User.scan())
@@ -25,9 +26,9 @@ def test_bootstrap_seeds_one_verified_admin_from_settings(aws_mock):
 
 
 def test_bootstrap_is_idempotent(aws_mock):
-    bootstrap(get_settings())
+    bootstrap(get_settings(), create_missing_tables=True)
 
-    again = bootstrap(get_settings())
+    again = bootstrap(get_settings(), create_missing_tables=True)
 
     assert again.tables_created == []
     assert not again.admin_created
@@ -53,7 +54,7 @@ def test_bootstrap_needs_admin_credentials(aws_mock):
     )
 
     with pytest.raises(SettingsError, match="ADMIN_EMAIL"):
-        bootstrap(settings)
+        bootstrap(settings, create_missing_tables=True)
 
 
 def test_admin_email_is_stored_normalised(tables):
@@ -91,3 +92,28 @@ def test_unblocking_an_unknown_email_fails_naming_it(tables, capsys):
 
     assert main(["unblock", "nobody@example.com"]) == 1
     assert "nobody@example.com" in capsys.readouterr().err
+
+
+def test_against_a_deployment_the_setup_step_creates_no_table_and_names_the_missing(aws_mock):
+    with pytest.raises(SettingsError, match=r"test-users.*Deploy the stack first"):
+        bootstrap(get_settings())
+
+    assert boto3.client("dynamodb").list_tables()["TableNames"] == []
+
+
+def test_the_first_admins_password_can_come_from_an_ssm_parameter(aws_mock):
+    boto3.client("ssm").put_parameter(
+        Name="/events-api/prod/admin-password", Value="from-ssm-Passw0rd", Type="SecureString"
+    )
+    env = {
+        "STAGE": "prod", "TABLE_PREFIX": "test-", "APP_URL": "https://x.example",
+        "JWT_SECRET": "s" * 32, "SES_SENDER": "a@example.com", "ADMIN_EMAIL": "root@example.com",
+        "ADMIN_PASSWORD_PARAMETER": "/events-api/prod/admin-password",
+    }  # fmt: skip
+    create_tables()
+
+    report = bootstrap(load_settings(env))
+
+    assert report.admin_created
+    [admin] = [u for u in User.scan() if u.email == "root@example.com"]
+    assert verify_password("from-ssm-Passw0rd", admin.password_hash)[0]

@@ -105,7 +105,7 @@ def run(step, organizer, resellers, event_id):
 @example(steps=[("allocate", 1, 2), ("book", 1, 2), ("cancel", 0, 0), ("book", 1, 2)])
 def test_inventory_rules_hold_after_every_step(steps):
     with mock_aws():
-        bootstrap(get_settings())
+        bootstrap(get_settings(), create_missing_tables=True)
         organizer = make_user("organizer")
         resellers = [make_user("reseller") for _ in range(RESELLERS)]
         event_id = events.create_event(
