@@ -21,6 +21,7 @@ from chalice.deploy.validate import validate_routes
 from devstack.gateway import ContractRequestHandler
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LISTEN_BACKLOG = 128
 
 
 def serve(host: str, port: int, stage: str) -> None:
@@ -33,6 +34,9 @@ def serve(host: str, port: int, stage: str) -> None:
     config = factory.create_config_obj(chalice_stage_name=stage)
     app = config.chalice_app
     validate_routes(app.routes)
+    # http.server listens with a backlog of 5: parallel clients beyond that got their
+    # connections reset before a thread could take them (seen with 16 parallel logins).
+    local.ThreadedHTTPServer.request_queue_size = LISTEN_BACKLOG
     server = local.create_local_server(app, config, host, port)
     server.server.RequestHandlerClass = functools.partial(
         ContractRequestHandler, app_object=app, config=config
