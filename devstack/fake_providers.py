@@ -5,12 +5,17 @@ the person behind it, the next poll succeeds (Google with a signed ID token, Git
 access token its fake user API accepts). Unknown codes and tokens are refused the way the real
 providers refuse them. `personal_access_token()` gives a GitHub token that the user API accepts
 but that was not issued to our app, as a personal access token or another app's token would be.
+
+`make run` starts them with FAKE_SIGN_IN=1: the verification page (`/device`) then lets a person
+approve a code by typing it with any email, so the device flow can be tried without real apps.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -30,6 +35,7 @@ class FakeProviders:
     def __init__(self) -> None:
         self.people: dict[str, dict[str, Any]] = {}
         self.polls: dict[str, int] = {}
+        self.user_codes: dict[str, str] = {}  # user code -> device code
         self.lock = threading.Lock()
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -69,6 +75,11 @@ class FakeProviders:
         with self.lock:
             self.people[code] = {"id": subject, "email": email, "app": False}
         return f"token-{code}"
+
+    @staticmethod
+    def _user_code() -> str:
+        letters = "".join(secrets.choice("BCDFGHJKLMNPQRSTVWXZ") for _ in range(8))
+        return f"{letters[:4]}-{letters[4:]}"
 
     def _issued_to_us(self, token: str) -> bool:
         with self.lock:
@@ -132,8 +143,10 @@ class FakeProviders:
                 form = self._form()
                 if form.get("client_id") != CLIENT_ID:
                     return self._send(401, {"error": "invalid_client"})
-                device = {"device_code": uuid.uuid4().hex, "user_code": "WDJB-MJHT",
+                device = {"device_code": uuid.uuid4().hex, "user_code": fake._user_code(),
                           "expires_in": 900, "interval": 5}  # fmt: skip
+                with fake.lock:
+                    fake.user_codes[device["user_code"]] = device["device_code"]
                 if self.path == "/google/device/code":
                     return self._send(200, {**device, "verification_url": f"{fake.url}/device"})
                 if self.path == "/login/device/code":
@@ -149,7 +162,37 @@ class FakeProviders:
                     return self._send(200, {"access_token": f"token-{form['device_code']}"})
                 return self._send(404, {"message": "Not Found"})
 
+            def _page(self, text: str, form: bool) -> None:
+                body = f"<!doctype html><title>Fake sign-in</title><p>{html.escape(text)}</p>"
+                if form:
+                    body += (
+                        '<form method="get" action="/device"><p>Code <input name="user_code">'
+                        '</p><p>Email <input name="email" type="email"></p>'
+                        "<button>Approve</button></form>"
+                    )
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _verification_page(self) -> None:
+                """The page verification_url points at: approve a user code as any email."""
+                query = {k: v[0] for k, v in parse_qs(self.path.partition("?")[2]).items()}
+                code, email = query.get("user_code", "").strip().upper(), query.get("email", "")
+                if not (code and email):
+                    return self._page("Type the code the device shows, and any email.", True)
+                with fake.lock:
+                    device_code = fake.user_codes.get(code)
+                if device_code is None:
+                    return self._page(f"No device is waiting for {code}.", True)
+                fake.approve(device_code, subject=f"local-{email}", email=email)
+                return self._page(f"Approved as {email}. The device's next poll signs in.", False)
+
             def do_GET(self) -> None:
+                if self.path.split("?")[0] == "/device":
+                    return self._verification_page()
                 if self.path == "/google/certs":
                     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(fake.key.public_key()))
                     return self._send(200, {"keys": [{**jwk, "kid": KEY_ID, "alg": "RS256"}]})

@@ -20,6 +20,7 @@ import urllib.request
 from urllib.parse import urlparse
 
 from chalicelib.settings import LOCAL_ADMIN_EMAIL, LOCAL_ADMIN_PASSWORD
+from devstack.fake_providers import FakeProviders
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = "127.0.0.1"
@@ -166,6 +167,14 @@ Stop with Ctrl-C.
 """
 
 
+FAKE_SIGN_IN_NOTE = """Sign-in with Google and GitHub goes to local stand-ins (FAKE_SIGN_IN=1):
+  curl -s http://127.0.0.1:{port}/github-device-auth-step-1     # note user_code
+  open {url}/device, type the user_code and any email, approve; then
+  curl -s -X POST http://127.0.0.1:{port}/github-device-auth-step-2 -d '{{"device_code": "..."}}' \\
+    -H 'Content-Type: application/json'
+"""
+
+
 def _raise_interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -174,9 +183,21 @@ def main() -> int:
     env = stack_environment(dict(os.environ))
     stack = LocalStack(env)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    with contextlib.ExitStack() as running:
+        fake = None
+        if env.get("FAKE_SIGN_IN") in ("1", "on", "true"):
+            # Google and GitHub stand-ins on loopback, so the device flow works offline.
+            fake = running.enter_context(FakeProviders())
+            env.update(fake.env())
+        return _run(stack, env, fake)
+
+
+def _run(stack: LocalStack, env: dict[str, str], fake: FakeProviders | None) -> int:
     try:
         stack.start()
         print(banner(env), flush=True)
+        if fake is not None:
+            print(FAKE_SIGN_IN_NOTE.format(url=fake.url, port=env["PORT"]), flush=True)
         return stack.wait()
     except KeyboardInterrupt:
         print("\nstopping the local stack", flush=True)
