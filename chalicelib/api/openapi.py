@@ -14,6 +14,7 @@ from chalicelib.api.blueprint import BEARER, OPTIONAL_BEARER, ROUTE_DOCS, RouteD
 from chalicelib.api.pages import HTML
 from chalicelib.api.requests import FORM, MAX_PATH_PARAM
 from chalicelib.api.schemas.responses import ErrorOut
+from chalicelib.settings import get_settings
 
 REF = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": REF.format(model="ErrorOut")}
@@ -164,8 +165,8 @@ def build_openapi(app: Chalice) -> dict[str, Any]:
                 "seller and book. Errors are `{error, code, details?}`."
             ),
         },
-        # Relative, so "Try it out" talks to whatever origin and stage served this document.
-        "servers": [{"url": ".", "description": "this API, where this page was served from"}],
+        # The public base URL (stage path included), so "Try it out" calls this API.
+        "servers": [{"url": get_settings().app_url, "description": "this API"}],
         # The order a newcomer meets them in Swagger UI: sign up, sell, book, administer.
         "tags": [{"name": tag} for tag in TAG_ORDER if tag in {d.tag for _, _, d in routes}],
         "paths": paths,

@@ -114,3 +114,9 @@ def test_tags_are_listed_in_the_order_a_newcomer_meets_them(api):
     names = [tag["name"] for tag in document["tags"]]
     assert names[:3] == ["accounts", "social sign-in", "events"]
     assert set(names) == used  # every tag listed, none invented
+
+
+def test_the_document_names_this_apis_public_url_as_its_server(api):
+    document = api.get("/openapi.json").json_body
+
+    assert document["servers"] == [{"url": "http://api.test", "description": "this API"}]
