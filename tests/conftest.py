@@ -59,6 +59,12 @@ def rate_limits(monkeypatch):
     """Turn the abuse limits on (the suite otherwise runs with RATE_LIMITS=off), optionally with
     some set lower: `rate_limits(auth_ip="3/60")`."""
 
+    from chalicelib.db import rate_limits as counters
+
+    # Fixed windows restart on the clock: a test crossing a boundary would see its allowance
+    # renewed. The counters' clock stands still here, mid-window for minutes and hours.
+    monkeypatch.setattr(counters, "clock", lambda: 1_700_000_030.0)
+
     def apply(**overrides: str):
         monkeypatch.setenv("RATE_LIMITS", "on")
         for name, value in overrides.items():

@@ -141,27 +141,28 @@ def registered_and_verified(stack):
 def test_logins_past_the_address_limit_are_429_and_check_no_password(limited_stack):
     user_id, email, password = registered_and_verified(limited_stack)
 
-    answers = [login(limited_stack, email, password) for _ in range(8)]
+    # 13 = twice the limit of 6 a minute, plus one: past it even if a minute ends meanwhile.
+    answers = [login(limited_stack, email, password) for _ in range(13)]
 
     statuses = [a.status_code for a in answers]
-    assert 429 in statuses, statuses
-    allowed = statuses.index(429)
-    assert 1 <= allowed <= 6 and set(statuses[:allowed]) == {200}
-    assert set(statuses[allowed:]) == {429}
-    refused = answers[allowed]
-    assert refused.json()["code"] == "rate_limited"
-    assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    assert password_checks(limited_stack, user_id) == allowed  # none past the limit
+    assert set(statuses) == {200, 429}, statuses
+    for refused in (a for a in answers if a.status_code == 429):
+        assert refused.json()["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert password_checks(limited_stack, user_id) == statuses.count(200)  # none past a limit
 
 
 def test_reset_requests_past_the_email_limit_are_429_and_send_nothing(limited_stack):
     _, email, _ = registered_and_verified(limited_stack)
 
-    answers = [post(limited_stack, "/forgot-password", {"email": email}) for _ in range(3)]
+    # 5 = twice the limit of 2 an hour, plus one (an hour may end meanwhile).
+    answers = [post(limited_stack, "/forgot-password", {"email": email}) for _ in range(5)]
     sent = requests.get(f"{limited_stack.emulator_url}/_devstack/sent-emails", timeout=5).json()
     resets = [m for m in sent["emails"] if email in m["to"] and "reset" in m["subject"].lower()]
 
-    assert [a.status_code for a in answers] == [202, 202, 429]
-    assert answers[2].json()["code"] == "rate_limited"
-    assert "Retry-After" in answers[2].headers
-    assert len(resets) == 2
+    statuses = [a.status_code for a in answers]
+    assert statuses[:2] == [202, 202] and 429 in statuses, statuses
+    refused = answers[statuses.index(429)]
+    assert refused.json()["code"] == "rate_limited"
+    assert "Retry-After" in refused.headers
+    assert 1 <= len(resets) <= statuses.count(202)  # nothing sent for a refused request
