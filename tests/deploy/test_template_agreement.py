@@ -76,7 +76,7 @@ def test_each_table_has_the_keys_indexes_and_ttl_its_model_needs(model):
 
 
 @pytest.mark.parametrize("name", sorted(template_tables()))
-def test_each_table_is_on_demand_encrypted_kept_and_protected_in_prod(name):
+def test_each_table_is_on_demand_encrypted_recoverable_kept_and_protected_in_prod(name):
     table = template_tables()[name]
     properties = table["Properties"]
 
@@ -84,10 +84,7 @@ def test_each_table_is_on_demand_encrypted_kept_and_protected_in_prod(name):
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
     assert properties["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
-    if name != "rate-limits":  # counters that live an hour at most: nothing to recover
-        assert properties["PointInTimeRecoverySpecification"] == {
-            "PointInTimeRecoveryEnabled": True
-        }
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     streamed = properties.get("StreamSpecification", {}).get("StreamViewType")
     assert (streamed == "NEW_AND_OLD_IMAGES") == (name in STREAMED)
 
