@@ -87,6 +87,12 @@ class PayloadTooLarge(AppError):
     message = "Request body too large."
 
 
+class HeadersTooLarge(AppError):
+    status = 431
+    code = "headers_too_large"
+    message = "Request headers too large."
+
+
 class UnsupportedMediaType(AppError):
     status = 415
     code = "unsupported_media_type"
@@ -185,6 +191,7 @@ BY_STATUS: dict[int, type[AppError]] = {
         Conflict,
         Unprocessable,
         PayloadTooLarge,
+        HeadersTooLarge,
         UnsupportedMediaType,
         Throttled,
         AppError,

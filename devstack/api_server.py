@@ -12,7 +12,7 @@ import functools
 import logging
 import os
 import signal
-import sys
+import threading
 
 from chalice import local
 from chalice.cli.factory import CLIFactory
@@ -41,7 +41,15 @@ def serve(host: str, port: int, stage: str) -> None:
     server.server.RequestHandlerClass = functools.partial(
         ContractRequestHandler, app_object=app, config=config
     )
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # serve_forever returns once shutdown() is called from another thread: a clean stop,
+    # where raising SystemExit inside it could print a traceback from wherever it landed.
+    stop = threading.Thread(target=server.server.shutdown, daemon=True)
+
+    def on_sigterm(*_: object) -> None:
+        if stop.ident is None:  # a second SIGTERM finds the stop under way
+            stop.start()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ is a 403 "Missing Authentication Token"). This gateway applies the same mapping 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -20,17 +21,18 @@ from chalice.local import (
     RouteMatcher,
 )
 
-from chalicelib.errors import BY_STATUS, AppError, MethodNotAllowed, NotFound
+from chalicelib.api.middleware import request_id_from
+from chalicelib.errors import BY_STATUS, AppError, InvalidRequest, MethodNotAllowed, NotFound
 
 
 class GatewayAnswer(LocalGatewayException):
-    """A gateway-level error response with any status."""
+    """A gateway-level error response with any status, carrying the request's id as the app's
+    own answers do."""
 
-    def __init__(self, error: AppError, headers: dict[str, str]) -> None:
-        super().__init__(
-            {**headers, **error.headers(), "Content-Type": "application/json"},
-            json.dumps(error.body()).encode(),
-        )
+    def __init__(self, error: AppError, headers: dict[str, str], request_id: str) -> None:
+        answer_headers = {**headers, **error.headers(), "X-Request-Id": request_id}
+        answer_headers["Content-Type"] = "application/json"
+        super().__init__(answer_headers, json.dumps(error.body()).encode())
         self.CODE = error.status
 
 
@@ -40,17 +42,18 @@ class ContractGateway(LocalGateway):
         self._routes = RouteMatcher(list(app_object.routes))
 
     def handle_request(self, method: str, path: str, headers: Any, body: Any) -> Any:
+        request_id = request_id_from({k.lower(): v for k, v in dict(headers or {}).items()})
         try:
             self._routes.match_route(path)
         except ValueError:
-            raise GatewayAnswer(NotFound(), {}) from None
+            raise GatewayAnswer(NotFound(), {}, request_id) from None
         try:
             return super().handle_request(method, path, headers, body)
         except GatewayAnswer:
             raise
         except LocalGatewayException as exc:
             error_class = BY_STATUS.get(exc.CODE, AppError)
-            raise GatewayAnswer(error_class(), dict(exc.headers or {})) from None
+            raise GatewayAnswer(error_class(), dict(exc.headers or {}), request_id) from None
 
 
 class ContractRequestHandler(ChaliceRequestHandler):
@@ -59,6 +62,11 @@ class ContractRequestHandler(ChaliceRequestHandler):
     def __init__(self, request: Any, client_address: Any, server: Any, **kwargs: Any) -> None:
         self.local_gateway = ContractGateway(kwargs["app_object"], kwargs["config"])
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def handle(self) -> None:
+        # A client that left before its answer: nothing to tell it, nothing to log.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the app's middleware logs every request with its request id."""
@@ -71,9 +79,23 @@ class ContractRequestHandler(ChaliceRequestHandler):
         raise AttributeError(name)
 
     def _method_not_allowed(self) -> None:
-        body = json.dumps(MethodNotAllowed().body()).encode()
-        self.send_response(MethodNotAllowed.status)
+        self._send_error_json(MethodNotAllowed())
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (headers too large, a malformed request line) in the
+        error shape instead of its HTML page."""
+        self.close_connection = True
+        self._send_error_json(BY_STATUS.get(code, InvalidRequest)(), status=code)
+
+    def _send_error_json(self, error: AppError, status: int | None = None) -> None:
+        body = json.dumps(error.body()).encode()
+        headers = getattr(self, "headers", None)
+        self.send_response(status or error.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Request-Id", request_id_from(headers))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(body)
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)

@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from chalice import Response
 from chalice.app import Request
@@ -27,9 +27,14 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
-def _incoming_request_id(request: Request | None) -> str:
-    supplied = request.headers.get("x-request-id", "") if request is not None else ""
+def request_id_from(headers: Mapping[str, str] | None) -> str:
+    """The caller's X-Request-Id when it is a safe token, else a new one."""
+    supplied = (headers or {}).get("x-request-id", "") or ""
     return supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+
+def _incoming_request_id(request: Request | None) -> str:
+    return request_id_from(request.headers if request is not None else None)
 
 
 def _in_contract_shape(response: Response) -> Response:

@@ -4,6 +4,7 @@ emails readable from the emulator, and a clean stop."""
 from __future__ import annotations
 
 import shutil
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -143,5 +144,38 @@ def test_make_run_serves_health_and_stops_cleanly_on_sigterm(tmp_path):
 
     left = [pid for pid in started if alive(pid)]
     assert left == [], stack.log()
+    assert "Traceback" not in stack.log()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{stack.api_url}/health", timeout=2)
+
+
+def test_64_parallel_clients_get_answers_and_no_connection_is_reset(local_stack):
+    barrier = threading.Barrier(64)
+
+    def call(_):
+        barrier.wait(timeout=30)  # all 64 connect at once
+        return requests.get(f"{local_stack.api_url}/events?limit=5", timeout=60)
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        answers = list(pool.map(call, range(64)))
+
+    assert [a.status_code for a in answers] == [200] * 64
+
+
+def test_the_local_servers_own_refusals_use_the_error_shape_with_a_request_id(local_stack):
+    huge = requests.get(
+        f"{local_stack.api_url}/health", headers={"X-Big": "x" * 100_000}, timeout=10
+    )
+    unknown = requests.get(
+        f"{local_stack.api_url}/nowhere", headers={"X-Request-Id": "trace-1"}, timeout=10
+    )
+    denied = requests.get(
+        f"{local_stack.api_url}/myself", headers={"Authorization": "Bearer nope"}, timeout=10
+    )
+
+    assert huge.status_code == 431
+    assert huge.json()["code"] == "headers_too_large"
+    assert huge.headers["X-Request-Id"]
+    assert (unknown.status_code, unknown.headers["X-Request-Id"]) == (404, "trace-1")
+    assert denied.status_code in (401, 403) and denied.headers["X-Request-Id"]
+    assert set(denied.json()) == {"error", "code"}
