@@ -20,6 +20,7 @@ from chalicelib.api.users import user_out
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.auth.tokens import IssuedToken
+from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import AppError
 from chalicelib.services import accounts, limits, users
 from chalicelib.settings import get_settings
@@ -89,7 +90,7 @@ def activate(token: str) -> Response:
 def resend_verification() -> Response:
     request = bp.current_request
     body = parse_body(request, EmailBody)
-    limits.enforce(email_ip=source_ip(request), link_email=body.email)
+    limits.enforce(email_ip=source_ip(request), link_email=normalize_email(body.email))
     accounts.resend_verification(email=body.email)
     return model_response(
         MessageOut(
@@ -114,7 +115,7 @@ def resend_verification() -> Response:
 def login() -> Response:
     request = bp.current_request
     body = parse_body(request, LoginBody)
-    limits.enforce(auth_ip=source_ip(request), login_email=body.email.strip().lower())
+    limits.enforce(auth_ip=source_ip(request), login_email=normalize_email(body.email))
     return model_response(token_out(accounts.login(email=body.email, password=body.password)))
 
 
@@ -132,7 +133,7 @@ def login() -> Response:
 def forgot_password() -> Response:
     request = bp.current_request
     body = parse_body(request, EmailBody)
-    limits.enforce(email_ip=source_ip(request), link_email=body.email)
+    limits.enforce(email_ip=source_ip(request), link_email=normalize_email(body.email))
     accounts.forgot_password(email=body.email)
     return model_response(
         MessageOut(message="If that account exists, a link to reset its password is on its way."),

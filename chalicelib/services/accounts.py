@@ -22,6 +22,7 @@ from chalicelib.db.bookings import Ticket
 from chalicelib.db.link_tokens import RESET_PASSWORD, VERIFY_EMAIL, LinkToken
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import User
+from chalicelib.email.addresses import normalize_email
 from chalicelib.email.messages import password_reset_email, verification_email
 from chalicelib.errors import (
     AccountNotVerified,
@@ -30,12 +31,7 @@ from chalicelib.errors import (
     WrongCredentials,
 )
 from chalicelib.services import lockout, notifications
-from chalicelib.services.users import (
-    find_by_email,
-    new_user,
-    normalize_email,
-    save_new_user,
-)
+from chalicelib.services.users import find_by_email, new_user, save_new_user
 from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)

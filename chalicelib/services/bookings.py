@@ -17,6 +17,7 @@ from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.bookings import Holder, Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.email.addresses import normalize_email
 from chalicelib.email.messages import booking_confirmation
 from chalicelib.errors import (
     Conflict,
@@ -27,7 +28,7 @@ from chalicelib.errors import (
 )
 from chalicelib.money import from_minor
 from chalicelib.services import idempotency, notifications
-from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_write, normalize_email
+from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_write
 from chalicelib.services.events import get_event, owned_event
 
 log = logging.getLogger(__name__)

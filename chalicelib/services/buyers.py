@@ -17,6 +17,7 @@ from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import BUYER_EMAIL, UniqueClaim, unique_key
+from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import BuyerHasTickets, Conflict, Forbidden, NotFound
 
 
@@ -51,10 +52,6 @@ class BuyerWrite:
             # The buyer must still exist under this email (not deleted or renamed meanwhile).
             condition=Buyer.id.exists() & (Buyer.email == self.buyer.email),
         )
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def buyer_write(details: BuyerDetails) -> BuyerWrite:

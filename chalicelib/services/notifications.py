@@ -6,6 +6,7 @@ import logging
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.email.addresses import normalize_email
 from chalicelib.email.sender import EmailMessage, send_email
 from chalicelib.errors import RateLimited
 from chalicelib.services import limits
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def reserve(recipient: str) -> None:
     """Count one email to `recipient`; RateLimited past the hourly ceiling, before any work."""
-    limits.enforce(recipient=recipient.strip().lower())
+    limits.enforce(recipient=normalize_email(recipient))
 
 
 def reserve_quietly(recipient: str) -> bool:

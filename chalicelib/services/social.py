@@ -10,11 +10,12 @@ from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.uniques import UniqueClaim, unique_key
 from chalicelib.db.users import User
+from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import AccountBlocked, AdminRequiresPassword, Forbidden, ServiceUnavailable
 from chalicelib.oauth.base import DeviceFlowProvider, Identity
 from chalicelib.oauth.github import GitHub
 from chalicelib.oauth.google import Google
-from chalicelib.services.users import find_by_email, new_user, normalize_email, save_new_user
+from chalicelib.services.users import find_by_email, new_user, save_new_user
 from chalicelib.settings import get_settings
 
 IDENTITY = "identity"

@@ -18,14 +18,10 @@ from chalicelib.db.bookings import Ticket
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import BLOCKED_LIST, User
+from chalicelib.email.addresses import normalize_email
 from chalicelib.email.messages import account_blocked_email
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, UserExists
 from chalicelib.services import lockout, notifications
-
-
-def normalize_email(email: str) -> str:
-    """The form an email is stored, compared and made unique in."""
-    return email.strip().lower()
 
 
 def find_by_email(email: str) -> User | None:
