@@ -127,6 +127,14 @@ def _rate_limits(get: Callable[[str], str | None]) -> dict[str, tuple[int, int]]
 SECRETS = ("JWT_SECRET", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET", "ADMIN_PASSWORD")
 
 
+def _region(env: Mapping[str, str]) -> str:
+    return (
+        env.get("AWS_REGION", "").strip()
+        or env.get("AWS_DEFAULT_REGION", "").strip()
+        or "us-east-1"
+    )
+
+
 def read_parameter(name: str, *, region: str, endpoint_url: str | None) -> str:
     """One SecureString from SSM Parameter Store, decrypted."""
     import boto3  # only deployments that keep secrets in SSM pay for the client
@@ -142,7 +150,7 @@ def read_parameter(name: str, *, region: str, endpoint_url: str | None) -> str:
 def _with_secrets(env: Mapping[str, str]) -> dict[str, str]:
     """The environment with each secret given by parameter name read from SSM."""
     resolved = dict(env)
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = _region(env)
     for name in SECRETS:
         parameter = env.get(f"{name}_PARAMETER", "").strip()
         if parameter and not env.get(name, "").strip():
@@ -189,7 +197,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(
         stage=stage,
         table_prefix=get("TABLE_PREFIX", f"events-api-{stage}-"),
-        aws_region=get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")),
+        aws_region=_region(env),
         aws_endpoint_url=get("AWS_ENDPOINT_URL"),
         app_url=get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
         # The local stack without JWT_SECRET gets a fresh random one: local tokens then simply
