@@ -1,11 +1,14 @@
-"""boto3 clients, built lazily once per process so tests and the local stack can point them."""
+"""AWS clients, built lazily once per process so tests and the local stack can point them.
+
+botocore directly rather than boto3: boto3 adds nothing to a low-level client but ~25 ms of
+imports to every cold start."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from chalicelib.settings import get_settings
@@ -15,11 +18,11 @@ _clients: dict[str, Any] = {}
 
 
 def client(service: str) -> Any:
-    """A shared client for `service`; boto3 clients are thread-safe, their creation is not."""
+    """A shared client for `service`; clients are thread-safe, their creation is not."""
     with _lock:
         if service not in _clients:
             settings = get_settings()
-            _clients[service] = boto3.session.Session().client(
+            _clients[service] = botocore.session.get_session().create_client(
                 service,
                 region_name=settings.aws_region,
                 endpoint_url=settings.aws_endpoint_url,

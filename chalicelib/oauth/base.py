@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 from chalicelib.errors import AppError, InvalidRequest, ServiceUnavailable, Unauthorized
 
@@ -70,6 +71,8 @@ class DeviceFlowState(InvalidRequest):
 
 def call(method: str, url: str, **kwargs: Any) -> requests.Response:
     """One bounded HTTP call to a provider; network trouble and 5xx become a 502."""
+    import requests  # only sign-in needs it: kept out of every other request's cold start
+
     try:
         response = requests.request(method, url, timeout=TIMEOUT_S, **kwargs)
     except requests.RequestException as exc:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.oauth.base import (
     DeviceFlowProvider,
@@ -16,6 +14,9 @@ from chalicelib.oauth.base import (
     json_of,
 )
 from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    import jwt
 
 KEYS_TTL_S = 3600
 
@@ -31,6 +32,8 @@ class _SigningKeys:
         self._fetched_at = 0.0
 
     def get(self, url: str, kid: str) -> jwt.PyJWK:
+        import jwt  # pyjwt pulls in cryptography's x509 (~60 ms): only sign-in needs it here
+
         with self._lock:
             age = time.monotonic() - self._fetched_at
             stale = url != self._url or age > KEYS_TTL_S or (kid not in self._keys and age > 60)
@@ -68,6 +71,8 @@ class Google(DeviceFlowProvider):
 
     def identity_from_token(self, token: str) -> Identity:
         """Verify an ID token: Google's signature, issuer, audience (our client id), expiry."""
+        import jwt
+
         client_id = self.client_id
         try:
             header = jwt.get_unverified_header(token)

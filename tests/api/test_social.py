@@ -434,7 +434,7 @@ def test_provider_timeouts_are_bounded(monkeypatch):
         seen.update(kwargs)
         raise requests.Timeout("slow")
 
-    monkeypatch.setattr(base.requests, "request", fake_request)
+    monkeypatch.setattr(requests, "request", fake_request)
 
     with pytest.raises(base.ProviderUnavailable):
         base.call("GET", "https://example.com")

@@ -11,7 +11,7 @@ Role = Literal["admin", "organizer", "reseller"]
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, as Body
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
