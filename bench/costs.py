@@ -92,7 +92,7 @@ def add_events(organizer_id: str, count: int) -> None:
             event_id = new_id()
             events.save(Event(id=event_id, title=f"Event {i}", time=when + timedelta(minutes=i),
                               price_minor=1000, currency_code="EUR", number_of_tickets=100,
-                              organizer_id=organizer_id))  # fmt: skip
+                              organizer_id=organizer_id, seller_ids={organizer_id}))  # fmt: skip
             pools.save(Allocation(event_id=event_id, seller_id=organizer_id,
                                   seller_role="organizer", number_of_tickets=100,
                                   available=100, on_sale=True))  # fmt: skip

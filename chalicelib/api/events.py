@@ -42,6 +42,9 @@ def event_out(item: EventWithCounts) -> EventOut:
     "/events",
     methods=["GET"],
     summary="List events in time order",
+    description="Each event with its inventory counts. A page may hold fewer than `limit` "
+    "events (it stops where its ticket pools would need a second read); follow `next_token` "
+    "until it is absent.",
     tag=TAG,
     query=(
         Param("organizer_id", "Only this organizer's events."),

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.db.base import TableModel, table_meta, utcnow
@@ -42,6 +47,10 @@ class Event(TableModel):
     currency_code = UnicodeAttribute()
     number_of_tickets = NumberAttribute()
     organizer_id = UnicodeAttribute()
+    # Who holds a pool of this event (the organizer and each reseller with an allocation),
+    # kept in the same transactions that create and delete pools. A page of events then
+    # fetches all its pools in one BatchGetItem instead of one Query per event.
+    seller_ids = UnicodeSetAttribute(default=set)
     catalog = UnicodeAttribute(default=CATALOG)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

@@ -88,3 +88,16 @@ def fetch_page(
     items = [model.from_raw_data(item) for item in raw.get("Items", [])]
     last_key = pages.last_evaluated_key
     return Page(items=items, next_token=encode_next_token(last_key, scope) if last_key else None)
+
+
+def shorten(page: Page[Any], keep: int, *, scope: str, key_names: tuple[str, ...]) -> Page[Any]:
+    """The first `keep` items of a page (at least one), continuing right after the last one kept.
+
+    `key_names` are the attributes of the query's start key: the table's key and, for an
+    index, the index's key.
+    """
+    if keep >= len(page.items):
+        return page
+    last = page.items[keep - 1].serialize()
+    start_key = {name: last[name] for name in key_names}
+    return Page(items=page.items[:keep], next_token=encode_next_token(start_key, scope))

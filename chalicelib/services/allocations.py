@@ -109,6 +109,11 @@ def _write_move(
         & (Allocation.available >= delta),
     )
     if current is None:
+        tx.update(
+            event,
+            actions=[Event.seller_ids.add({reseller_id})],
+            condition=Event.id.exists(),
+        )
         tx.save(
             inventory.new_pool(
                 event_id=event.id,
@@ -128,6 +133,11 @@ def _write_move(
         & (Allocation.available >= -delta)
     )
     if removing and target == 0:
+        tx.update(
+            event,
+            actions=[Event.seller_ids.delete({reseller_id})],
+            condition=Event.id.exists(),
+        )
         tx.delete(current, condition=condition & (Allocation.sold == 0))
         return
     actions = [

@@ -54,6 +54,33 @@ def pools_of(event_id: str) -> list[Allocation]:
     return list(Allocation.query(event_id, consistent_read=True))
 
 
+# BatchGetItem's limit: a page of events is cut where its pools would need a second call.
+POOLS_PER_CALL = 100
+
+
+def pools_of_events(events: list[Event]) -> dict[str, list[Allocation]]:
+    """The pools of several events in one BatchGetItem (at most POOLS_PER_CALL pools), read
+    through the seller ids each event lists."""
+    keys = [(event.id, seller_id) for event in events for seller_id in event.seller_ids]
+    if len(keys) > POOLS_PER_CALL:
+        raise ValueError(f"{len(keys)} pools do not fit one BatchGetItem")
+    pools: dict[str, list[Allocation]] = {event.id: [] for event in events}
+    for pool in Allocation.batch_get(keys, consistent_read=True) if keys else ():
+        pools[pool.event_id].append(pool)
+    return pools
+
+
+def events_fitting_one_call(events: list[Event]) -> int:
+    """How many of `events`, from the first, have pools that fit one BatchGetItem (at least
+    one: an event has at most 51 pools)."""
+    total = 0
+    for kept, event in enumerate(events):
+        total += len(event.seller_ids)
+        if kept and total > POOLS_PER_CALL:
+            return kept
+    return len(events)
+
+
 def counts(event: Event, pools: list[Allocation]) -> Counts:
     allocated = sum(p.number_of_tickets for p in pools if p.seller_role == RESELLER)
     sold = sum(p.sold for p in pools)
