@@ -6,6 +6,9 @@ of the table back. Measured here: 8-16 threads booking against a counter capped 
 through conditional transactions got 101-104 bookings accepted. One lock around moto's WSGI
 app made it exact at about the same speed, so connections are still accepted on threads but
 requests reach moto strictly one after another.
+
+Transactions run through devstack/transactions.py, which keeps only the items a transaction
+replaces instead of deep-copying every table it touches.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
+
+from devstack import transactions
 
 SENT_EMAILS_PATH = "/_devstack/sent-emails"
 
@@ -75,6 +80,7 @@ class OneRequestAtATime:
 
 def serve(host: str, port: int, region: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    transactions.install()  # no whole-table copies: see devstack/transactions.py
     app = OneRequestAtATime(DomainDispatcherApplication(create_backend_app), region)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -6,9 +6,6 @@ from pynamodb.attributes import TTLAttribute, UnicodeAttribute, UTCDateTimeAttri
 
 from chalicelib.db.base import TableModel, table_meta, utcnow
 
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-
 
 class IdempotencyRecord(TableModel):
     Meta = table_meta("idempotency")
@@ -17,11 +14,6 @@ class IdempotencyRecord(TableModel):
     key = UnicodeAttribute(hash_key=True)
     # Hash of what the request asked for: the same key with another request is refused.
     fingerprint = UnicodeAttribute()
-    status = UnicodeAttribute(default=IN_PROGRESS)
-    # Random per attempt: only the attempt holding the lease may complete the record.
-    holder = UnicodeAttribute()
-    # A crashed attempt's lease runs out, so a retry can take over instead of waiting 24 h.
-    lease_until = UTCDateTimeAttribute()
     # JSON of the outcome, written in the same transaction as the work itself.
     result = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)

@@ -11,12 +11,14 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import ADMIN, ORGANIZER, RESELLER, SELLER_ROLES, Principal
-from chalicelib.db import transactions
+from chalicelib.db import batch, transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.bookings import Holder, Ticket
 from chalicelib.db.events import Event
+from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.uniques import UniqueClaim
 from chalicelib.email.addresses import normalize_email
 from chalicelib.email.messages import booking_confirmation
 from chalicelib.errors import (
@@ -28,8 +30,14 @@ from chalicelib.errors import (
 )
 from chalicelib.money import from_minor
 from chalicelib.services import idempotency, notifications
-from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_write
-from chalicelib.services.events import get_event, owned_event
+from chalicelib.services.buyers import (
+    BuyerDetails,
+    BuyerWrite,
+    buyer_claim_key,
+    buyer_write,
+    read_buyer_write,
+)
+from chalicelib.services.events import owned_event
 
 log = logging.getLogger(__name__)
 
@@ -67,37 +75,91 @@ def book(
     buyer: BuyerDetails,
     idempotency_key: str | None = None,
 ) -> Booking:
-    event = get_event(event_id)
-    seller_id, own_pool = _seller_for(actor, event, seller_id)
-    lease = None
-    if idempotency_key is not None:
-        outcome = idempotency.begin(
-            scope=actor.user_id if actor else "anonymous",
-            key=idempotency_key,
-            fingerprint=idempotency.fingerprint(
-                event_id, seller_id, quantity, normalize_email(buyer.email), buyer.name, buyer.phone
-            ),
+    """Sell `quantity` tickets: one BatchGetItem (the event, the buyer's email claim, the
+    idempotency record) and one TransactWriteItems, whatever was sold before."""
+    key = (
+        idempotency.record_key(scope=actor.user_id if actor else "anonymous", key=idempotency_key)
+        if idempotency_key is not None
+        else None
+    )
+    refused_seller: str | None = None  # set once a sale by this seller was refused
+    for _ in range(BOOKING_ATTEMPTS):
+        reads = _read_for_sale(event_id, buyer, key, retrying_seller=refused_seller)
+        event = reads.event
+        if event is None:
+            raise NotFound()
+        seller, own_pool = _seller_for(actor, event, seller_id)
+        fingerprint = idempotency.fingerprint(
+            event_id, seller, quantity, normalize_email(buyer.email), buyer.name, buyer.phone
         )
-        if isinstance(outcome, idempotency.Replay):
-            return _replayed(outcome.result)
-        lease = outcome
-    try:
-        # Counted before selling: past the hourly email ceiling nothing is booked.
-        notifications.reserve(buyer.email)
-        tickets = _sell(event, seller_id, own_pool, quantity, buyer, lease)
-    except BaseException:
-        if lease is not None:
-            idempotency.release(lease)
-        raise
+        if key is not None:
+            replay = idempotency.replay_of(reads.record, fingerprint)
+            if replay is not None:
+                return _replayed(replay.result)
+        if refused_seller is not None:
+            # Raise the rule the refused sale broke; if only the buyer or the key raced, retry.
+            _explain_refused_sale(reads.pool, own_pool, quantity)
+        else:
+            if event.time <= utcnow():
+                raise Conflict("This event has already taken place.", code="event_over")
+            # Counted before selling: past the hourly email ceiling nothing is booked.
+            notifications.reserve(buyer.email)
+        buyer_part = buyer_write(buyer, reads.claim)
+        tickets = _tickets(event, seller, buyer_part, quantity, buyer)
+        build = functools.partial(
+            _write_sale,
+            pool=Allocation(event_id=event.id, seller_id=seller),
+            own_pool=own_pool,
+            tickets=tickets,
+            buyer_part=buyer_part,
+            record=(key, fingerprint) if key is not None else None,
+        )
+        if transactions.write_unless_refused(build):
+            break
+        refused_seller = seller
+    else:
+        raise ServiceUnavailable(
+            "The booking could not be completed; try again.", code="storage_busy"
+        )
     email_sent = _confirm(event, tickets, buyer)
-    if lease is not None:
+    if key is not None:
         try:
             idempotency.amend_result(
-                lease, {"ticket_ids": [t.id for t in tickets], "email_sent": email_sent}
+                key, fingerprint, {"ticket_ids": [t.id for t in tickets], "email_sent": email_sent}
             )
         except PynamoDBException:
-            log.exception("could not record email outcome for idempotency key %s", lease.key)
+            log.exception("could not record email outcome for idempotency key %s", key)
     return Booking(tickets=tickets, email_sent=email_sent)
+
+
+@dataclass(frozen=True)
+class _SaleReads:
+    event: Event | None
+    claim: UniqueClaim | None
+    record: IdempotencyRecord | None
+    pool: Allocation | None
+
+
+def _read_for_sale(
+    event_id: str, buyer: BuyerDetails, key: str | None, *, retrying_seller: str | None
+) -> _SaleReads:
+    """Everything a sale decides on, in one strongly consistent BatchGetItem. After a refused
+    write the seller's pool comes too, to tell which rule refused it."""
+    keys: list[batch.Key] = [
+        (Event, event_id, None),
+        (UniqueClaim, buyer_claim_key(buyer), None),
+    ]
+    if key is not None:
+        keys.append((IdempotencyRecord, key, None))
+    if retrying_seller is not None:
+        keys.append((Allocation, event_id, retrying_seller))
+    found = batch.get_items(keys)
+    return _SaleReads(
+        event=found[0],
+        claim=found[1],
+        record=found[2] if key is not None else None,
+        pool=found[-1] if retrying_seller is not None else None,
+    )
 
 
 def _replayed(result: dict) -> Booking:
@@ -108,46 +170,25 @@ def _replayed(result: dict) -> Booking:
     )
 
 
-def _sell(
-    event: Event,
-    seller_id: str,
-    own_pool: bool,
-    quantity: int,
-    buyer: BuyerDetails,
-    lease: idempotency.Lease | None,
+def _tickets(
+    event: Event, seller_id: str, buyer_part: BuyerWrite, quantity: int, buyer: BuyerDetails
 ) -> list[Ticket]:
-    if event.time <= utcnow():
-        raise Conflict("This event has already taken place.", code="event_over")
-    for _ in range(BOOKING_ATTEMPTS):
-        buyer_part = buyer_write(buyer)
-        now = utcnow()
-        tickets = [
-            Ticket(
-                id=new_id(),
-                event_id=event.id,
-                seller_id=seller_id,
-                organizer_id=event.organizer_id,
-                buyer_id=buyer_part.buyer.id,
-                holder=Holder(name=buyer.name, phone=buyer.phone),
-                code=ticket_code(),
-                price_minor=event.price_minor,
-                currency_code=event.currency_code,
-                created_at=now,
-            )
-            for _ in range(quantity)
-        ]
-        build = functools.partial(
-            _write_sale,
-            pool=Allocation(event_id=event.id, seller_id=seller_id),
-            own_pool=own_pool,
-            tickets=tickets,
-            buyer_part=buyer_part,
-            lease=lease,
+    now = utcnow()
+    return [
+        Ticket(
+            id=new_id(),
+            event_id=event.id,
+            seller_id=seller_id,
+            organizer_id=event.organizer_id,
+            buyer_id=buyer_part.buyer.id,
+            holder=Holder(name=buyer.name, phone=buyer.phone),
+            code=ticket_code(),
+            price_minor=event.price_minor,
+            currency_code=event.currency_code,
+            created_at=now,
         )
-        if transactions.write_unless_refused(build):
-            return tickets
-        _explain_refused_sale(event, seller_id, own_pool, quantity)
-    raise ServiceUnavailable("The booking could not be completed; try again.", code="storage_busy")
+        for _ in range(quantity)
+    ]
 
 
 def _write_sale(
@@ -157,7 +198,7 @@ def _write_sale(
     own_pool: bool,
     tickets: list[Ticket],
     buyer_part: BuyerWrite,
-    lease: idempotency.Lease | None,
+    record: tuple[str, str] | None,
 ) -> None:
     quantity = len(tickets)
     # The whole inventory rule: the pool must still hold `quantity` tickets at write time.
@@ -180,13 +221,13 @@ def _write_sale(
     for ticket in tickets:
         tx.save(ticket, condition=Ticket.id.does_not_exist())
     buyer_part.add_to(tx)
-    if lease is not None:
-        idempotency.complete_in(tx, lease, {"ticket_ids": [t.id for t in tickets]})
+    if record is not None:
+        key, fingerprint = record
+        idempotency.record_in(tx, key, fingerprint, {"ticket_ids": [t.id for t in tickets]})
 
 
-def _explain_refused_sale(event: Event, seller_id: str, own_pool: bool, quantity: int) -> None:
+def _explain_refused_sale(pool: Allocation | None, own_pool: bool, quantity: int) -> None:
     """Raise the rule the refused booking broke, or return when only the buyer part raced."""
-    pool = get_or_none(Allocation, event.id, seller_id, consistent_read=True)
     if pool is None:
         raise NotFound("This seller does not sell tickets for the event.", code="seller_not_found")
     if pool.closed_at is not None:
@@ -248,7 +289,7 @@ def change_buyer(*, actor: Principal, ticket_id: str, buyer: BuyerDetails) -> Ti
         raise Forbidden()
     ticket = get_ticket(actor=actor, ticket_id=ticket_id)
     for _ in range(BOOKING_ATTEMPTS):
-        buyer_part = buyer_write(buyer)
+        buyer_part = read_buyer_write(buyer)
 
         def build(tx: TransactWrite, buyer_part: BuyerWrite = buyer_part) -> None:
             tx.update(

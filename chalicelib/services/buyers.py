@@ -54,19 +54,28 @@ class BuyerWrite:
         )
 
 
-def buyer_write(details: BuyerDetails) -> BuyerWrite:
-    email = normalize_email(details.email)
-    claim = get_or_none(UniqueClaim, unique_key(BUYER_EMAIL, email), consistent_read=True)
+def buyer_claim_key(details: BuyerDetails) -> str:
+    """The key of the claim that maps this buyer's email to its buyer id."""
+    return unique_key(BUYER_EMAIL, normalize_email(details.email))
+
+
+def buyer_write(details: BuyerDetails, claim: UniqueClaim | None) -> BuyerWrite:
+    """The buyer half of a booking, from the email's claim as just read (None: a new buyer)."""
     now = utcnow()
     buyer = Buyer(
         id=claim.owner_id if claim else new_id(),
         name=details.name,
-        email=email,
+        email=normalize_email(details.email),
         phone=details.phone,
         created_at=now,
         updated_at=now,
     )
     return BuyerWrite(buyer=buyer, is_new=claim is None)
+
+
+def read_buyer_write(details: BuyerDetails) -> BuyerWrite:
+    claim = get_or_none(UniqueClaim, buyer_claim_key(details), consistent_read=True)
+    return buyer_write(details, claim)
 
 
 def _require_admin(actor: Principal) -> None:
