@@ -143,7 +143,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         except MockValidationException:
             undo.roll_back()
             raise
-        except Exception as exc:  # noqa: BLE001 - moto reports any other failure as a reason
+        except Exception as exc:  # moto reports any other failure as a cancellation reason
             outcomes.append((type(exc).__name__, str(exc), None))
     if any(code is not None for code, _, _ in outcomes):
         undo.roll_back()

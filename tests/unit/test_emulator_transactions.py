@@ -92,7 +92,8 @@ def delete(sk, condition=None):
 
 
 def check(sk, condition):
-    return {"ConditionCheck": {"TableName": TABLE, "Key": key(sk), "ConditionExpression": condition}}
+    op = {"TableName": TABLE, "Key": key(sk), "ConditionExpression": condition}
+    return {"ConditionCheck": op}
 
 
 SCENARIOS = {
@@ -116,6 +117,6 @@ def test_the_same_outcome_as_motos_own(name):
 
 
 def test_a_cancelled_transaction_leaves_no_stream_record():
-    items, records, error = run(SCENARIOS["last condition fails"], ours=True)
+    _, records, error = run(SCENARIOS["last condition fails"], ours=True)
     assert error[0] == "TransactionCanceledException"
     assert [sk for _, sk in records] == ["s0", "s1", "s2"]  # only the three setup puts
