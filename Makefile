@@ -29,9 +29,10 @@ test: lint
 
 check: test
 
-# DynamoDB work per request on small and large tables, measured in one run.
+# Cold start, warm CPU, DynamoDB work, AWS cost and local load in one table (a few minutes);
+# also written to build/bench.json.
 bench: $(STAMP)
-	$(BIN)/python -m bench.costs
+	$(BIN)/python -m bench
 
 # schemathesis against the running local stack, as each kind of caller (a few minutes).
 fuzz: $(STAMP)

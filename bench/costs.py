@@ -1,17 +1,16 @@
-"""`make bench`: what one request costs in DynamoDB work while the tables grow.
+"""DynamoDB work per request, on small and on large tables, measured in one run.
 
-Time is the wrong measure here: moto deep-copies a table on every transaction, so the emulator
-slows down with table size where DynamoDB does not (DESIGN.md). What DynamoDB bills and limits
-is calls and items read or written, so that is what this counts, for the same request against
-a small and a large table, measured in the same run. A ratio of 1.00 means the request's cost
-does not grow with the data.
+What DynamoDB bills and limits is calls, items and capacity units, so that is what this counts
+(bench/meter.py) for the same request against small tables and again after they grew: about
+100 -> 10,000 sold tickets and 100 -> 2,000 events. A ratio of 1.00 means the request's cost does
+not grow with the data. Runs in-process against moto; prints JSON for `python -m bench`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,53 +35,30 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from chalice.test import Client
 from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
 
 from app import app
+from bench.meter import Cost, metered
+from chalicelib.auth.principal import authenticate
 from chalicelib.auth.tokens import issue_token
 from chalicelib.bootstrap import bootstrap, verify_sender
 from chalicelib.db.allocations import Allocation
-from chalicelib.db.base import _shared_connection, new_id
+from chalicelib.db.base import new_id
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import Event
 from chalicelib.services.users import find_by_email, new_user, save_new_user
 from chalicelib.settings import get_settings
+from devstack import transactions
+
+PASSWORD = "bench-password-1"
+LINK = re.compile(r"/activate/([A-Za-z0-9_-]+)")
+JSON = {"Content-Type": "application/json"}
 
 
-class Meter:
-    """Counts DynamoDB calls and the items each one reads or writes."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.items = 0
-        self._params: dict = {}
-
-    def before(self, params: dict, **_: Any) -> None:
-        self._params = params
-
-    def after(self, model: Any, parsed: dict, **_: Any) -> None:
-        self.calls += 1
-        if "ScannedCount" in parsed:
-            self.items += parsed["ScannedCount"]
-        elif model.name == "TransactWriteItems":
-            self.items += len(self._params.get("TransactItems", []))
-        elif model.name == "BatchGetItem":
-            self.items += sum(len(v) for v in parsed.get("Responses", {}).values())
-        else:
-            self.items += 1
-
-
-def measure(request: Callable[[], Any]) -> tuple[int, int]:
-    meter = Meter()
-    events = _shared_connection().client.meta.events
-    events.register("before-parameter-build.dynamodb.*", meter.before)
-    events.register("after-call.dynamodb.*", meter.after)
-    try:
-        response = request()
-    finally:
-        events.unregister("before-parameter-build.dynamodb.*", meter.before)
-        events.unregister("after-call.dynamodb.*", meter.after)
-    assert response.status_code < 300, response.body
-    return meter.calls, meter.items
+def bearer(user: Any) -> dict[str, str]:
+    token = issue_token(user_id=user.id, role=user.role, token_version=user.token_version)
+    return {"Authorization": f"Bearer {token.auth_token}"}
 
 
 def add_events(organizer_id: str, count: int) -> None:
@@ -101,89 +77,194 @@ def add_events(organizer_id: str, count: int) -> None:
 def add_sold_tickets(event: Event, count: int) -> None:
     with Ticket.batch_write() as batch:
         for _ in range(count):
-            ticket = Ticket(
-                id=new_id(),
-                event_id=event.id,
-                seller_id=event.organizer_id,
-                organizer_id=event.organizer_id,
-                buyer_id="bulk",
-                code="BULK",
-                price_minor=event.price_minor,
-                currency_code=event.currency_code,
-            )
-            batch.save(ticket)
+            batch.save(Ticket(id=new_id(), event_id=event.id, seller_id=event.organizer_id,
+                              organizer_id=event.organizer_id, buyer_id="bulk", code="BULK",
+                              price_minor=event.price_minor,
+                              currency_code=event.currency_code))  # fmt: skip
     Allocation(event_id=event.id, seller_id=event.organizer_id).update(
         actions=[Allocation.sold.add(count), Allocation.available.add(-count)]
     )
 
 
-def main() -> int:
-    rows = []
+def last_activation_token() -> str:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    message = backend.sent_messages[-1]
+    return LINK.findall(str(getattr(message, "body", "")))[-1]
+
+
+class Scenarios:
+    """Each operation as a fresh request (new emails, new events) so every size does the same
+    work: a booking creates a new buyer each time, a registration a new account."""
+
+    def __init__(self, http: Any) -> None:
+        self.http = http
+        self.n = 0
+        admin = find_by_email("admin@example.com")
+        self.organizer = self._user("organizer")
+        self.reseller = self._user("reseller")
+        self.admin_auth = bearer(admin)
+        self.org_auth = bearer(self.organizer)
+        self.reseller_auth = bearer(self.reseller)
+        created = self.post("/events", self._event_body(50_000), self.org_auth)
+        self.big = Event.get(created["event"]["id"])
+        path = f"/events/{self.big.id}/allocations/{self.reseller.id}"
+        self.call("put", path, {"number_of_tickets": 100}, self.org_auth)
+        self.sold_out = self.post("/events", self._event_body(1), self.org_auth)["event"]["id"]
+        self.call("post", "/sold-tickets", {"event_id": self.sold_out, "buyer": self._buyer()})
+
+    def _buyer(self) -> dict[str, str]:
+        return {"name": "B", "email": f"b{self._next()}@example.com", "phone": "+442079460958"}
+
+    def _user(self, role: str) -> Any:
+        user = new_user(email=f"bench-{role}@example.com", password_hash=None, name=role,
+                        role=role, verified=True)  # fmt: skip
+        save_new_user(user)
+        return user
+
+    def _next(self) -> int:
+        self.n += 1
+        return self.n
+
+    @staticmethod
+    def _event_body(tickets: int) -> dict[str, Any]:
+        return {"title": "Big", "time": "2031-01-01", "price": "10", "currency_code": "EUR",
+                "number_of_tickets": tickets}  # fmt: skip
+
+    def post(self, path: str, body: Any, headers: dict | None = None) -> Any:
+        return self.call("post", path, body, headers).json_body
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict | None = None) -> Any:
+        kwargs: dict[str, Any] = {"headers": {**JSON, **(headers or {})}}
+        if body is not None:
+            kwargs["body"] = json.dumps(body)
+        response = getattr(self.http, method)(path, **kwargs)
+        if response.status_code >= 300:
+            raise RuntimeError(f"{method.upper()} {path}: {response.status_code} {response.body}")
+        return response
+
+    def registered_email(self) -> str:
+        email = f"reg{self._next()}@example.com"
+        self.call("post", "/register", {"email": email, "password": PASSWORD, "role": "reseller"})
+        return email
+
+    def operations(self) -> dict[str, Callable[[], Any]]:
+        def book(quantity: int) -> Callable[[], Any]:
+            def run() -> Any:
+                body = {"event_id": self.big.id, "quantity": quantity, "buyer": self._buyer()}
+                return self.call("post", "/sold-tickets", body)
+
+            return run
+
+        def register() -> Any:
+            email = f"new{self._next()}@example.com"
+            body = {"email": email, "password": PASSWORD, "role": "reseller"}
+            return self.call("post", "/register", body)
+
+        prepared: dict[str, Any] = {}
+
+        def activate() -> Any:
+            return self.call("get", f"/activate/{prepared.pop('token')}")
+
+        def login_right() -> Any:
+            return self.call("post", "/login", {"email": prepared["verified"],
+                                                "password": PASSWORD})  # fmt: skip
+
+        def login_wrong() -> Any:
+            # A fresh account each time: three wrong ones in a row would block it.
+            body = json.dumps({"email": prepared.pop("wrong"), "password": "wrong-pass"})
+            response = self.http.post("/login", headers=JSON, body=body)
+            assert response.status_code == 401, response.body
+            return response
+
+        def refused_sold_out() -> Any:
+            body = json.dumps({"event_id": self.sold_out, "buyer": self._buyer()})
+            response = self.http.post("/sold-tickets", headers=JSON, body=body)
+            assert response.status_code == 409, response.body
+            return response
+
+        def cancel() -> Any:
+            return self.call("delete", f"/sold-tickets/{prepared.pop('ticket')}", None,
+                             self.admin_auth)  # fmt: skip
+
+        def set_allocation() -> Any:
+            share = {"number_of_tickets": 100 + self._next()}
+            return self.call("put", f"/events/{self.big.id}/allocations/{self.reseller.id}",
+                             share, self.org_auth)  # fmt: skip
+
+        def prepare() -> None:
+            """Inputs some operations consume, made outside the measurement."""
+            self.registered_email()
+            prepared["token"] = last_activation_token()
+            verified = self.registered_email()
+            self.call("get", f"/activate/{last_activation_token()}")
+            prepared["verified"] = verified
+            wrong = self.registered_email()
+            self.call("get", f"/activate/{last_activation_token()}")
+            prepared["wrong"] = wrong
+            prepared["ticket"] = book(1)().json_body["tickets"][0]["id"]
+
+        self.prepare = prepare
+        get = self.call
+        big, org, adm, res = self.big.id, self.org_auth, self.admin_auth, self.reseller_auth
+        return {
+            "register": register,
+            "activate": activate,
+            "login (right password)": login_right,
+            "login (wrong password)": login_wrong,
+            "create event": lambda: get("post", "/events", self._event_body(100), org),
+            "set allocation": set_allocation,
+            "book 1": book(1),
+            "book 10": book(10),
+            "book (refused: sold out)": refused_sold_out,
+            "cancel ticket": cancel,
+            "GET /events (page of 50)": lambda: get("get", "/events?limit=50"),
+            "GET /events/{id}/offers": lambda: get("get", f"/events/{big}/offers"),
+            "GET /events/{id}/allocations": lambda: get(
+                "get", f"/events/{big}/allocations", None, org
+            ),
+            "GET /allocations": lambda: get("get", "/allocations?limit=50", None, res),
+            "GET /sold-tickets (admin)": lambda: get("get", "/sold-tickets?limit=50", None, adm),
+            "GET /sold-tickets (organizer)": lambda: get(
+                "get", "/sold-tickets?limit=50", None, org
+            ),
+            "GET /buyers": lambda: get("get", "/buyers?limit=50", None, adm),
+            "GET /users": lambda: get("get", "/users?limit=50", None, adm),
+        }
+
+
+def measure_all(scenarios: Scenarios, operations: dict[str, Callable[[], Any]]) -> dict:
+    results: dict[str, Cost] = {}
+    scenarios.prepare()
+    for name, run in operations.items():
+        with metered() as meter:
+            run()
+        results[name] = meter.cost
+    # The authorizer is its own Lambda, left out of the requests above: metered on its own.
+    with metered(count_authorizer=True) as meter:
+        authenticate(scenarios.org_auth["Authorization"])
+    results["authorizer"] = meter.cost
+    return {name: cost.as_dict() for name, cost in results.items()}
+
+
+def main() -> dict[str, Any]:
+    transactions.install()  # whole-table copies would only cost time here, not change counts
     with mock_aws():
         bootstrap(get_settings(), create_missing_tables=True)
         verify_sender(get_settings())
-        organizer = new_user(email="bench-org@example.com", password_hash=None, name="Org",
-                             role="organizer", verified=True)  # fmt: skip
-        save_new_user(organizer)
-        admin = find_by_email("admin@example.com")
-        org_auth = {"Authorization": "Bearer " + issue_token(user_id=organizer.id,
-                    role="organizer", token_version=0).auth_token}  # fmt: skip
-        admin_auth = {"Authorization": "Bearer " + issue_token(user_id=admin.id, role="admin",
-                      token_version=admin.token_version).auth_token}  # fmt: skip
         with Client(app, stage_name="dev") as client:
-            http = client.http
-            created = http.post(
-                "/events",
-                headers={**org_auth, "Content-Type": "application/json"},
-                body='{"title": "Big", "time": "2031-01-01", "price": "10", '
-                '"currency_code": "EUR", "number_of_tickets": 50000}',
-            )
-            big = Event.get(created.json_body["event"]["id"])
-            buyers = iter(range(1_000_000))
-
-            def book() -> Any:
-                # A new buyer each time, so both sizes do the same work (create, not update).
-                body = json.dumps(
-                    {
-                        "event_id": big.id,
-                        "buyer": {
-                            "name": "B",
-                            "email": f"b{next(buyers)}@example.com",
-                            "phone": "+442079460958",
-                        },
-                    }
-                )
-                return http.post("/sold-tickets", body=body,
-                                 headers={"Content-Type": "application/json"})  # fmt: skip
-
-            scenarios = [
-                ("POST /sold-tickets (1 ticket)", "sold", book),
-                ("GET /events?limit=50", "events", lambda: http.get("/events?limit=50")),
-                ("GET /sold-tickets?limit=50 (organizer)", "sold",
-                 lambda: http.get("/sold-tickets?limit=50", headers=org_auth)),
-                ("GET /sold-tickets?limit=50 (admin)", "sold",
-                 lambda: http.get("/sold-tickets?limit=50", headers=admin_auth)),
-            ]  # fmt: skip
-            add_sold_tickets(big, 100)
-            add_events(organizer.id, 100)
-            small = {name: measure(run) for name, _, run in scenarios}
-            add_sold_tickets(big, 9_900)
-            add_events(organizer.id, 1_900)
-            large = {name: measure(run) for name, _, run in scenarios}
-            for name, grows, _ in scenarios:
-                size = ("~100", "~10,000") if grows == "sold" else ("~100", "~2,000")
-                rows.append((name, grows, size, small[name], large[name]))
-
-    print(f"\n{'request':<40}{'table rows':>20}{'calls':>12}{'items':>14}{'ratio':>8}")
-    worst = 0.0
-    for name, grows, (s, lg), (c1, i1), (c2, i2) in rows:
-        ratio = i2 / i1
-        worst = max(worst, ratio)
-        label = f"{grows} {s} -> {lg}"
-        print(f"{name:<40}{label:>20}{f'{c1} -> {c2}':>12}{f'{i1} -> {i2}':>14}{ratio:>8.2f}")
-    print(f"\nworst ratio large/small: {worst:.2f} (1.00 = cost independent of table size)")
-    return 0
+            scenarios = Scenarios(client.http)
+            operations = scenarios.operations()
+            add_sold_tickets(scenarios.big, 100)
+            add_events(scenarios.organizer.id, 100)
+            small = measure_all(scenarios, operations)
+            add_sold_tickets(scenarios.big, 9_900)
+            add_events(scenarios.organizer.id, 1_900)
+            large = measure_all(scenarios, operations)
+    return {
+        "sizes": {"small": "~100 sold, ~100 events", "large": "~10,000 sold, ~2,000 events"},
+        "operations": {name: {"small": small[name], "large": large[name]} for name in small},
+    }
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    print("\n" + json.dumps(main()))

@@ -3,7 +3,8 @@
 Capacity follows DynamoDB's published rules rather than the emulator's (moto reports a constant):
 a read costs 1 unit per 4 KB of item for a strongly consistent read (half for an eventually
 consistent one; a Query rounds up the total it read, a GetItem or BatchGetItem each item); a
-write costs 1 unit per 1 KB of the item; inside a transaction both cost double. The size of an
+write costs 1 unit per 1 KB of the item; inside a transaction both cost double. A refused
+(cancelled) transaction is counted as if it had written: an upper bound. The size of an
 item written by an update is only known afterwards, so updates are sized by reading the item
 back once the request is over (outside the count).
 """
@@ -98,11 +99,16 @@ class Meter:
             cost.items += 1
             cost.read_units += _read_units(item_size(parsed.get("Item", {})), consistent)
         elif name == "BatchGetItem":
-            for table, items in parsed.get("Responses", {}).items():
-                table_consistent = params["RequestItems"][table].get("ConsistentRead", False)
+            # Every key asked is a read, found or not (a missing item costs the minimum).
+            for table, request in params.get("RequestItems", {}).items():
+                table_consistent = request.get("ConsistentRead", False)
+                items = parsed.get("Responses", {}).get(table, [])
+                unprocessed = len(parsed.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+                missing = len(request["Keys"]) - len(items) - unprocessed
                 cost.items += len(items)
                 for item in items:
                     cost.read_units += _read_units(item_size(item), table_consistent)
+                cost.read_units += missing * _read_units(0, table_consistent)
         elif name == "TransactWriteItems":
             for entry in params.get("TransactItems", []):
                 ((kind, op),) = entry.items()
@@ -137,8 +143,9 @@ class Meter:
 
 
 @contextlib.contextmanager
-def metered() -> Iterator[Meter]:
-    """Count the DynamoDB work done inside the block; `meter.cost` once it is over."""
+def metered(*, count_authorizer: bool = False) -> Iterator[Meter]:
+    """Count the DynamoDB work done inside the block; `meter.cost` once it is over. Calls the
+    Chalice authorizer makes are left out unless `count_authorizer`."""
     meter = Meter()
     events = _shared_connection().client.meta.events
     events.register("before-parameter-build.dynamodb.*", meter.before)
@@ -152,7 +159,8 @@ def metered() -> Iterator[Meter]:
         finally:
             _in_authorizer.active = False
 
-    authorizer.authenticate = authenticate
+    if not count_authorizer:
+        authorizer.authenticate = authenticate
     try:
         yield meter
     finally:

@@ -1,0 +1,49 @@
+"""DynamoDB answers from the local emulator as plain JSON, without moto's generic serializer.
+
+moto 5 turns every answer into the wire format by walking botocore's output model value by
+value: 280 ms for a BatchGetItem of 100 small items, measured here, 16 ms without it. For the
+data-plane operations the result moto holds is already DynamoDB's JSON (attribute values as
+{"S": ...}, {"N": ...}), so it is sent as it is; binary values are base64, as on the wire.
+Everything else (control-plane calls, errors) still goes through moto's serializer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from moto.dynamodb.responses import DynamoResult
+
+DATA_PLANE = frozenset(
+    {
+        "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
+        "TransactWriteItems", "TransactGetItems", "BatchWriteItem",
+    }
+)  # fmt: skip
+
+_original = DynamoResult.execute_result
+
+
+def _wire(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not part of a DynamoDB answer")
+
+
+def _execute_result(self: DynamoResult, context: Any) -> tuple[int, dict[str, str], str]:
+    if context.operation_model.name not in DATA_PLANE or isinstance(self.result, Exception):
+        return _original(self, context)
+    return (
+        200,
+        {"Content-Type": "application/x-amz-json-1.0"},
+        json.dumps(self.result, default=_wire),
+    )
+
+
+def install() -> None:
+    DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    DynamoResult.execute_result = _original  # type: ignore[method-assign]
