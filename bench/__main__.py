@@ -44,9 +44,12 @@ def _rule(title: str) -> None:
 def show_cold(cold: dict[str, float]) -> None:
     _rule("1. Cold start: import time, median of fresh processes")
     floor = cold["floor"]
-    for name, label in (("floor", "floor: import chalice.app, botocore.session"),
-                        ("app", "API function: import app"),
-                        ("authorizer", "authorizer: import chalicelib.auth.authorizer")):  # fmt: skip
+    labels = {
+        "floor": "floor: import chalice.app, botocore.session",
+        "app": "API function: import app",
+        "authorizer": "authorizer: import chalicelib.auth.authorizer",
+    }
+    for name, label in labels.items():
         print(f"{label:<58}{cold[name] * 1000:8.0f} ms {cold[name] / floor:8.2f}x floor")
 
 
