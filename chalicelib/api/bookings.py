@@ -59,7 +59,8 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         Param(
             "Idempotency-Key",
             "Retrying with the same key and body returns the first result instead of booking "
-            "again; another body is 422; while the first runs, 409. Kept 24 hours.",
+            "again (parallel retries included: one books, the others return its tickets); "
+            "another body is 422. Kept 24 hours.",
             {"type": "string", "minLength": 1, "maxLength": 255},
         ),
     ),
