@@ -2,8 +2,8 @@
 
 pyjwt is imported where it is used: it loads cryptography's x509 and RSA code (~60 ms) at
 import, which the API function needs only to log someone in or to read an optional token
-(the authorizer, a separate function, checks the tokens of every other route and pays for
-it on its first call; `make bench` shows that first call apart)."""
+(the authorizer, a separate function, checks the tokens of every other route and pays that
+import on its first call instead of at start)."""
 
 from __future__ import annotations
 
