@@ -15,22 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-os.environ.update(
-    STAGE="dev",
-    TABLE_PREFIX="bench-",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    JWT_SECRET="bench-secret-bench-secret-bench-secret",
-    APP_URL="http://bench.test",
-    SES_SENDER="tickets@example.com",
-    ADMIN_EMAIL="admin@example.com",
-    ADMIN_PASSWORD="bench-admin-password",
-    # The app's own work per request; each abuse limit adds one conditional UpdateItem
-    # (an anonymous booking: two, the address and the recipient).
-    RATE_LIMITS="off",
-)
+from bench.settings import BENCH_ENV
+
+os.environ.update(BENCH_ENV, TABLE_PREFIX="bench-")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from chalice.test import Client

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.settings import BENCH_ENV
 from devstack.harness import free_port
 
 WARMUP = 5
@@ -60,20 +61,7 @@ def per_request(run: Callable[[], Any], rounds: int = ROUNDS) -> dict[str, float
 def main() -> dict[str, Any]:
     emulator, url = _start_emulator()
     try:
-        os.environ.update(
-            AWS_ENDPOINT_URL=url,
-            STAGE="dev",
-            TABLE_PREFIX="cpu-",
-            AWS_DEFAULT_REGION="us-east-1",
-            AWS_ACCESS_KEY_ID="bench",
-            AWS_SECRET_ACCESS_KEY="bench",
-            JWT_SECRET="bench-secret-bench-secret-bench-secret",
-            APP_URL="http://bench.test",
-            SES_SENDER="tickets@example.com",
-            ADMIN_EMAIL="admin@example.com",
-            ADMIN_PASSWORD="bench-admin-password",
-            RATE_LIMITS="off",
-        )
+        os.environ.update(BENCH_ENV, AWS_ENDPOINT_URL=url, TABLE_PREFIX="cpu-")
         return _measure()
     finally:
         emulator.terminate()

@@ -6,8 +6,8 @@ import pytest
 from moto import mock_aws
 
 from devstack import responses
+from tests.unit.emulator_table import TABLE, create_table
 
-TABLE = "things"
 ITEM = {
     "pk": {"S": "p"},
     "sk": {"S": "s1"},
@@ -54,18 +54,7 @@ def run(*, ours):
     try:
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
-            client.create_table(
-                TableName=TABLE,
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
+            create_table(client)
             client.put_item(TableName=TABLE, Item=ITEM)
             client.put_item(TableName=TABLE, Item={**ITEM, "sk": {"S": "s2"}})
             answers = calls(client)

@@ -10,8 +10,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from devstack import transactions
-
-TABLE = "things"
+from tests.unit.emulator_table import TABLE, create_table
 
 
 def run(scenario, *, ours):
@@ -20,19 +19,7 @@ def run(scenario, *, ours):
     try:
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
-            client.create_table(
-                TableName=TABLE,
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            )
+            create_table(client, stream=True)
             for n in range(3):
                 client.put_item(
                     TableName=TABLE,

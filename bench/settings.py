@@ -1,0 +1,19 @@
+"""The app's settings for in-process measurements (imported before the app, which reads them)."""
+
+from __future__ import annotations
+
+BENCH_ENV = {
+    "STAGE": "dev",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "JWT_SECRET": "bench-secret-bench-secret-bench-secret",
+    "APP_URL": "http://bench.test",
+    "SES_SENDER": "tickets@example.com",
+    "ADMIN_EMAIL": "admin@example.com",
+    "ADMIN_PASSWORD": "bench-admin-password",
+    # The app's own work per request; each abuse limit adds one conditional UpdateItem
+    # (an anonymous booking: two, the address and the recipient).
+    "RATE_LIMITS": "off",
+}
