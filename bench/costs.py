@@ -12,7 +12,6 @@ import json
 import os
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.settings import BENCH_ENV
@@ -27,12 +26,9 @@ from moto.ses.models import ses_backends
 
 from app import app
 from bench.meter import Cost, metered
+from bench.seed import add_events, add_sold_tickets, bearer
 from chalicelib.auth.principal import authenticate
-from chalicelib.auth.tokens import issue_token
 from chalicelib.bootstrap import bootstrap, verify_sender
-from chalicelib.db.allocations import Allocation
-from chalicelib.db.base import new_id
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import Event
 from chalicelib.services.users import find_by_email, new_user, save_new_user
 from chalicelib.settings import get_settings
@@ -41,36 +37,6 @@ from devstack import transactions
 PASSWORD = "bench-password-1"
 LINK = re.compile(r"/activate/([A-Za-z0-9_-]+)")
 JSON = {"Content-Type": "application/json"}
-
-
-def bearer(user: Any) -> dict[str, str]:
-    token = issue_token(user_id=user.id, role=user.role, token_version=user.token_version)
-    return {"Authorization": f"Bearer {token.auth_token}"}
-
-
-def add_events(organizer_id: str, count: int) -> None:
-    when = datetime.now(UTC) + timedelta(days=30)
-    with Event.batch_write() as events, Allocation.batch_write() as pools:
-        for i in range(count):
-            event_id = new_id()
-            events.save(Event(id=event_id, title=f"Event {i}", time=when + timedelta(minutes=i),
-                              price_minor=1000, currency_code="EUR", number_of_tickets=100,
-                              organizer_id=organizer_id, seller_ids={organizer_id}))  # fmt: skip
-            pools.save(Allocation(event_id=event_id, seller_id=organizer_id,
-                                  seller_role="organizer", number_of_tickets=100,
-                                  available=100, on_sale=True))  # fmt: skip
-
-
-def add_sold_tickets(event: Event, count: int) -> None:
-    with Ticket.batch_write() as batch:
-        for _ in range(count):
-            batch.save(Ticket(id=new_id(), event_id=event.id, seller_id=event.organizer_id,
-                              organizer_id=event.organizer_id, buyer_id="bulk", code="BULK",
-                              price_minor=event.price_minor,
-                              currency_code=event.currency_code))  # fmt: skip
-    Allocation(event_id=event.id, seller_id=event.organizer_id).update(
-        actions=[Allocation.sold.add(count), Allocation.available.add(-count)]
-    )
 
 
 def last_activation_token() -> str:

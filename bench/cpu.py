@@ -72,7 +72,7 @@ def _measure() -> dict[str, Any]:
     from chalice.test import Client
 
     from app import app
-    from bench.costs import add_events, bearer
+    from bench.seed import add_events, bearer
     from chalicelib.auth import authorizer
     from chalicelib.auth.passwords import hash_password, verify_password
     from chalicelib.bootstrap import bootstrap, verify_sender

@@ -158,9 +158,8 @@ def sell_directly(emulator_url: str, event: dict[str, Any], count: int) -> None:
 
 def booking_at_sizes(seeded: Seeded) -> dict[str, Any]:
     """One client booking 40 times with 10 sold, then 40 times with 10,000 sold."""
-    event = seeded._post("/events", {"Authorization": seeded.admin["Authorization"]}, {
-        **seeded._event("Sizes", 20_000), "organizer_id": _organizer_id(seeded)})  # fmt: skip
-    event = event["event"]
+    body = {**seeded._event("Sizes", 20_000), "organizer_id": seeded.big["organizer_id"]}
+    event = seeded._post("/events", seeded.admin, body)["event"]
     session = requests.Session()
 
     def timed() -> float:
@@ -177,10 +176,6 @@ def booking_at_sizes(seeded: Seeded) -> dict[str, Any]:
     at_10000 = timed()
     return {"p50_ms_at_10_sold": at_10, "p50_ms_at_10000_sold": at_10000,
             "ratio": at_10000 / at_10}  # fmt: skip
-
-
-def _organizer_id(seeded: Seeded) -> str:
-    return seeded.big["organizer_id"]
 
 
 def main(seconds: float = SECONDS) -> dict[str, Any]:
