@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pynamodb.constants import BATCH_GET_PAGE_LIMIT
+
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.events import Event
 
@@ -55,7 +57,7 @@ def pools_of(event_id: str) -> list[Allocation]:
 
 
 # BatchGetItem's limit: a page of events is cut where its pools would need a second call.
-POOLS_PER_CALL = 100
+POOLS_PER_CALL = BATCH_GET_PAGE_LIMIT
 
 
 def pools_of_events(events: list[Event]) -> dict[str, list[Allocation]]:
