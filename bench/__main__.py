@@ -48,6 +48,7 @@ def show_cold(cold: dict[str, float]) -> None:
         "floor": "floor: import chalice.app, botocore.session",
         "app": "API function: import app",
         "authorizer": "authorizer: import chalicelib.auth.authorizer",
+        "first_request": "API function: import app + a first booking's 400",
     }
     for name, label in labels.items():
         print(f"{label:<58}{cold[name] * 1000:8.0f} ms {cold[name] / floor:8.2f}x floor")

@@ -26,10 +26,27 @@ LAMBDA_ENV = {
     "SES_SENDER": "tickets@example.com",
 }
 
+# What a cold booking request does before its first DynamoDB call: import, then route,
+# validate (pydantic and the booking's schemas load here) and answer. An empty body is a 400
+# that reaches no storage, so the figure is the code's own, free of network time.
+FIRST_REQUEST = """
+import app
+event = {
+    "resource": "/sold-tickets", "path": "/sold-tickets", "httpMethod": "POST",
+    "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
+    "queryStringParameters": None, "multiValueQueryStringParameters": None,
+    "pathParameters": None, "stageVariables": None, "body": "{}", "isBase64Encoded": False,
+    "requestContext": {"resourcePath": "/sold-tickets", "httpMethod": "POST",
+                       "identity": {"sourceIp": "192.0.2.1"}},
+}
+assert app.app(event, None)["statusCode"] == 400
+"""
+
 TARGETS = {
     "floor": "import chalice.app, botocore.session",
     "app": "import app",
     "authorizer": "import chalicelib.auth.authorizer",
+    "first_request": FIRST_REQUEST,
 }
 
 _PROBE = """

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from chalice import Response
 
+from chalicelib.api import schemas
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.pages import HTML, html_page, reset_form_page
 from chalicelib.api.requests import FORM, is_form, parse_body, source_ip
 from chalicelib.api.responses import model_response
-from chalicelib.api.schemas.accounts import (
-    EmailBody,
-    LoginBody,
-    RegisterBody,
-    ResetPasswordBody,
-    UpdateMyselfBody,
-)
-from chalicelib.api.schemas.responses import MessageOut, RegisteredOut, TokenOut, UserOut
 from chalicelib.api.users import user_out
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
@@ -29,8 +22,8 @@ bp = ApiBlueprint(__name__)
 TAG = "accounts"
 
 
-def token_out(token: IssuedToken) -> TokenOut:
-    return TokenOut(
+def token_out(token: IssuedToken) -> schemas.responses.TokenOut:
+    return schemas.responses.TokenOut(
         auth_token=token.auth_token, token_type=token.token_type, expires_in=token.expires_in
     )
 
@@ -42,17 +35,17 @@ def token_out(token: IssuedToken) -> TokenOut:
     description="An email already registered, verified or not, is a 409 and changes nothing. "
     "An unverified account whose 24-hour link expired unused is released and replaced.",
     tag=TAG,
-    body=RegisterBody,
-    responses={201: RegisteredOut, 409: None},
+    body="accounts.RegisterBody",
+    responses={201: "responses.RegisteredOut", 409: None},
     limited=True,
 )
 def register() -> Response:
     request = bp.current_request
-    body = parse_body(request, RegisterBody)
+    body = parse_body(request, schemas.accounts.RegisterBody)
     limits.enforce(email_ip=source_ip(request))
     user = accounts.register(**body.model_dump())
     return model_response(
-        RegisteredOut(
+        schemas.responses.RegisteredOut(
             message="Check your email for a link to verify your account.", user_id=user.id
         ),
         status=201,
@@ -83,17 +76,17 @@ def activate(token: str) -> Response:
     methods=["POST"],
     summary="Send a new verification link (always 202; rate-limited)",
     tag=TAG,
-    body=EmailBody,
-    responses={202: MessageOut},
+    body="accounts.EmailBody",
+    responses={202: "responses.MessageOut"},
     limited=True,
 )
 def resend_verification() -> Response:
     request = bp.current_request
-    body = parse_body(request, EmailBody)
+    body = parse_body(request, schemas.accounts.EmailBody)
     limits.enforce(email_ip=source_ip(request), link_email=normalize_email(body.email))
     accounts.resend_verification(email=body.email)
     return model_response(
-        MessageOut(
+        schemas.responses.MessageOut(
             message="If that account exists and is not verified yet, a new link is on its way."
         ),
         status=202,
@@ -108,13 +101,13 @@ def resend_verification() -> Response:
     "Parallel logins never block: when too many checks of one account are running, 429 "
     "`too_many_attempts` with Retry-After.",
     tag=TAG,
-    body=LoginBody,
-    responses={200: TokenOut, 401: None, 403: None},
+    body="accounts.LoginBody",
+    responses={200: "responses.TokenOut", 401: None, 403: None},
     limited=True,
 )
 def login() -> Response:
     request = bp.current_request
-    body = parse_body(request, LoginBody)
+    body = parse_body(request, schemas.accounts.LoginBody)
     limits.enforce(auth_ip=source_ip(request), login_email=normalize_email(body.email))
     return model_response(token_out(accounts.login(email=body.email, password=body.password)))
 
@@ -126,17 +119,19 @@ def login() -> Response:
     description="A known, unblocked account gets a single-use link valid for one hour; a newer "
     "request replaces it. The answer is the same whatever the email.",
     tag=TAG,
-    body=EmailBody,
-    responses={202: MessageOut},
+    body="accounts.EmailBody",
+    responses={202: "responses.MessageOut"},
     limited=True,
 )
 def forgot_password() -> Response:
     request = bp.current_request
-    body = parse_body(request, EmailBody)
+    body = parse_body(request, schemas.accounts.EmailBody)
     limits.enforce(email_ip=source_ip(request), link_email=normalize_email(body.email))
     accounts.forgot_password(email=body.email)
     return model_response(
-        MessageOut(message="If that account exists, a link to reset its password is on its way."),
+        schemas.responses.MessageOut(
+            message="If that account exists, a link to reset its password is on its way."
+        ),
         status=202,
     )
 
@@ -168,15 +163,15 @@ RESET_DONE = "Your password is changed. Sessions signed in before have ended; yo
     "failure count; a blocked account stays blocked. Used, expired, replaced or forged token: "
     "400 `invalid_reset_link`. The page's HTML form posts here too and gets a page back.",
     tag=TAG,
-    body=ResetPasswordBody,
-    responses={200: MessageOut},
+    body="accounts.ResetPasswordBody",
+    responses={200: "responses.MessageOut"},
     limited=True,
     content_types=["application/json", FORM],
 )
 def reset_password() -> Response:
     request = bp.current_request
     try:
-        body = parse_body(request, ResetPasswordBody)
+        body = parse_body(request, schemas.accounts.ResetPasswordBody)
         limits.enforce(auth_ip=source_ip(request))
         accounts.reset_password(token=body.token, password=body.password)
     except AppError as error:
@@ -188,7 +183,7 @@ def reset_password() -> Response:
         return page
     if is_form(request):
         return html_page(title="Password changed", message=RESET_DONE)
-    return model_response(MessageOut(message=RESET_DONE))
+    return model_response(schemas.responses.MessageOut(message=RESET_DONE))
 
 
 @bp.route(
@@ -197,7 +192,7 @@ def reset_password() -> Response:
     authorizer=bearer_auth,
     summary="My profile",
     tag=TAG,
-    responses={200: UserOut},
+    responses={200: "responses.UserOut"},
 )
 def get_myself() -> Response:
     actor = principal_of(bp.current_request)
@@ -211,11 +206,12 @@ def get_myself() -> Response:
     summary="Change my name or password, or choose my role once",
     description="Changing the password revokes every token issued before.",
     tag=TAG,
-    body=UpdateMyselfBody,
-    responses={200: UserOut, 409: None, 429: None},  # 429: too many password checks running
+    body="accounts.UpdateMyselfBody",
+    # 429: too many password checks running
+    responses={200: "responses.UserOut", 409: None, 429: None},
 )
 def update_myself() -> Response:
-    body = parse_body(bp.current_request, UpdateMyselfBody)
+    body = parse_body(bp.current_request, schemas.accounts.UpdateMyselfBody)
     actor = principal_of(bp.current_request)
     user = users.update_user(
         actor=actor, user_id=actor.user_id, changes=users.UserChanges(**body.model_dump())

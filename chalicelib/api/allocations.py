@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from chalice import Response
 
+from chalicelib.api import schemas
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
 from chalicelib.api.requests import page_params, parse_body
 from chalicelib.api.responses import model_response, no_content, page_response
-from chalicelib.api.schemas.events import AllocationBody, OnSaleBody
-from chalicelib.api.schemas.responses import (
-    AllocationEnvelope,
-    AllocationList,
-    AllocationOut,
-    EventSummaryOut,
-    MyAllocationEnvelope,
-    MyAllocationOut,
-    MyAllocationPage,
-    OfferList,
-    OfferOut,
-)
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.db.allocations import Allocation
@@ -30,8 +19,8 @@ bp = ApiBlueprint(__name__)
 TAG = "allocations"
 
 
-def allocation_out(pool: Allocation) -> AllocationOut:
-    return AllocationOut(
+def allocation_out(pool: Allocation) -> schemas.responses.AllocationOut:
+    return schemas.responses.AllocationOut(
         reseller_id=pool.seller_id,
         number_of_tickets=pool.number_of_tickets,
         sold=pool.sold,
@@ -40,11 +29,11 @@ def allocation_out(pool: Allocation) -> AllocationOut:
     )
 
 
-def my_allocation_out(item: ResellerAllocation) -> MyAllocationOut:
+def my_allocation_out(item: ResellerAllocation) -> schemas.responses.MyAllocationOut:
     pool, event = item.allocation, item.event
-    return MyAllocationOut(
+    return schemas.responses.MyAllocationOut(
         event_id=pool.event_id,
-        event=EventSummaryOut(
+        event=schemas.responses.EventSummaryOut(
             title=event.title,
             time=event.time,
             price=from_minor(event.price_minor, event.currency_code),
@@ -57,8 +46,8 @@ def my_allocation_out(item: ResellerAllocation) -> MyAllocationOut:
     )
 
 
-def offer_out(offer: Offer) -> OfferOut:
-    return OfferOut(
+def offer_out(offer: Offer) -> schemas.responses.OfferOut:
+    return schemas.responses.OfferOut(
         seller_id=offer.pool.seller_id,
         seller_name=offer.seller.name if offer.seller else None,
         seller_role=offer.pool.seller_role,
@@ -74,11 +63,13 @@ def offer_out(offer: Offer) -> OfferOut:
     authorizer=bearer_auth,
     summary="The event's reseller allocations (its organizer, admin)",
     tag=TAG,
-    responses={200: AllocationList},
+    responses={200: "responses.AllocationList"},
 )
 def list_event_allocations(event_id: str) -> Response:
     pools = allocations.event_allocations(actor=principal_of(bp.current_request), event_id=event_id)
-    return model_response(AllocationList(allocations=[allocation_out(p) for p in pools]))
+    return model_response(
+        schemas.responses.AllocationList(allocations=[allocation_out(p) for p in pools])
+    )
 
 
 @bp.route(
@@ -89,18 +80,18 @@ def list_event_allocations(event_id: str) -> Response:
     description='More than the organizer has unsold: 409 "You cannot resell that many '
     'tickets."; below what the reseller sold: 409.',
     tag=TAG,
-    body=AllocationBody,
-    responses={200: AllocationEnvelope, 409: None},
+    body="events.AllocationBody",
+    responses={200: "responses.AllocationEnvelope", 409: None},
 )
 def set_allocation(event_id: str, reseller_id: str) -> Response:
-    body = parse_body(bp.current_request, AllocationBody)
+    body = parse_body(bp.current_request, schemas.events.AllocationBody)
     pool = allocations.set_allocation(
         actor=principal_of(bp.current_request),
         event_id=event_id,
         reseller_id=reseller_id,
         number_of_tickets=body.number_of_tickets,
     )
-    return model_response(AllocationEnvelope(allocation=allocation_out(pool)))
+    return model_response(schemas.responses.AllocationEnvelope(allocation=allocation_out(pool)))
 
 
 @bp.route(
@@ -125,14 +116,14 @@ def remove_allocation(event_id: str, reseller_id: str) -> Response:
     summary="The tickets assigned to me (reseller)",
     tag=TAG,
     query=PAGE_PARAMS,
-    responses={200: MyAllocationPage},
+    responses={200: "responses.MyAllocationPage"},
 )
 def list_my_allocations() -> Response:
     limit, next_token = page_params(bp.current_request)
     page = allocations.my_allocations(
         actor=principal_of(bp.current_request), limit=limit, next_token=next_token
     )
-    return page_response(MyAllocationPage, "allocations", page, my_allocation_out)
+    return page_response(schemas.responses.MyAllocationPage, "allocations", page, my_allocation_out)
 
 
 @bp.route(
@@ -141,15 +132,17 @@ def list_my_allocations() -> Response:
     authorizer=bearer_auth,
     summary="Offer my available tickets to buyers, or withdraw them (reseller)",
     tag=TAG,
-    body=OnSaleBody,
-    responses={200: MyAllocationEnvelope},
+    body="events.OnSaleBody",
+    responses={200: "responses.MyAllocationEnvelope"},
 )
 def set_on_sale(event_id: str) -> Response:
-    body = parse_body(bp.current_request, OnSaleBody)
+    body = parse_body(bp.current_request, schemas.events.OnSaleBody)
     item = allocations.set_on_sale(
         actor=principal_of(bp.current_request), event_id=event_id, on_sale=body.on_sale
     )
-    return model_response(MyAllocationEnvelope(allocation=my_allocation_out(item)))
+    return model_response(
+        schemas.responses.MyAllocationEnvelope(allocation=my_allocation_out(item))
+    )
 
 
 @bp.route(
@@ -157,9 +150,11 @@ def set_on_sale(event_id: str) -> Response:
     methods=["GET"],
     summary="Who sells this event now",
     tag=TAG,
-    responses={200: OfferList},
+    responses={200: "responses.OfferList"},
 )
 def list_offers(event_id: str) -> Response:
     return model_response(
-        OfferList(offers=[offer_out(o) for o in allocations.offers(event_id=event_id)])
+        schemas.responses.OfferList(
+            offers=[offer_out(o) for o in allocations.offers(event_id=event_id)]
+        )
     )

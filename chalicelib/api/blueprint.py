@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
+from chalicelib.api import schemas
 from chalicelib.api.pages import HTML, LINK_NOT_VALID, html_page
 from chalicelib.api.requests import check_path_params
 from chalicelib.api.responses import error_response
@@ -41,9 +41,10 @@ class RouteDoc:
     summary: str
     tag: str
     auth: str
-    # status -> response model, a media type for non-JSON bodies, or None for no body
-    responses: dict[int, type[BaseModel] | str | None]
-    body: type[BaseModel] | None = None
+    # status -> a response model ("module.Class", see chalicelib.api.schemas), a media type
+    # for non-JSON bodies ("text/html"), or None for no body
+    responses: dict[int, str | None]
+    body: str | None = None  # the request body's model, "module.Class"
     query: tuple[Param, ...] = ()
     headers: tuple[Param, ...] = ()
     description: str = ""
@@ -87,6 +88,19 @@ def render_errors(view: Callable[..., Any], *, page: bool = False) -> Callable[.
     return wrapper
 
 
+def is_media_type(spec: str) -> bool:
+    return "/" in spec
+
+
+def _check_refs(path: str, body: str | None, responses: dict[int, str | None]) -> None:
+    """Fail at import on a model reference that names no schema module (the class itself is
+    looked up when first used; the OpenAPI test resolves every one)."""
+    specs = [body, *responses.values()]
+    bad = [s for s in specs if s and not is_media_type(s) and not schemas.is_model_ref(s)]
+    if bad or (body is not None and is_media_type(body)):
+        raise ValueError(f"{path}: not a schema reference: {bad or body}")
+
+
 class ApiBlueprint(Blueprint):
     """A Chalice Blueprint whose routes are documented and answer errors in the contract's shape.
 
@@ -101,8 +115,8 @@ class ApiBlueprint(Blueprint):
         *,
         summary: str,
         tag: str,
-        responses: dict[int, type[BaseModel] | str | None],
-        body: type[BaseModel] | None = None,
+        responses: dict[int, str | None],
+        body: str | None = None,
         query: tuple[Param, ...] = (),
         headers: tuple[Param, ...] = (),
         optional_auth: bool = False,
@@ -110,6 +124,7 @@ class ApiBlueprint(Blueprint):
         limited: bool = False,
         **kwargs: Any,
     ) -> Callable[..., Any]:
+        _check_refs(path, body, responses)
         register = super().route(path, **kwargs)
         auth = BEARER if kwargs.get("authorizer") else OPTIONAL_BEARER if optional_auth else ANYONE
         doc = RouteDoc(

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from chalice import Response
 
+from chalicelib.api import schemas
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import id_param, page_params, parse_body, source_ip
 from chalicelib.api.responses import model_response, no_content, page_response
-from chalicelib.api.schemas.bookings import BookingBody, ChangeBuyerBody
-from chalicelib.api.schemas.responses import (
-    BookingOut,
-    HolderOut,
-    TicketEnvelope,
-    TicketOut,
-    TicketPage,
-)
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principal_of
 from chalicelib.db.bookings import Ticket
@@ -26,13 +19,13 @@ bp = ApiBlueprint(__name__)
 TAG = "bookings"
 
 
-def ticket_out(ticket: Ticket) -> TicketOut:
-    return TicketOut(
+def ticket_out(ticket: Ticket) -> schemas.responses.TicketOut:
+    return schemas.responses.TicketOut(
         id=ticket.id,
         event_id=ticket.event_id,
         seller_id=ticket.seller_id,
         buyer_id=ticket.buyer_id,
-        holder=HolderOut(name=ticket.holder.name, phone=ticket.holder.phone)
+        holder=schemas.responses.HolderOut(name=ticket.holder.name, phone=ticket.holder.phone)
         if ticket.holder
         else None,
         code=ticket.code,
@@ -54,7 +47,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
     "email) is created by the first booking and kept as it is by later ones; the name and "
     "phone given are stored on the tickets as `holder`.",
     tag=TAG,
-    body=BookingBody,
+    body="bookings.BookingBody",
     headers=(
         Param(
             "Idempotency-Key",
@@ -64,12 +57,12 @@ def ticket_out(ticket: Ticket) -> TicketOut:
             {"type": "string", "minLength": 1, "maxLength": 255},
         ),
     ),
-    responses={201: BookingOut, 404: None, 409: None, 422: None},
+    responses={201: "responses.BookingOut", 404: None, 409: None, 422: None},
     limited=True,
 )
 def book() -> Response:
     request = bp.current_request
-    body = parse_body(request, BookingBody)
+    body = parse_body(request, schemas.bookings.BookingBody)
     actor = optional_principal(request)
     if actor is not None and actor.role in SELLER_ROLES:
         limits.enforce(booking_seller=actor.user_id)  # a box office serves many from one address
@@ -83,7 +76,7 @@ def book() -> Response:
         buyer=BuyerDetails(**body.buyer.model_dump()),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    out = BookingOut(
+    out = schemas.responses.BookingOut(
         tickets=[ticket_out(t) for t in booking.tickets], email_sent=booking.email_sent
     )
     return model_response(out, status=201)
@@ -96,7 +89,7 @@ def book() -> Response:
     summary="Sold tickets (admin: all; organizer: their events; reseller: their sales)",
     tag=TAG,
     query=(Param("event_id", "Only this event's tickets."), *PAGE_PARAMS),
-    responses={200: TicketPage, 404: None},
+    responses={200: "responses.TicketPage", 404: None},
 )
 def list_tickets() -> Response:
     request = bp.current_request
@@ -107,7 +100,7 @@ def list_tickets() -> Response:
         limit=limit,
         next_token=next_token,
     )
-    return page_response(TicketPage, "tickets", page, ticket_out)
+    return page_response(schemas.responses.TicketPage, "tickets", page, ticket_out)
 
 
 @bp.route(
@@ -116,11 +109,11 @@ def list_tickets() -> Response:
     authorizer=bearer_auth,
     summary="One sold ticket (admin, the event's organizer, the seller)",
     tag=TAG,
-    responses={200: TicketEnvelope},
+    responses={200: "responses.TicketEnvelope"},
 )
 def get_ticket(ticket_id: str) -> Response:
     ticket = bookings.get_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
-    return model_response(TicketEnvelope(ticket=ticket_out(ticket)))
+    return model_response(schemas.responses.TicketEnvelope(ticket=ticket_out(ticket)))
 
 
 @bp.route(
@@ -129,17 +122,17 @@ def get_ticket(ticket_id: str) -> Response:
     authorizer=bearer_auth,
     summary="Change a ticket's buyer (admin)",
     tag=TAG,
-    body=ChangeBuyerBody,
-    responses={200: TicketEnvelope},
+    body="bookings.ChangeBuyerBody",
+    responses={200: "responses.TicketEnvelope"},
 )
 def change_buyer(ticket_id: str) -> Response:
-    body = parse_body(bp.current_request, ChangeBuyerBody)
+    body = parse_body(bp.current_request, schemas.bookings.ChangeBuyerBody)
     ticket = bookings.change_buyer(
         actor=principal_of(bp.current_request),
         ticket_id=ticket_id,
         buyer=BuyerDetails(**body.buyer.model_dump()),
     )
-    return model_response(TicketEnvelope(ticket=ticket_out(ticket)))
+    return model_response(schemas.responses.TicketEnvelope(ticket=ticket_out(ticket)))
 
 
 @bp.route(

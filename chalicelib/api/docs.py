@@ -15,7 +15,6 @@ from pathlib import Path
 from chalice import Response
 
 from chalicelib.api.blueprint import ApiBlueprint
-from chalicelib.api.openapi import build_openapi
 from chalicelib.errors import NotFound
 
 bp = ApiBlueprint(__name__)
@@ -73,6 +72,8 @@ def _asset(name: str) -> str:
 def openapi_document() -> str:
     """The document as JSON text, built once per process from the app's routes."""
     global _document
+    from chalicelib.api.openapi import build_openapi  # every model: not at a cold start
+
     with _document_lock:
         if _document is None:
             _document = json.dumps(build_openapi(bp.current_app))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from chalice import Response
 
+from chalicelib.api import schemas
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import bool_param, id_param, page_params, parse_body, time_param
 from chalicelib.api.responses import model_response, no_content, page_response
-from chalicelib.api.schemas.events import CreateEventBody, UpdateEventBody
-from chalicelib.api.schemas.responses import EventEnvelope, EventOut, EventPage
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.money import from_minor
@@ -20,9 +19,9 @@ TAG = "events"
 TIME = {"type": "string", "format": "date-time"}
 
 
-def event_out(item: EventWithCounts) -> EventOut:
+def event_out(item: EventWithCounts) -> schemas.responses.EventOut:
     event, counts = item.event, item.counts
-    return EventOut(
+    return schemas.responses.EventOut(
         id=event.id,
         title=event.title,
         time=event.time,
@@ -52,7 +51,7 @@ def event_out(item: EventWithCounts) -> EventOut:
         Param("to", "Only events at or before this time (ISO 8601).", TIME),
         *PAGE_PARAMS,
     ),
-    responses={200: EventPage},
+    responses={200: "responses.EventPage"},
 )
 def list_events() -> Response:
     request = bp.current_request
@@ -64,7 +63,7 @@ def list_events() -> Response:
         limit=limit,
         next_token=next_token,
     )
-    return page_response(EventPage, "events", page, event_out)
+    return page_response(schemas.responses.EventPage, "events", page, event_out)
 
 
 @bp.route(
@@ -72,11 +71,13 @@ def list_events() -> Response:
     methods=["GET"],
     summary="One event with its inventory counts",
     tag=TAG,
-    responses={200: EventEnvelope},
+    responses={200: "responses.EventEnvelope"},
 )
 def get_event(event_id: str) -> Response:
     return model_response(
-        EventEnvelope(event=event_out(events.with_counts(events.get_event(event_id))))
+        schemas.responses.EventEnvelope(
+            event=event_out(events.with_counts(events.get_event(event_id)))
+        )
     )
 
 
@@ -86,13 +87,13 @@ def get_event(event_id: str) -> Response:
     authorizer=bearer_auth,
     summary="Create an event (organizer; admin with organizer_id)",
     tag=TAG,
-    body=CreateEventBody,
-    responses={201: EventEnvelope},
+    body="events.CreateEventBody",
+    responses={201: "responses.EventEnvelope"},
 )
 def create_event() -> Response:
-    body = parse_body(bp.current_request, CreateEventBody)
+    body = parse_body(bp.current_request, schemas.events.CreateEventBody)
     created = events.create_event(actor=principal_of(bp.current_request), **body.model_dump())
-    return model_response(EventEnvelope(event=event_out(created)), status=201)
+    return model_response(schemas.responses.EventEnvelope(event=event_out(created)), status=201)
 
 
 @bp.route(
@@ -102,17 +103,17 @@ def create_event() -> Response:
     summary="Change an event (its organizer, admin)",
     description="`number_of_tickets` cannot go below allocated + sold by the organizer (409).",
     tag=TAG,
-    body=UpdateEventBody,
-    responses={200: EventEnvelope, 409: None},
+    body="events.UpdateEventBody",
+    responses={200: "responses.EventEnvelope", 409: None},
 )
 def update_event(event_id: str) -> Response:
-    body = parse_body(bp.current_request, UpdateEventBody)
+    body = parse_body(bp.current_request, schemas.events.UpdateEventBody)
     updated = events.update_event(
         actor=principal_of(bp.current_request),
         event_id=event_id,
         **body.model_dump(exclude_none=True),
     )
-    return model_response(EventEnvelope(event=event_out(updated)))
+    return model_response(schemas.responses.EventEnvelope(event=event_out(updated)))
 
 
 @bp.route(

@@ -1,5 +1,8 @@
 """The OpenAPI 3.1 document, built from the app's route table, the documentation each route
-carries, and the pydantic models the views validate and answer with: it cannot drift."""
+carries, and the pydantic models the views validate and answer with: it cannot drift.
+
+Built on the first GET /openapi.json, so only that request loads every model.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,16 @@ import re
 from typing import Any
 
 from chalice import Chalice
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.blueprint import BEARER, OPTIONAL_BEARER, ROUTE_DOCS, RouteDoc
+from chalicelib.api import schemas
+from chalicelib.api.blueprint import BEARER, OPTIONAL_BEARER, ROUTE_DOCS, RouteDoc, is_media_type
 from chalicelib.api.pages import HTML
 from chalicelib.api.requests import FORM, MAX_PATH_PARAM
-from chalicelib.api.schemas.responses import ErrorOut
 from chalicelib.settings import get_settings
 
 REF = "#/components/schemas/{model}"
+ERROR_MODEL = "responses.ErrorOut"
 ERROR_REF = {"$ref": REF.format(model="ErrorOut")}
 
 # The sentence each error status stands for, used when a route declares the status itself.
@@ -67,8 +70,8 @@ def _errors_for(path: str, method: str, doc: RouteDoc) -> set[int]:
     return statuses
 
 
-def _response(status: int, spec: type[BaseModel] | str | None, refs: dict) -> dict[str, Any]:
-    if isinstance(spec, str):  # a page for people (or a file), whatever the status
+def _response(status: int, spec: str | None, refs: dict) -> dict[str, Any]:
+    if spec is not None and is_media_type(spec):  # a page for people (or a file), any status
         description = SUCCESS_MEANINGS.get(status) or ERROR_MEANINGS.get(status, "Error.")
         return {"description": description, "content": {spec: {"schema": {"type": "string"}}}}
     if status >= 400:
@@ -140,17 +143,21 @@ def build_openapi(app: Chalice) -> dict[str, Any]:
         for path, methods in app.routes.items()
         for method in methods
     ]
-    models = {ErrorOut}
-    for _, _, doc in routes:
-        if doc.body is not None:
-            models.add(doc.body)
-        models |= {spec for spec in doc.responses.values() if isinstance(spec, type)}
-    keys, schemas = models_json_schema(
-        [(m, "validation" if m in {d.body for _, _, d in routes} else "serialization")
-         for m in sorted(models, key=lambda m: m.__name__)],
+    bodies = {doc.body for _, _, doc in routes if doc.body is not None}
+    answers = {ERROR_MODEL} | {
+        spec
+        for _, _, doc in routes
+        for spec in doc.responses.values()
+        if spec is not None and not is_media_type(spec)
+    }
+    models = {ref: schemas.model(ref) for ref in bodies | answers}
+    keys, definitions = models_json_schema(
+        [(models[ref], "validation" if ref in bodies else "serialization")
+         for ref in sorted(models, key=lambda ref: models[ref].__name__)],
         ref_template=REF,
     )  # fmt: skip
-    refs = {model: ref for (model, _), ref in keys.items()}
+    by_model = {model: ref for (model, _), ref in keys.items()}
+    refs = {ref: by_model[model] for ref, model in models.items()}
     paths: dict[str, dict[str, Any]] = {}
     for path, method, doc in sorted(routes):
         paths.setdefault(path, {})[method.lower()] = _operation(path, method, doc, refs)
@@ -171,7 +178,7 @@ def build_openapi(app: Chalice) -> dict[str, Any]:
         "tags": [{"name": tag} for tag in TAG_ORDER if tag in {d.tag for _, _, d in routes}],
         "paths": paths,
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": definitions.get("$defs", {}),
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

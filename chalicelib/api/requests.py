@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
 
-from chalicelib.api.schemas.common import parse_time
+from chalicelib.api.times import parse_time
 from chalicelib.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.errors import InvalidRequest
 
-Body = TypeVar("Body", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+Body = TypeVar("Body", bound="BaseModel")
 
 
 # Every path parameter (ids, emailed link tokens) is printable ASCII without spaces, at most
@@ -116,6 +118,8 @@ def is_form(request: Request) -> bool:
 def parse_body(request: Request, model: type[Body]) -> Body:
     """The request's JSON object (or, on routes that take one, HTML form) validated by `model`;
     anything else is a 400 with details."""
+    from pydantic import ValidationError  # loaded with `model` already: no cold-start cost
+
     data = _form_fields(request.raw_body) if is_form(request) else _json_object(request.raw_body)
     try:
         return model.model_validate(data)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
-from chalicelib.api.schemas.responses import Out
 from chalicelib.db.pagination import Page
 from chalicelib.errors import AppError
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas.responses import Out
 
 JSON = {"Content-Type": "application/json"}
 

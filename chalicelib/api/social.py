@@ -6,18 +6,17 @@ from dataclasses import asdict
 
 from chalice import Response
 
+from chalicelib.api import schemas
 from chalicelib.api.accounts import token_out
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import parse_body, source_ip
 from chalicelib.api.responses import model_response
-from chalicelib.api.schemas.responses import DeviceStartOut, TokenOut
-from chalicelib.api.schemas.social import DeviceCodeBody, GitHubTokenBody, GoogleTokenBody
 from chalicelib.services import limits, social
 
 bp = ApiBlueprint(__name__)
 TAG = "social sign-in"
-STEP_1 = {200: DeviceStartOut, 429: None, 502: None, 503: None}
-STEP_2 = {200: TokenOut, 401: None, 403: None, 429: None, 502: None, 503: None}
+STEP_1 = {200: "responses.DeviceStartOut", 429: None, 502: None, 503: None}
+STEP_2 = {200: "responses.TokenOut", 401: None, 403: None, 429: None, 502: None, 503: None}
 STEP_2_NOTE = (
     "Until the person approves: 400 with code `authorization_pending` (or `slow_down`, "
     "`expired_token`, `access_denied`)."
@@ -26,11 +25,13 @@ STEP_2_NOTE = (
 
 def _start(name: str) -> Response:
     limits.enforce(device_ip=source_ip(bp.current_request))
-    return model_response(DeviceStartOut(**asdict(social.provider(name).start_device_flow())))
+    return model_response(
+        schemas.responses.DeviceStartOut(**asdict(social.provider(name).start_device_flow()))
+    )
 
 
 def _finish(name: str) -> Response:
-    body = parse_body(bp.current_request, DeviceCodeBody)
+    body = parse_body(bp.current_request, schemas.social.DeviceCodeBody)
     limits.enforce(device_ip=source_ip(bp.current_request))
     identity = social.provider(name).finish_device_flow(body.device_code)
     return model_response(token_out(social.sign_in(identity)))
@@ -43,7 +44,8 @@ def google_device_start() -> Response:
 
 
 @bp.route("/google-device-auth-step-2", methods=["POST"], summary="Finish Google's device flow",
-          description=STEP_2_NOTE, tag=TAG, body=DeviceCodeBody, responses=STEP_2)  # fmt: skip
+          description=STEP_2_NOTE, tag=TAG, body="social.DeviceCodeBody",
+          responses=STEP_2)  # fmt: skip
 def google_device_finish() -> Response:
     return _finish("google")
 
@@ -55,15 +57,16 @@ def github_device_start() -> Response:
 
 
 @bp.route("/github-device-auth-step-2", methods=["POST"], summary="Finish GitHub's device flow",
-          description=STEP_2_NOTE, tag=TAG, body=DeviceCodeBody, responses=STEP_2)  # fmt: skip
+          description=STEP_2_NOTE, tag=TAG, body="social.DeviceCodeBody",
+          responses=STEP_2)  # fmt: skip
 def github_device_finish() -> Response:
     return _finish("github")
 
 
 @bp.route("/auth/google", methods=["POST"], summary="Exchange a Google ID token for ours",
-          tag=TAG, body=GoogleTokenBody, responses=STEP_2)  # fmt: skip
+          tag=TAG, body="social.GoogleTokenBody", responses=STEP_2)  # fmt: skip
 def google_token_exchange() -> Response:
-    body = parse_body(bp.current_request, GoogleTokenBody)
+    body = parse_body(bp.current_request, schemas.social.GoogleTokenBody)
     limits.enforce(auth_ip=source_ip(bp.current_request))
     identity = social.provider("google").identity_from_token(body.id_token)
     return model_response(token_out(social.sign_in(identity)))
@@ -72,8 +75,8 @@ def google_token_exchange() -> Response:
 @bp.route("/auth/github", methods=["POST"], summary="Exchange a GitHub access token for ours",
           description="Only a token GitHub issued to this API's OAuth app is accepted (401 "
           "otherwise); needs GITHUB_CLIENT_SECRET on the server (503 without).",
-          tag=TAG, body=GitHubTokenBody, responses=STEP_2)  # fmt: skip
+          tag=TAG, body="social.GitHubTokenBody", responses=STEP_2)  # fmt: skip
 def github_token_exchange() -> Response:
-    body = parse_body(bp.current_request, GitHubTokenBody)
+    body = parse_body(bp.current_request, schemas.social.GitHubTokenBody)
     limits.enforce(auth_ip=source_ip(bp.current_request))
     return model_response(token_out(social.exchange_github_token(body.access_token)))

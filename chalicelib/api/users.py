@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from chalice import Response
 
+from chalicelib.api import schemas
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
 from chalicelib.api.requests import bool_param, choice_param, page_params, parse_body
 from chalicelib.api.responses import model_response, no_content, page_response
-from chalicelib.api.schemas.responses import UserEnvelope, UserOut, UserPage
-from chalicelib.api.schemas.users import CreateUserBody, UpdateUserBody
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import ADMIN, SELLER_ROLES, principal_of
 from chalicelib.db.users import User
@@ -18,9 +17,9 @@ bp = ApiBlueprint(__name__)
 TAG = "users"
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: User) -> schemas.responses.UserOut:
     """A user as the API shows it; never the password hash or internal counters."""
-    return UserOut(
+    return schemas.responses.UserOut(
         id=user.id,
         email=user.email,
         name=user.name,
@@ -47,7 +46,7 @@ def user_out(user: User) -> UserOut:
         ),
         *PAGE_PARAMS,
     ),
-    responses={200: UserPage},
+    responses={200: "responses.UserPage"},
 )
 def list_users() -> Response:
     request = bp.current_request
@@ -59,7 +58,7 @@ def list_users() -> Response:
         limit=limit,
         next_token=next_token,
     )
-    return page_response(UserPage, "users", page, user_out)
+    return page_response(schemas.responses.UserPage, "users", page, user_out)
 
 
 @bp.route(
@@ -68,13 +67,13 @@ def list_users() -> Response:
     authorizer=bearer_auth,
     summary="Create a verified organizer or reseller (admin)",
     tag=TAG,
-    body=CreateUserBody,
-    responses={201: UserEnvelope, 409: None},
+    body="users.CreateUserBody",
+    responses={201: "responses.UserEnvelope", 409: None},
 )
 def create_user() -> Response:
-    body = parse_body(bp.current_request, CreateUserBody)
+    body = parse_body(bp.current_request, schemas.users.CreateUserBody)
     user = users.create_user(actor=principal_of(bp.current_request), **body.model_dump())
-    return model_response(UserEnvelope(user=user_out(user)), status=201)
+    return model_response(schemas.responses.UserEnvelope(user=user_out(user)), status=201)
 
 
 @bp.route(
@@ -83,11 +82,11 @@ def create_user() -> Response:
     authorizer=bearer_auth,
     summary="One user (admin, or the user themself)",
     tag=TAG,
-    responses={200: UserEnvelope},
+    responses={200: "responses.UserEnvelope"},
 )
 def get_user(user_id: str) -> Response:
     user = users.get_user(actor=principal_of(bp.current_request), user_id=user_id)
-    return model_response(UserEnvelope(user=user_out(user)))
+    return model_response(schemas.responses.UserEnvelope(user=user_out(user)))
 
 
 @bp.route(
@@ -97,17 +96,17 @@ def get_user(user_id: str) -> Response:
     summary="Change a user (admin: any field; the user themself: name, password)",
     description="`blocked: false` unblocks and resets the failed-login count.",
     tag=TAG,
-    body=UpdateUserBody,
-    responses={200: UserEnvelope, 409: None, 429: None},  # 429: as for PUT /myself
+    body="users.UpdateUserBody",
+    responses={200: "responses.UserEnvelope", 409: None, 429: None},  # 429: as for PUT /myself
 )
 def update_user(user_id: str) -> Response:
-    body = parse_body(bp.current_request, UpdateUserBody)
+    body = parse_body(bp.current_request, schemas.users.UpdateUserBody)
     user = users.update_user(
         actor=principal_of(bp.current_request),
         user_id=user_id,
         changes=users.UserChanges(**body.model_dump()),
     )
-    return model_response(UserEnvelope(user=user_out(user)))
+    return model_response(schemas.responses.UserEnvelope(user=user_out(user)))
 
 
 @bp.route(
