@@ -59,6 +59,10 @@ class ContractGateway(LocalGateway):
 class ContractRequestHandler(ChaliceRequestHandler):
     """chalice local's request handler, talking to the ContractGateway."""
 
+    # http.server sends the headers and then the body: with Nagle's algorithm on, a small body
+    # waits for the client's delayed ACK of the headers, ~40 ms on every small answer.
+    disable_nagle_algorithm = True
+
     def __init__(self, request: Any, client_address: Any, server: Any, **kwargs: Any) -> None:
         self.local_gateway = ContractGateway(kwargs["app_object"], kwargs["config"])
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
