@@ -13,6 +13,9 @@ import base64
 import json
 from typing import Any
 
+from moto.core.responses import ActionResult
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.utilities import dynamo_to_dict
 from moto.dynamodb.responses import DynamoResult
 
 DATA_PLANE = frozenset(
@@ -23,16 +26,35 @@ DATA_PLANE = frozenset(
 )  # fmt: skip
 
 _original = DynamoResult.execute_result
+_original_init = DynamoResult.__init__
 
 
-def _wire(value: Any) -> str:
+def _base64(value: str | bytes) -> str:
+    return value if isinstance(value, str) else base64.b64encode(value).decode()
+
+
+def _wire(value: Any) -> Any:
+    """What json.dumps cannot write itself: moto's attribute values, and raw bytes."""
+    if isinstance(value, DynamoType):
+        if value.type == "B":
+            return {"B": _base64(value.value)}
+        if value.type == "BS":
+            return {"BS": [_base64(v) for v in value.value]}
+        return {value.type: value.value}
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(value).decode()
+    if hasattr(value, "to_json"):
+        return value.to_json()
     raise TypeError(f"{type(value).__name__} is not part of a DynamoDB answer")
+
+
+def _init(self: DynamoResult, result: object) -> None:
+    ActionResult.__init__(self, result)  # as moto holds it: converted only if moto serializes
 
 
 def _execute_result(self: DynamoResult, context: Any) -> tuple[int, dict[str, str], str]:
     if context.operation_model.name not in DATA_PLANE or isinstance(self.result, Exception):
+        self._result = dynamo_to_dict(self.result)
         return _original(self, context)
     return (
         200,
@@ -42,8 +64,10 @@ def _execute_result(self: DynamoResult, context: Any) -> tuple[int, dict[str, st
 
 
 def install() -> None:
+    DynamoResult.__init__ = _init  # type: ignore[method-assign]
     DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
+    DynamoResult.__init__ = _original_init  # type: ignore[method-assign]
     DynamoResult.execute_result = _original  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from pynamodb.connection import Connection, TableConnection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.db import wire
 from chalicelib.settings import get_settings
 
 M = TypeVar("M", bound=Model)
@@ -51,7 +52,7 @@ def _shared_connection() -> Connection:
     """One DynamoDB connection per process, shared by every table and transaction.
 
     pynamodb otherwise builds a botocore client per model class, about 100 ms each: close to
-    a second of Lambda cold start for our tables.
+    a second of Lambda cold start for our tables. Its answers are read by chalicelib.db.wire.
     """
     global _connection
     with _connection_lock:
@@ -64,6 +65,7 @@ def _shared_connection() -> Connection:
                 # `chalice local` serves requests on many threads of one process.
                 max_pool_connections=32,
             )
+            _connection.session.register_component("response_parser_factory", wire.ParserFactory())
             _connection.client  # noqa: B018 - build the client now, under the lock
         return _connection
 
