@@ -79,6 +79,20 @@ class OneRequestAtATime:
                     close()
 
 
+class Dispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, remembering which backend serves each host: moto works it out again
+    on every request by listing its package directory (a tenth of a booking's emulator time)."""
+
+    def __init__(self, create_app: Callable[[str], Any]) -> None:
+        super().__init__(create_app)
+        self._backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        if host not in self._backends:
+            self._backends[host] = super().get_backend_for_host(host)
+        return self._backends[host]
+
+
 class RequestHandler(MotoRequestHandler):
     # Headers and body go out as two writes: with Nagle's algorithm on, a small body can wait
     # for the client's delayed ACK of the headers (~40 ms), as it did on the API server.
@@ -89,7 +103,7 @@ def serve(host: str, port: int, region: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     transactions.install()  # no whole-table copies: see devstack/transactions.py
     responses.install()  # answers as plain JSON: see devstack/responses.py
-    app = OneRequestAtATime(DomainDispatcherApplication(create_backend_app), region)
+    app = OneRequestAtATime(Dispatcher(create_backend_app), region)
     server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
