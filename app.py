@@ -9,6 +9,7 @@ from chalicelib.api import (
     allocations,
     bookings,
     buyers,
+    check_ins,
     docs,
     events,
     health,
@@ -16,11 +17,12 @@ from chalicelib.api import (
     users,
 )
 from chalicelib.api.middleware import http_middleware
-from chalicelib.auth import authorizer
+from chalicelib.auth import authorizer, ticket_keys
 from chalicelib.settings import get_settings
 
 # Fail at start, naming the variable, when a deployed stage lacks required settings.
 settings = get_settings()
+ticket_keys.check_configured()
 
 app = Chalice(app_name="events-api")
 app.log.setLevel(logging.INFO)
@@ -36,4 +38,5 @@ app.register_blueprint(events.bp)
 app.register_blueprint(allocations.bp)
 app.register_blueprint(bookings.bp)
 app.register_blueprint(buyers.bp)
+app.register_blueprint(check_ins.bp)
 app.register_blueprint(docs.bp)

@@ -12,6 +12,8 @@ import statistics
 import subprocess
 import sys
 
+from chalicelib.auth.ticket_keys import local_key_set
+
 # A deployed stage's settings (no local endpoint): what the Lambda process sees at import.
 LAMBDA_ENV = {
     "STAGE": "prod",
@@ -24,6 +26,7 @@ LAMBDA_ENV = {
     "APP_URL": "https://tickets.example.com",
     "JWT_SECRET": "cold-start-secret-cold-start-secret-0123",
     "SES_SENDER": "tickets@example.com",
+    "TICKET_KEYS": local_key_set(),
 }
 
 # What a cold booking request does before its first DynamoDB call: import, then route,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalicelib.auth.ticket_keys import local_key_set
+
 BENCH_ENV = {
     "STAGE": "dev",
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -11,6 +13,7 @@ BENCH_ENV = {
     "JWT_SECRET": "bench-secret-bench-secret-bench-secret",
     "APP_URL": "http://bench.test",
     "SES_SENDER": "tickets@example.com",
+    "TICKET_KEYS": local_key_set(),
     "ADMIN_EMAIL": "admin@example.com",
     "ADMIN_PASSWORD": "bench-admin-password",
     # The app's own work per request; each abuse limit adds one conditional UpdateItem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -15,6 +16,9 @@ STAGES = ("dev", "prod")
 # Outside the local stack these must come from the environment (or SSM through the
 # deployment): a deployed function must never fall back to a local default.
 REQUIRED_OUTSIDE_LOCAL = ("APP_URL", "JWT_SECRET", "SES_SENDER")
+# Required of the API function alone (the authorizer never signs tickets, and never gets the
+# keys): checked by chalicelib.auth.ticket_keys.check_configured at the API's start.
+TICKET_KEYS = "TICKET_KEYS"
 
 # Sign-in provider endpoints; outside the local stack they must be https.
 PROVIDER_URLS = (
@@ -67,6 +71,8 @@ class Settings:
     aws_endpoint_url: str | None
     app_url: str
     jwt_secret: str
+    # The JWK set that signs tickets (chalicelib.auth.ticket_keys); None: generated locally.
+    ticket_keys: str | None
     ses_sender: str
     admin_email: str | None
     admin_password: str | None
@@ -84,6 +90,8 @@ class Settings:
     # The local stack: AWS is an emulator on loopback and this is not a Lambda function.
     # Only then do local defaults apply and emails' links get printed.
     is_local: bool = False
+    # Neither local nor packaging: required settings are enforced.
+    strict: bool = False
     rate_limits_on: bool = True
     rate_limits: dict[str, tuple[int, int]] = field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
@@ -124,7 +132,35 @@ def _rate_limits(get: Callable[[str], str | None]) -> dict[str, tuple[int, int]]
 # Secrets a deployment keeps in SSM Parameter Store: the function gets `<NAME>_PARAMETER`, the
 # parameter's name, and reads the SecureString once at cold start (never the value in its
 # configuration, where CloudFormation would write it in plain text).
-SECRETS = ("JWT_SECRET", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET", "ADMIN_PASSWORD")
+SECRETS = (
+    "JWT_SECRET", "TICKET_KEYS", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET", "ADMIN_PASSWORD",
+)  # fmt: skip
+
+
+def _ticket_keys(raw: str | None) -> str | None:
+    """TICKET_KEYS, checked for shape (the keys themselves load on the first signature):
+    a JWK set of Ed25519 keys with distinct ids, the first with its private part."""
+    if raw is None:
+        return None
+    problem = "TICKET_KEYS must be a JWK set of Ed25519 keys, the first with its private part d"
+    try:
+        keys = json.loads(raw)["keys"]
+    except (ValueError, TypeError, KeyError):
+        raise SettingsError(f"{problem}.") from None
+    fields = ("kty", "crv", "kid", "x")
+    if not (
+        isinstance(keys, list)
+        and keys
+        and all(
+            isinstance(k, dict) and all(isinstance(k.get(f), str) for f in fields) for k in keys
+        )
+        and all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and k["kid"] for k in keys)
+        and isinstance(keys[0].get("d"), str)
+    ):
+        raise SettingsError(f"{problem}.")
+    if len({k["kid"] for k in keys}) != len(keys):
+        raise SettingsError("TICKET_KEYS: each key needs its own kid.")
+    return raw
 
 
 def _region(env: Mapping[str, str]) -> str:
@@ -204,6 +240,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # stop working at restart, which is harmless since local data is in memory. (While
         # packaging nothing is signed; a deployed function has checked JWT_SECRET above.)
         jwt_secret=get("JWT_SECRET") or secrets.token_urlsafe(32),
+        ticket_keys=_ticket_keys(get("TICKET_KEYS")),
         ses_sender=get("SES_SENDER", "tickets@example.com"),
         admin_email=get("ADMIN_EMAIL", LOCAL_ADMIN_EMAIL if is_local else None),
         admin_password=get("ADMIN_PASSWORD", LOCAL_ADMIN_PASSWORD if is_local else None),
@@ -229,6 +266,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         github_token_url=get("GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"),
         github_api_url=get("GITHUB_API_URL", "https://api.github.com"),
         is_local=is_local,
+        strict=not is_local and not packaging,
         rate_limits_on=rate_limits == "on",
         rate_limits=_rate_limits(get),
     )

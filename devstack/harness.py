@@ -21,7 +21,7 @@ STARTUP_TIMEOUT_S = 60
 # Settings that must come from the stack's own defaults, never from the caller's environment.
 _NOT_INHERITED = (
     "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "AWS_ENDPOINT_URL", "TABLE_PREFIX", "APP_URL",
-    "JWT_SECRET", "ADMIN_EMAIL", "ADMIN_PASSWORD", "STAGE",
+    "JWT_SECRET", "TICKET_KEYS", "ADMIN_EMAIL", "ADMIN_PASSWORD", "STAGE",
 )  # fmt: skip
 
 

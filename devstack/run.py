@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlparse
 
+from chalicelib.auth.ticket_keys import local_key_set
 from chalicelib.settings import LOCAL_ADMIN_EMAIL, LOCAL_ADMIN_PASSWORD
 from devstack.fake_providers import FakeProviders
 
@@ -46,6 +48,10 @@ def stack_environment(base: dict[str, str]) -> dict[str, str]:
     env.setdefault("APP_URL", f"http://{HOST}:{port}")
     env.setdefault("ADMIN_EMAIL", LOCAL_ADMIN_EMAIL)
     env.setdefault("ADMIN_PASSWORD", LOCAL_ADMIN_PASSWORD)
+    # One ticket-signing key for this run, shared by every process of the stack (a process
+    # left to generate its own would sign tickets no other one could check).
+    if not env.get("TICKET_KEYS"):
+        env["TICKET_KEYS"] = local_key_set()
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"]
     env["STAGE"] = "dev"
@@ -146,6 +152,10 @@ class LocalStack:
             time.sleep(0.5)
 
 
+def _signing_kid(env: dict[str, str]) -> str:
+    return json.loads(env["TICKET_KEYS"])["keys"][0]["kid"]
+
+
 def banner(env: dict[str, str]) -> str:
     api = f"http://{HOST}:{env['PORT']}"
     return f"""
@@ -157,6 +167,7 @@ Events API is running (local stage; data lives in memory and is gone when you st
   AWS emulator (moto) {env["AWS_ENDPOINT_URL"]}
   emails sent         {env["AWS_ENDPOINT_URL"]}/_devstack/sent-emails  (also printed here)
   admin               {env["ADMIN_EMAIL"]} / {env["ADMIN_PASSWORD"]}
+  ticket signing key  kid {_signing_kid(env)} (public keys: {api}/ticket-keys)
 
 Try:
   curl -s {api}/health

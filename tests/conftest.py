@@ -3,6 +3,8 @@ names and endpoints are read once, at import."""
 
 import os
 
+from chalicelib.auth.ticket_keys import local_key_set
+
 TEST_ENV = {
     "STAGE": "dev",
     "TABLE_PREFIX": "test-",
@@ -13,6 +15,7 @@ TEST_ENV = {
     "APP_URL": "http://api.test",
     "JWT_SECRET": "test-jwt-secret-not-used-anywhere-else",
     "SES_SENDER": "tickets@example.com",
+    "TICKET_KEYS": local_key_set(),
     "ADMIN_EMAIL": "admin@example.com",
     "ADMIN_PASSWORD": "Admin-Passw0rd-Test!",
     "GOOGLE_CLIENT_ID": "test-google-client.apps.googleusercontent.com",

@@ -29,6 +29,7 @@ def ticket_out(ticket: Ticket) -> schemas.responses.TicketOut:
         if ticket.holder
         else None,
         code=ticket.code,
+        qr=bookings.qr_of(ticket),
         price=from_minor(ticket.price_minor, ticket.currency_code),
         currency_code=ticket.currency_code,
         created_at=ticket.created_at,

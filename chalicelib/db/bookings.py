@@ -67,6 +67,9 @@ class Ticket(TableModel):
     buyer_id = UnicodeAttribute()
     holder = Holder(null=True)
     code = UnicodeAttribute()
+    # The signed JWS a door scanner reads (chalicelib.auth.ticket_keys); kept as issued, so a
+    # key rotation never changes a ticket already sent.
+    qr = UnicodeAttribute(null=True)
     price_minor = NumberAttribute()
     currency_code = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(default=utcnow)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.auth import ticket_keys
 from chalicelib.auth.principal import ADMIN, ORGANIZER, RESELLER, SELLER_ROLES, Principal
 from chalicelib.db import batch, transactions
 from chalicelib.db.allocations import Allocation
@@ -174,21 +175,35 @@ def _tickets(
     event: Event, seller_id: str, buyer_part: BuyerWrite, quantity: int, buyer: BuyerDetails
 ) -> list[Ticket]:
     now = utcnow()
-    return [
-        Ticket(
-            id=new_id(),
-            event_id=event.id,
-            seller_id=seller_id,
-            organizer_id=event.organizer_id,
-            buyer_id=buyer_part.buyer.id,
-            holder=Holder(name=buyer.name, phone=buyer.phone),
-            code=ticket_code(),
-            price_minor=event.price_minor,
-            currency_code=event.currency_code,
-            created_at=now,
+    tickets = []
+    for _ in range(quantity):
+        ticket_id, code = new_id(), ticket_code()
+        tickets.append(
+            Ticket(
+                id=ticket_id,
+                event_id=event.id,
+                seller_id=seller_id,
+                organizer_id=event.organizer_id,
+                buyer_id=buyer_part.buyer.id,
+                holder=Holder(name=buyer.name, phone=buyer.phone),
+                code=code,
+                qr=ticket_keys.sign_ticket(
+                    ticket_id=ticket_id, event_id=event.id, code=code, issued_at=now
+                ),
+                price_minor=event.price_minor,
+                currency_code=event.currency_code,
+                created_at=now,
+            )
         )
-        for _ in range(quantity)
-    ]
+    return tickets
+
+
+def qr_of(ticket: Ticket) -> str:
+    """The ticket's signed `qr`; a ticket sold before tickets were signed is signed now."""
+    return ticket.qr or ticket_keys.sign_ticket(
+        ticket_id=ticket.id, event_id=ticket.event_id, code=ticket.code,
+        issued_at=ticket.created_at,
+    )  # fmt: skip
 
 
 def _write_sale(

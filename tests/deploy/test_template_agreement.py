@@ -108,6 +108,15 @@ def test_each_function_gets_every_setting_a_deployment_requires(function):
     assert given <= readable, given - readable
 
 
+def test_only_the_api_function_gets_the_ticket_signing_keys():
+    resources = fragment()["Resources"]
+    api = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    authorizer = resources["BearerAuth"]["Properties"]["Environment"]["Variables"]
+
+    assert "TICKET_KEYS_PARAMETER" in api
+    assert not {"TICKET_KEYS", "TICKET_KEYS_PARAMETER"} & set(authorizer)
+
+
 def test_the_api_function_gets_the_sign_in_providers_settings():
     variables = fragment()["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
 

@@ -19,6 +19,18 @@ def test_a_prod_function_without_its_secrets_fails_at_start_naming_them():
     assert "APP_URL, JWT_SECRET, SES_SENDER" in result.stderr
 
 
+def test_the_api_without_ticket_keys_fails_at_start_and_the_authorizer_does_not_need_them():
+    deployed = {"STAGE": "prod", "APP_URL": "https://t.example.com", "SES_SENDER": "a@example.com",
+                "JWT_SECRET": "s" * 32, "TICKET_KEYS": ""}  # fmt: skip
+
+    api = import_app(**deployed)
+    authorizer = import_module("chalicelib.auth.authorizer", **deployed)
+
+    assert api.returncode != 0
+    assert "TICKET_KEYS" in api.stderr
+    assert authorizer.returncode == 0, authorizer.stderr
+
+
 def test_chalice_packaging_can_import_the_prod_app_without_secrets():
     result = import_app(STAGE="prod", AWS_CHALICE_CLI_MODE="true")
 
@@ -43,7 +55,9 @@ def test_a_lambda_function_never_takes_local_defaults_whatever_its_stage():
 
 def import_module(name, **env):
     clean = {
-        k: v for k, v in os.environ.items() if k not in ("JWT_SECRET", "APP_URL", "SES_SENDER")
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("JWT_SECRET", "APP_URL", "SES_SENDER", "TICKET_KEYS")
     }
     return subprocess.run(
         [sys.executable, "-c", f"import {name}"],

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from chalicelib.settings import (
@@ -176,3 +178,32 @@ def test_packaging_never_reads_ssm():
     )
 
     assert not settings.is_local
+
+
+def _jwk(kid="k1", private=True):
+    key = {"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": "eA"}
+    return {**key, "d": "ZA"} if private else key
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        "[]",
+        '{"keys": []}',
+        json.dumps({"keys": [_jwk(private=False)]}),  # the signing key without its private part
+        json.dumps({"keys": [{**_jwk(), "crv": "P-256"}]}),
+        json.dumps({"keys": [{**_jwk(), "kid": ""}]}),
+        json.dumps({"keys": [_jwk("a"), _jwk("a", private=False)]}),  # one kid twice
+        json.dumps({"keys": ["k1"]}),
+    ],
+)
+def test_malformed_ticket_keys_are_refused_naming_the_setting(raw):
+    with pytest.raises(SettingsError, match="TICKET_KEYS"):
+        load_settings({**PROD, "TICKET_KEYS": raw})
+
+
+def test_ticket_keys_may_list_retired_public_keys_after_the_signing_one():
+    raw = json.dumps({"keys": [_jwk("new"), _jwk("old", private=False)]})
+
+    assert load_settings({**PROD, "TICKET_KEYS": raw}).ticket_keys == raw

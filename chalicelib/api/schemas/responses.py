@@ -164,9 +164,21 @@ class TicketOut(Out):
         description="The name and phone given with the booking (the buyer record keeps its own)."
     )
     code: str = Field(examples=["K7QM-3XPA-9HTD"])
+    qr: str = Field(
+        description="What the ticket's QR code holds: a JWS (compact, EdDSA over Ed25519, `kid` "
+        'in the header) over `{"tid", "eid", "code", "iat"}`, verifiable offline with the keys '
+        "of GET /ticket-keys."
+    )
     price: str
     currency_code: str
     created_at: datetime
+
+
+class TicketKeysOut(Out):
+    keys: list[dict[str, str]] = Field(
+        description="Public JWKs (`kty` OKP, `crv` Ed25519, `kid`, `x`), the signing key first; "
+        "earlier keys stay listed so tickets they signed still verify."
+    )
 
 
 class BookingOut(Out):
