@@ -33,6 +33,8 @@ def ticket_out(ticket: Ticket) -> schemas.responses.TicketOut:
         price=from_minor(ticket.price_minor, ticket.currency_code),
         currency_code=ticket.currency_code,
         created_at=ticket.created_at,
+        status="cancelled" if ticket.is_cancelled else "valid",
+        cancelled_at=ticket.cancelled_at,
     )
 
 
@@ -122,9 +124,10 @@ def get_ticket(ticket_id: str) -> Response:
     methods=["PUT"],
     authorizer=bearer_auth,
     summary="Change a ticket's buyer (admin)",
+    description="A cancelled ticket: 409 `ticket_cancelled`.",
     tag=TAG,
     body="bookings.ChangeBuyerBody",
-    responses={200: "responses.TicketEnvelope"},
+    responses={200: "responses.TicketEnvelope", 409: None},
 )
 def change_buyer(ticket_id: str) -> Response:
     body = parse_body(bp.current_request, schemas.bookings.ChangeBuyerBody)
@@ -141,8 +144,10 @@ def change_buyer(ticket_id: str) -> Response:
     methods=["DELETE"],
     authorizer=bearer_auth,
     summary="Cancel a ticket; its seat returns to the seller (admin)",
+    description="The ticket stays listed with `status: cancelled` (the door refuses it, the "
+    "event's revoked tickets list it). Cancelling it again: 409 `ticket_cancelled`.",
     tag=TAG,
-    responses={204: None},
+    responses={204: None, 409: None},
 )
 def cancel_ticket(ticket_id: str) -> Response:
     bookings.cancel_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)

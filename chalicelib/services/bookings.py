@@ -15,7 +15,7 @@ from chalicelib.auth.principal import ADMIN, ORGANIZER, RESELLER, SELLER_ROLES, 
 from chalicelib.db import batch, transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, utcnow
-from chalicelib.db.bookings import Holder, Ticket
+from chalicelib.db.bookings import LIVE, Holder, Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.pagination import Page, fetch_page
@@ -313,37 +313,71 @@ def change_buyer(*, actor: Principal, ticket_id: str, buyer: BuyerDetails) -> Ti
                     Ticket.buyer_id.set(buyer_part.buyer.id),
                     Ticket.holder.set(Holder(name=buyer.name, phone=buyer.phone)),
                 ],
-                condition=Ticket.id.exists(),
+                condition=Ticket.id.exists() & LIVE,
             )
             buyer_part.add_to(tx)
 
+        if ticket.is_cancelled:
+            raise TicketCancelled()
         if not transactions.write_unless_refused(build):
-            if get_or_none(Ticket, ticket_id, consistent_read=True) is None:
+            current = get_or_none(Ticket, ticket_id, consistent_read=True)
+            if current is None:
                 raise NotFound()
+            if current.is_cancelled:
+                raise TicketCancelled()
             continue  # the buyer raced: look it up again
         ticket.refresh(consistent_read=True)
         return ticket
     raise ServiceUnavailable("The ticket could not be updated; try again.", code="storage_busy")
 
 
+class TicketCancelled(Conflict):
+    def __init__(self) -> None:
+        super().__init__("This ticket was cancelled.", code="ticket_cancelled")
+
+
 def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
-    """An admin cancels a ticket; its seat goes back to the seller's pool in the same write."""
+    """An admin cancels a ticket: it stays as a tombstone (`cancelled_at`, listed among the
+    event's revoked tickets) and its seat goes back to the seller's pool in the same write."""
     if not actor.is_admin:
         raise Forbidden()
     ticket = get_ticket(actor=actor, ticket_id=ticket_id)
+    if ticket.is_cancelled:
+        raise TicketCancelled()
     pool = Allocation(event_id=ticket.event_id, seller_id=ticket.seller_id)
+    now = utcnow()
 
     def build(tx: TransactWrite) -> None:
-        tx.delete(ticket, condition=Ticket.id.exists())
+        tx.update(
+            ticket,
+            actions=[Ticket.cancelled_at.set(now), Ticket.revoked_event_id.set(ticket.event_id)],
+            # Cancelled once: a second, parallel cancel must not give the seat back twice.
+            condition=Ticket.id.exists() & LIVE,
+        )
         tx.update(
             pool,
             actions=[
                 Allocation.available.add(1),
                 Allocation.sold.add(-1),
-                Allocation.updated_at.set(utcnow()),
+                Allocation.updated_at.set(now),
             ],
             condition=Allocation.event_id.exists() & (Allocation.sold >= 1),
         )
 
     if not transactions.write_unless_refused(build):
-        raise NotFound()
+        current = get_or_none(Ticket, ticket_id, consistent_read=True)
+        if current is None:
+            raise NotFound()
+        if current.is_cancelled:
+            raise TicketCancelled()
+        raise NotFound()  # its pool is gone: the event was deleted meanwhile
+
+
+def revoked_tickets(
+    *, actor: Principal, event_id: str, limit: int, next_token: str | None
+) -> Page[Ticket]:
+    """The event's cancelled tickets, oldest cancellation first, for offline scanners."""
+    owned_event(actor, event_id)
+    query = functools.partial(Ticket.revoked_by_event.query, event_id)
+    scope = f"revoked:{event_id}"
+    return fetch_page(Ticket, query, scope=scope, limit=limit, next_token=next_token)

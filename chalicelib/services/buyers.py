@@ -12,8 +12,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import Principal
 from chalicelib.db import transactions
-from chalicelib.db.base import get_or_none, has_any, new_id, utcnow
-from chalicelib.db.bookings import Ticket
+from chalicelib.db.base import get_or_none, new_id, utcnow
+from chalicelib.db.bookings import Ticket, any_live
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import BUYER_EMAIL, UniqueClaim, unique_key
@@ -140,7 +140,7 @@ def delete_buyer(*, actor: Principal, buyer_id: str) -> None:
     buyer = get_or_none(Buyer, buyer_id, consistent_read=True)
     if buyer is None:
         raise NotFound()
-    if has_any(Ticket.by_buyer.query(buyer_id, limit=1)):
+    if any_live(Ticket.by_buyer, buyer_id):
         raise BuyerHasTickets()
 
     unchanged = (
@@ -160,3 +160,7 @@ def delete_buyer(*, actor: Principal, buyer_id: str) -> None:
 
     if not transactions.write_unless_refused(build):
         raise BuyerHasTickets()
+    # Cancelled tickets stay as tombstones for the door; they keep no one's name or phone.
+    for ticket in Ticket.by_buyer.query(buyer_id):
+        if ticket.holder is not None:
+            ticket.update(actions=[Ticket.holder.remove()], condition=Ticket.id.exists())

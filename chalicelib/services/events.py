@@ -267,6 +267,11 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
 
     if not transactions.write_unless_refused(build):
         raise Conflict("Tickets were just sold for this event; try again.", code="event_has_sales")
+    # Cancelled tickets' tombstones go with the event (after it, so that a refused delete
+    # keeps the event's revoked list whole; a crash here leaves only orphaned tombstones).
+    with Ticket.batch_write() as batch:
+        for tombstone in Ticket.revoked_by_event.query(event_id):
+            batch.delete(tombstone)
 
 
 def _close_and_clear_tickets(event_id: str, pools: list[Allocation]) -> None:

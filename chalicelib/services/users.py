@@ -14,7 +14,7 @@ from chalicelib.auth.principal import ADMIN, SELLER_ROLES, Principal
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, has_any, new_id, utcnow
-from chalicelib.db.bookings import Ticket
+from chalicelib.db.bookings import Ticket, any_live
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import BLOCKED_LIST, User
@@ -276,7 +276,7 @@ def delete_user(*, actor: Principal, user_id: str) -> None:
             "The user still holds ticket allocations; remove them first.",
             code="user_has_allocations",
         )
-    if has_any(Ticket.by_seller.query(user_id, limit=1)):
+    if any_live(Ticket.by_seller, user_id):
         raise Conflict(
             "The user has sold tickets; cancel or reassign them first.",
             code="user_has_sales",

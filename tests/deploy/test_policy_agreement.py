@@ -166,6 +166,7 @@ def tour(api, rate_limits) -> None:
     api.get(f"/buyers/{first['buyer_id']}", as_=admin)
     api.put(f"/buyers/{first['buyer_id']}", {"name": "Renamed"}, as_=admin)
     api.delete(f"/sold-tickets/{first['id']}", as_=admin)
+    api.get(f"/events/{event_id}/revoked-tickets", as_=organizer_token)
     lone = api.post("/sold-tickets", {"event_id": event_id, "buyer": buyer_body()})
     lone = lone.json_body["tickets"][0]
     api.delete(f"/sold-tickets/{lone['id']}", as_=admin)

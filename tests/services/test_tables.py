@@ -22,6 +22,7 @@ EXPECTED_INDEXES = {
         "seller-index": ("seller_id", "created_at"),
         "organizer-index": ("organizer_id", "created_at"),
         "buyer-index": ("buyer_id", "created_at"),
+        "revoked-index": ("revoked_event_id", "cancelled_at"),
     },
     "test-buyers": {},
     "test-idempotency": {},

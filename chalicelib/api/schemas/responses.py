@@ -172,6 +172,21 @@ class TicketOut(Out):
     price: str
     currency_code: str
     created_at: datetime
+    status: Literal["valid", "cancelled"] = Field(
+        description="A cancelled ticket stays listed (and refused at the door); its seat went "
+        "back to its seller and counts no more as sold."
+    )
+    cancelled_at: datetime | None = None
+
+
+class RevokedOut(Out):
+    ticket_id: str
+    cancelled_at: datetime
+
+
+class RevokedPage(Out):
+    revoked: list[RevokedOut]
+    next_token: str | None
 
 
 class TicketKeysOut(Out):
