@@ -6,6 +6,7 @@ number carried here. `error_body` is the only place the error JSON is built.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 
@@ -169,6 +170,36 @@ class AdminRequiresPassword(Forbidden):
 class BuyerHasTickets(Conflict):
     code = "buyer_has_tickets"
     message = "Cannot delete buyer when associated with ticket."
+
+
+class TicketCancelled(Conflict):
+    code = "ticket_cancelled"
+    message = "This ticket was cancelled."
+
+
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+    message = "No such ticket: the code is unknown or the signature does not verify."
+
+
+class WrongEvent(Conflict):
+    code = "wrong_event"
+    message = "This ticket is for another event."
+
+
+class AlreadyCheckedIn(Conflict):
+    code = "already_checked_in"
+    message = "This ticket was already checked in."
+
+    def __init__(self, checked_in_at: datetime) -> None:
+        # Written as the response bodies write times (pydantic): UTC with a "Z".
+        at = checked_in_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        super().__init__(details={"checked_in_at": at})
+
+
+class NotCheckedIn(Conflict):
+    code = "not_checked_in"
+    message = "This ticket is not checked in."
 
 
 def error_body(message: str, code: str, details: dict[str, str] | None = None) -> dict[str, Any]:

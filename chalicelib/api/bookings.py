@@ -33,9 +33,16 @@ def ticket_out(ticket: Ticket) -> schemas.responses.TicketOut:
         price=from_minor(ticket.price_minor, ticket.currency_code),
         currency_code=ticket.currency_code,
         created_at=ticket.created_at,
-        status="cancelled" if ticket.is_cancelled else "valid",
+        status=ticket_status(ticket),
         cancelled_at=ticket.cancelled_at,
+        checked_in_at=ticket.checked_in_at,
     )
+
+
+def ticket_status(ticket: Ticket) -> str:
+    if ticket.is_cancelled:
+        return "cancelled"
+    return "checked_in" if ticket.is_checked_in else "valid"
 
 
 # No authorizer: buyers have no account. A seller's bearer token, when sent, is checked with

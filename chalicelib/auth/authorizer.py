@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from chalice import AuthResponse, Blueprint
+from chalice import AuthResponse, AuthRoute, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib.auth.principal import authenticate
+from chalicelib.auth.principal import SCANNER, Principal, authenticate
 from chalicelib.errors import Unauthorized
 
 bp = Blueprint(__name__)
@@ -22,8 +22,24 @@ def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
         # An empty route list is a Deny policy: API Gateway answers 403.
         return AuthResponse(routes=[], principal_id="anonymous")
     return AuthResponse(
-        routes=["*"],
+        routes=allowed_routes(principal),
         principal_id=principal.user_id,
         # API Gateway stringifies context values; keep them strings everywhere.
-        context={"user_id": principal.user_id, "role": principal.role or ""},
+        context={
+            "user_id": principal.user_id,
+            "role": principal.role or "",
+            "event_id": principal.event_id or "",
+        },
     )
+
+
+def allowed_routes(principal: Principal) -> list[str | AuthRoute]:
+    """Accounts reach every route (each checks its own rules); a scanner only its event's door
+    routes, so API Gateway refuses it everything else before the API function runs."""
+    if principal.role == SCANNER:
+        event = f"/events/{principal.event_id}"
+        return [
+            AuthRoute(f"{event}/check-ins", ["GET", "POST"]),
+            AuthRoute(f"{event}/revoked-tickets", ["GET"]),
+        ]
+    return ["*"]

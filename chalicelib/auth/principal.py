@@ -1,4 +1,5 @@
-"""Who is calling: bearer token -> a live, unblocked user with a current token version."""
+"""Who is calling: a bearer token -> a live, unblocked user with a current token version, or
+a door device (scanner) that has not been revoked."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from dataclasses import dataclass
 
 from chalice.app import Request
 
+from chalicelib.auth import scanner_tokens
 from chalicelib.auth.tokens import InvalidToken, decode_token
 from chalicelib.db.base import get_or_none
+from chalicelib.db.scanners import Scanner
 from chalicelib.db.users import User
 from chalicelib.errors import Forbidden, Unauthorized
 
@@ -15,12 +18,15 @@ ADMIN = "admin"
 ORGANIZER = "organizer"
 RESELLER = "reseller"
 SELLER_ROLES = (ORGANIZER, RESELLER)
+# A door device: checks in one event's tickets and reads that event's check-ins, nothing else.
+SCANNER = "scanner"
 
 
 @dataclass(frozen=True)
 class Principal:
-    user_id: str
+    user_id: str  # a scanner's id for a scanner
     role: str | None
+    event_id: str | None = None  # a scanner's event
 
     @property
     def is_admin(self) -> bool:
@@ -45,6 +51,8 @@ def authenticate(authorization: str | None) -> Principal:
     token = bearer_token(authorization)
     if token is None:
         raise Unauthorized()
+    if scanner_tokens.is_scanner_token(token):
+        return _scanner(token)
     try:
         claims = decode_token(token)
     except InvalidToken:
@@ -55,19 +63,37 @@ def authenticate(authorization: str | None) -> Principal:
     return Principal(user_id=user.id, role=user.role)
 
 
+def _scanner(token: str) -> Principal:
+    """One consistent GetItem too: a revoked scanner's record is gone."""
+    parsed = scanner_tokens.parse(token)
+    if parsed is None:
+        raise Unauthorized()
+    scanner = get_or_none(Scanner, parsed.scanner_id, consistent_read=True)
+    if scanner is None or not scanner_tokens.matches(parsed.secret, scanner.secret_hash):
+        raise Unauthorized()
+    return Principal(user_id=scanner.id, role=SCANNER, event_id=scanner.event_id)
+
+
 def principal_of(request: Request) -> Principal:
     """The caller the authorizer let through (its context values are strings)."""
     context = (request.context or {}).get("authorizer") or {}
     user_id = context.get("user_id")
     if not user_id:
         raise Unauthorized()
-    return Principal(user_id=user_id, role=context.get("role") or None)
+    return Principal(
+        user_id=user_id, role=context.get("role") or None, event_id=context.get("event_id") or None
+    )
 
 
 def optional_principal(request: Request) -> Principal | None:
-    """For routes open to anonymous callers: the caller if a bearer token came, else None."""
+    """For routes open to anonymous callers: the caller if a bearer token came, else None.
+    A door device's token is for the door's routes only, as the authorizer has it elsewhere."""
     header = request.headers.get("authorization")
-    return authenticate(header) if header else None
+    if not header:
+        return None
+    if scanner_tokens.is_scanner_token(bearer_token(header) or ""):
+        raise Forbidden()
+    return authenticate(header)
 
 
 def require_role(actor: Principal, *roles: str) -> None:

@@ -37,6 +37,8 @@ class Allocation(TableModel):
     number_of_tickets = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
+    # Of `sold`, how many got in at the door (kept in the check-in's own transaction).
+    checked_in = NumberAttribute(default=0)
     on_sale = BooleanAttribute(default=False)
     # Set while an event is being force-deleted: bookings require it absent.
     closed_at = UTCDateTimeAttribute(null=True)

@@ -62,6 +62,27 @@ class RevokedByEvent(GlobalSecondaryIndex["Ticket"]):
     cancelled_at = UTCDateTimeAttribute(range_key=True)
 
 
+class TicketsByCode(GlobalSecondaryIndex["Ticket"]):
+    """The door's lookup when a code is typed instead of scanned."""
+
+    class Meta:
+        index_name = "code-index"
+        projection = KeysOnlyProjection()
+
+    code = UnicodeAttribute(hash_key=True)
+
+
+class CheckInsByEvent(GlobalSecondaryIndex["Ticket"]):
+    """Sparse: only checked-in tickets carry `checked_in_event_id`."""
+
+    class Meta:
+        index_name = "checkin-index"
+        projection = AllProjection()
+
+    checked_in_event_id = UnicodeAttribute(hash_key=True)
+    checked_in_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Holder(MapAttribute):
     """Who holds the ticket, as given with its booking (the buyer record may say otherwise)."""
 
@@ -88,16 +109,30 @@ class Ticket(TableModel):
     created_at = UTCDateTimeAttribute(default=utcnow)
     cancelled_at = UTCDateTimeAttribute(null=True)
     revoked_event_id = UnicodeAttribute(null=True)  # the event's id, once cancelled
+    # At the door: when the holder got in (an offline scan's own time), the event's id again
+    # for the sparse check-in index, who scanned, when it was recorded, and the scanner's
+    # retry key ("<scanner or user id>:<nonce>") so that a retry gets the first answer.
+    checked_in_at = UTCDateTimeAttribute(null=True)
+    checked_in_event_id = UnicodeAttribute(null=True)
+    checked_in_by = UnicodeAttribute(null=True)
+    check_in_recorded_at = UTCDateTimeAttribute(null=True)
+    check_in_nonce = UnicodeAttribute(null=True)
 
     by_event = TicketsByEvent()
     by_seller = TicketsBySeller()
     by_organizer = TicketsByOrganizer()
     by_buyer = TicketsByBuyer()
     revoked_by_event = RevokedByEvent()
+    by_code = TicketsByCode()
+    check_ins_by_event = CheckInsByEvent()
 
     @property
     def is_cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+    @property
+    def is_checked_in(self) -> bool:
+        return self.checked_in_at is not None
 
 
 LIVE = Ticket.cancelled_at.does_not_exist()

@@ -13,6 +13,7 @@ from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.link_tokens import LinkToken
 from chalicelib.db.rate_limits import RateCounter
+from chalicelib.db.scanners import Scanner
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 
@@ -26,6 +27,7 @@ MODELS: tuple[type[Model], ...] = (
     IdempotencyRecord,
     LinkToken,
     RateCounter,
+    Scanner,
 )
 
 

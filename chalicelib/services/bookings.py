@@ -23,11 +23,13 @@ from chalicelib.db.uniques import UniqueClaim
 from chalicelib.email.addresses import normalize_email
 from chalicelib.email.messages import booking_confirmation
 from chalicelib.errors import (
+    AlreadyCheckedIn,
     Conflict,
     Forbidden,
     NotFound,
     ServiceUnavailable,
     SoldOut,
+    TicketCancelled,
 )
 from chalicelib.money import from_minor
 from chalicelib.services import idempotency, notifications
@@ -331,11 +333,6 @@ def change_buyer(*, actor: Principal, ticket_id: str, buyer: BuyerDetails) -> Ti
     raise ServiceUnavailable("The ticket could not be updated; try again.", code="storage_busy")
 
 
-class TicketCancelled(Conflict):
-    def __init__(self) -> None:
-        super().__init__("This ticket was cancelled.", code="ticket_cancelled")
-
-
 def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
     """An admin cancels a ticket: it stays as a tombstone (`cancelled_at`, listed among the
     event's revoked tickets) and its seat goes back to the seller's pool in the same write."""
@@ -344,6 +341,8 @@ def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
     ticket = get_ticket(actor=actor, ticket_id=ticket_id)
     if ticket.is_cancelled:
         raise TicketCancelled()
+    if ticket.is_checked_in:
+        raise AlreadyCheckedIn(ticket.checked_in_at)
     pool = Allocation(event_id=ticket.event_id, seller_id=ticket.seller_id)
     now = utcnow()
 
@@ -352,7 +351,7 @@ def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
             ticket,
             actions=[Ticket.cancelled_at.set(now), Ticket.revoked_event_id.set(ticket.event_id)],
             # Cancelled once: a second, parallel cancel must not give the seat back twice.
-            condition=Ticket.id.exists() & LIVE,
+            condition=Ticket.id.exists() & LIVE & Ticket.checked_in_at.does_not_exist(),
         )
         tx.update(
             pool,
@@ -370,14 +369,6 @@ def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
             raise NotFound()
         if current.is_cancelled:
             raise TicketCancelled()
+        if current.is_checked_in:
+            raise AlreadyCheckedIn(current.checked_in_at)
         raise NotFound()  # its pool is gone: the event was deleted meanwhile
-
-
-def revoked_tickets(
-    *, actor: Principal, event_id: str, limit: int, next_token: str | None
-) -> Page[Ticket]:
-    """The event's cancelled tickets, oldest cancellation first, for offline scanners."""
-    owned_event(actor, event_id)
-    query = functools.partial(Ticket.revoked_by_event.query, event_id)
-    scope = f"revoked:{event_id}"
-    return fetch_page(Ticket, query, scope=scope, limit=limit, next_token=next_token)

@@ -16,6 +16,7 @@ from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import CATALOG, Event
 from chalicelib.db.pagination import Page, fetch_page, shorten
+from chalicelib.db.scanners import Scanner
 from chalicelib.db.users import User
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.money import from_minor, to_minor
@@ -267,11 +268,14 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
 
     if not transactions.write_unless_refused(build):
         raise Conflict("Tickets were just sold for this event; try again.", code="event_has_sales")
-    # Cancelled tickets' tombstones go with the event (after it, so that a refused delete
-    # keeps the event's revoked list whole; a crash here leaves only orphaned tombstones).
+    # Cancelled tickets' tombstones and the door's scanners go with the event (after it, so
+    # that a refused delete keeps them; a crash here leaves orphans that reach no event).
     with Ticket.batch_write() as batch:
         for tombstone in Ticket.revoked_by_event.query(event_id):
             batch.delete(tombstone)
+    with Scanner.batch_write() as batch:
+        for scanner in Scanner.by_event.query(event_id):
+            batch.delete(scanner)
 
 
 def _close_and_clear_tickets(event_id: str, pools: list[Allocation]) -> None:

@@ -28,6 +28,7 @@ TICKET_FIELDS = {
     "created_at",
     "status",
     "cancelled_at",
+    "checked_in_at",
 }
 
 

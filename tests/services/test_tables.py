@@ -23,11 +23,14 @@ EXPECTED_INDEXES = {
         "organizer-index": ("organizer_id", "created_at"),
         "buyer-index": ("buyer_id", "created_at"),
         "revoked-index": ("revoked_event_id", "cancelled_at"),
+        "code-index": ("code",),
+        "checkin-index": ("checked_in_event_id", "checked_in_at"),
     },
     "test-buyers": {},
     "test-idempotency": {},
     "test-link-tokens": {},
     "test-rate-limits": {},
+    "test-scanners": {"event-index": ("event_id", "created_at")},
 }
 
 

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-MODULES = frozenset({"accounts", "bookings", "common", "events", "responses", "social", "users"})
+MODULES = frozenset(
+    {"accounts", "bookings", "check_ins", "common", "events", "responses", "social", "users"}
+)
 _REF = re.compile(r"(\w+)\.(\w+)")
 
 

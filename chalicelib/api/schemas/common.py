@@ -75,6 +75,7 @@ def _one_line_text(max_length: int) -> Any:
 
 # Free text that may reach an email or a page: one line, no control characters.
 Name = _one_line_text(MAX_TEXT)
+DeviceName = _one_line_text(100)
 SellerRole = Literal["organizer", "reseller"]
 
 

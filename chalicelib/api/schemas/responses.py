@@ -172,11 +172,15 @@ class TicketOut(Out):
     price: str
     currency_code: str
     created_at: datetime
-    status: Literal["valid", "cancelled"] = Field(
-        description="A cancelled ticket stays listed (and refused at the door); its seat went "
-        "back to its seller and counts no more as sold."
+    status: Literal["valid", "checked_in", "cancelled"] = Field(
+        description="`checked_in` once its holder got in at the door. A cancelled ticket stays "
+        "listed (and refused at the door); its seat went back to its seller and counts no more "
+        "as sold."
     )
     cancelled_at: datetime | None = None
+    checked_in_at: datetime | None = Field(
+        default=None, description="When the holder got in at the door."
+    )
 
 
 class RevokedOut(Out):
@@ -186,6 +190,43 @@ class RevokedOut(Out):
 
 class RevokedPage(Out):
     revoked: list[RevokedOut]
+    next_token: str | None
+
+
+class ScannerOut(Out):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class ScannerCreatedOut(Out):
+    scanner: ScannerOut
+    token: str = Field(
+        description="The device's bearer token, shown this once: it checks in this event's "
+        "tickets and reads its check-ins and revoked tickets, nothing else."
+    )
+
+
+class ScannerPage(Out):
+    scanners: list[ScannerOut]
+    next_token: str | None
+
+
+class CheckInOut(Out):
+    ticket_id: str
+    code: str
+    holder_name: str | None = Field(description="None once the buyer's data was erased.")
+    checked_in_at: datetime
+
+
+class CheckInEnvelope(Out):
+    check_in: CheckInOut
+
+
+class CheckInPage(Out):
+    sold: int = Field(description="Tickets of the event sold and not cancelled.")
+    checked_in: int = Field(description="Of those, how many got in.")
+    check_ins: list[CheckInOut] = Field(description="Latest first.")
     next_token: str | None
 
 
