@@ -33,7 +33,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
-from devstack import responses, transactions
+from devstack import mailbox, responses, transactions
 
 SENT_EMAILS_PATH = "/_devstack/sent-emails"
 
@@ -44,13 +44,7 @@ def sent_emails(region: str) -> list[dict[str, Any]]:
     """Every email the emulated SES accepted, oldest first."""
     backend = ses_backends[DEFAULT_ACCOUNT_ID][region]
     return [
-        {
-            "id": message.id,
-            "source": message.source,
-            "to": message.destinations.get("ToAddresses", []),
-            "subject": getattr(message, "subject", None),
-            "body": getattr(message, "body", None),
-        }
+        mailbox.describe(message)
         for message in backend.sent_messages
         if hasattr(message, "destinations")
     ]

@@ -150,11 +150,17 @@ def admin_user():
 
 
 def sent_emails() -> list:
-    """Emails moto's in-process SES accepted in this test, oldest first."""
+    """Emails moto's in-process SES accepted in this test, oldest first, read as a mail client
+    reads them (`.to`, `.subject`, `.body`, `.html`, `.images`), plain and MIME alike."""
+    from types import SimpleNamespace
+
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    return list(ses_backends[DEFAULT_ACCOUNT_ID][TEST_ENV["AWS_DEFAULT_REGION"]].sent_messages)
+    from devstack.mailbox import describe
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][TEST_ENV["AWS_DEFAULT_REGION"]]
+    return [SimpleNamespace(**describe(message)) for message in backend.sent_messages]
 
 
 class Api:

@@ -11,7 +11,8 @@ import re
 from datetime import datetime
 from html import escape
 
-from chalicelib.email.sender import EmailMessage
+from chalicelib.email.qr_codes import qr_png
+from chalicelib.email.sender import EmailMessage, InlineImage
 
 MAX_INLINE = 80
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -110,29 +111,49 @@ def booking_confirmation(
     name: str,
     event_title: str,
     event_time: datetime,
-    codes: list[str],
+    tickets: list[tuple[str, str]],
     price: str,
     currency_code: str,
 ) -> EmailMessage:
-    count = len(codes)
+    """`tickets` are (code, qr) pairs: the HTML part shows each code with its QR image."""
+    count = len(tickets)
     plural = "s" if count != 1 else ""
     title = inline(event_title)
     summary = (
         f"Your booking is confirmed: {count} ticket{plural} for {title} on "
         f"{event_time.strftime('%Y-%m-%d %H:%M UTC')}, {price} {currency_code} each."
     )
-    lines = "\n".join(f"  {code}" for code in codes)
+    lines = "\n".join(f"  {code}" for code, _ in tickets)
     text = (
         f"{_greeting(name)}\n\n{summary}\n\n"
         f"Ticket code{plural}:\n{lines}\n\n"
-        "Show a code at the entrance.\n"
+        "Show a ticket's QR code (in this email's HTML view) or its code at the entrance; each "
+        "ticket gets in once.\n"
     )
+    images = tuple(
+        InlineImage(
+            content_id=f"ticket-{number}@tickets", png=qr_png(qr), filename=f"ticket-{code}.png"
+        )
+        for number, (code, qr) in enumerate(tickets, start=1)
+    )
+    shown = [
+        f'<b>{escape(code)}</b><br><img src="cid:{image.content_id}" alt="QR code of ticket '
+        f'{escape(code)}" width="{_width(image)}">'
+        for (code, _), image in zip(tickets, images, strict=True)
+    ]
     html = _html(
         [
             escape(_greeting(name)),
             escape(summary),
-            f"Ticket code{plural}:<br>" + "<br>".join(f"<b>{escape(c)}</b>" for c in codes),
-            "Show a code at the entrance.",
+            *shown,
+            "Show a ticket's QR code or its code at the entrance; each ticket gets in once.",
         ]
     )
-    return EmailMessage(to=to, subject=f"Your tickets for {title}", text=text, html=html)
+    return EmailMessage(
+        to=to, subject=f"Your tickets for {title}", text=text, html=html, images=images
+    )
+
+
+def _width(image: InlineImage) -> int:
+    """The PNG's own width (its IHDR chunk), so clients draw it pixel for pixel."""
+    return int.from_bytes(image.png[16:20], "big")

@@ -263,7 +263,7 @@ def _confirm(event: Event, tickets: list[Ticket], buyer: BuyerDetails) -> bool:
         name=buyer.name,
         event_title=event.title,
         event_time=event.time,
-        codes=[t.code for t in tickets],
+        tickets=[(t.code, qr_of(t)) for t in tickets],
         price=from_minor(event.price_minor, event.currency_code),
         currency_code=event.currency_code,
     )

@@ -87,10 +87,29 @@ def test_buyer_gets_a_confirmation_email_with_the_codes(api):
 
     response = book(api, event_id, quantity=3, buyer=buyer)
 
-    [message] = [m for m in sent_emails() if "bea@example.com" in m.destinations["ToAddresses"]]
+    [message] = [m for m in sent_emails() if "bea@example.com" in m.to]
     assert "A music concert" in message.subject
-    for ticket in response.json_body["tickets"]:
+    tickets = response.json_body["tickets"]
+    for ticket in tickets:
         assert ticket["code"] in message.body
+        assert ticket["code"] in message.html
+    assert [decoded_qr(image) for image in message.images] == [t["qr"] for t in tickets]
+    for image in message.images:
+        assert f'src="cid:{image["content_id"]}"' in message.html
+
+
+def decoded_qr(image: dict) -> str:
+    """What a phone's scanner reads from the emailed image (zxing-cpp, the ZXing decoder)."""
+    import base64
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    assert image["content_type"] == "image/png"
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(image["base64"]))))
+    assert found.format == zxingcpp.BarcodeFormat.QRCode
+    return found.text
 
 
 def test_a_later_booking_keeps_the_buyer_record_and_puts_its_details_on_the_tickets(api):
@@ -343,9 +362,9 @@ def test_when_ses_fails_the_booking_stands_and_says_so(api, monkeypatch):
     event_id = make_event(organizer, number_of_tickets=5)
 
     def failing_send(**_):
-        raise ClientError({"Error": {"Code": "MessageRejected", "Message": "no"}}, "SendEmail")
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": "no"}}, "SendRawEmail")
 
-    monkeypatch.setattr(aws.client("ses"), "send_email", failing_send)
+    monkeypatch.setattr(aws.client("ses"), "send_raw_email", failing_send)
 
     buyer = buyer_body()
 

@@ -248,7 +248,7 @@ def test_the_owner_is_emailed_when_the_account_is_blocked(api):
     for _ in range(4):
         login(api, user.email, "wrong-password")
 
-    notices = [m for m in sent_emails() if user.email in m.destinations["ToAddresses"]]
+    notices = [m for m in sent_emails() if user.email in m.to]
 
     assert len(notices) == 1
     assert notices[0].subject == "Your Events API account is blocked"
@@ -261,7 +261,7 @@ def test_an_admin_block_emails_the_owner_too(api):
     api.put(f"/users/{user.id}", {"blocked": True}, as_=admin_user())
     api.put(f"/users/{user.id}", {"blocked": True}, as_=admin_user())
 
-    notices = [m for m in sent_emails() if user.email in m.destinations["ToAddresses"]]
+    notices = [m for m in sent_emails() if user.email in m.to]
     assert [m.subject for m in notices] == ["Your Events API account is blocked"]
 
 

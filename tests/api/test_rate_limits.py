@@ -17,7 +17,7 @@ def assert_rate_limited(response):
 
 
 def emails_to(address):
-    return [m for m in sent_emails() if address in m.destinations["ToAddresses"]]
+    return [m for m in sent_emails() if address in m.to]
 
 
 def test_a_counter_refuses_exactly_past_its_limit_and_says_how_long_to_wait(tables):

@@ -26,11 +26,7 @@ def register(api, **overrides):
 
 
 def links_sent_to(email):
-    return [
-        LINK.search(message.body).group(1)
-        for message in sent_emails()
-        if email in message.destinations["ToAddresses"]
-    ]
+    return [LINK.search(message.body).group(1) for message in sent_emails() if email in message.to]
 
 
 def allow_resend_now(user_id):

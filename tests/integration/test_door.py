@@ -73,3 +73,22 @@ def test_a_revoked_scanner_is_refused_on_its_next_request(local_stack):
     assert refused.status_code in (401, 403)
     assert set(refused.json()) == {"error", "code"}
     assert refused.headers["X-Request-Id"]
+
+
+def test_the_confirmation_email_read_from_the_emulator_carries_each_tickets_qr(local_stack):
+    import requests
+
+    from tests.api.test_bookings import decoded_qr
+
+    _, organizer = seller(local_stack, "organizer")
+    event_id = new_event(organizer, 10)
+    who = buyer()
+    booked = Caller(local_stack)(
+        "POST", "/sold-tickets", {"event_id": event_id, "quantity": 2, "buyer": who}
+    )
+    tickets = booked.json()["tickets"]
+
+    emails = requests.get(f"{local_stack.emulator_url}/_devstack/sent-emails", timeout=5).json()
+    [message] = [m for m in emails["emails"] if who["email"] in m["to"]]
+    assert [t["code"] in message["body"] for t in tickets] == [True, True]
+    assert [decoded_qr(image) for image in message["images"]] == [t["qr"] for t in tickets]

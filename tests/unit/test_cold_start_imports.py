@@ -16,6 +16,7 @@ ONLY_ON_USE = (
     "argon2",
     "email_validator",
     "phonenumbers",
+    "segno",
     "iso4217",
     "jwt",
     "requests",

@@ -44,7 +44,7 @@ def test_the_booking_confirmation_escapes_the_holder_and_the_title():
         name=HOSTILE,
         event_title="Show\r\nBcc: x@example.com <script>",
         event_time=datetime(2030, 1, 1, 20, tzinfo=UTC),
-        codes=["ABCD-EFGH-JKLM"],
+        tickets=[("ABCD-EFGH-JKLM", "eyJ.payload.sig")],
         price="50",
         currency_code="GBP",
     )
@@ -63,3 +63,32 @@ def test_reset_and_blocked_emails_carry_only_our_links():
     assert "one hour" in reset.text
     assert blocked.links == []
     assert "administrator" in blocked.text
+
+
+def test_the_booking_confirmation_is_multipart_with_each_qr_shown_inline():
+    import email
+    import email.policy
+
+    from chalicelib.email.sender import mime_bytes
+
+    message = booking_confirmation(
+        to="a@example.com",
+        name="Bea",
+        event_title="Show",
+        event_time=datetime(2030, 1, 1, 20, tzinfo=UTC),
+        tickets=[("ABCD-EFGH-JKLM", "qr-one"), ("NPQR-STUV-WXYZ", "qr-two")],
+        price="50",
+        currency_code="GBP",
+    )
+
+    parsed = email.message_from_bytes(
+        mime_bytes(message, sender="tickets@example.com"), policy=email.policy.default
+    )
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert "ABCD-EFGH-JKLM" in parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",))
+    images = [p for p in parsed.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 2
+    for image in images:
+        assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html.get_content()
+        assert image.get_content().startswith(b"\x89PNG")
