@@ -13,6 +13,7 @@ from chalicelib.api import (
     docs,
     events,
     health,
+    my_tickets,
     social,
     users,
 )
@@ -39,4 +40,5 @@ app.register_blueprint(allocations.bp)
 app.register_blueprint(bookings.bp)
 app.register_blueprint(buyers.bp)
 app.register_blueprint(check_ins.bp)
+app.register_blueprint(my_tickets.bp)
 app.register_blueprint(docs.bp)

@@ -56,6 +56,8 @@ DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "booking_ip": (30, 3600),
     # Bookings by one logged-in seller for its buyers.
     "booking_seller": (600, 3600),
+    # A buyer asking for its tickets by email again.
+    "tickets_resend": (3, 3600),
 }
 
 

@@ -25,9 +25,7 @@ def ticket_out(ticket: Ticket) -> schemas.responses.TicketOut:
         event_id=ticket.event_id,
         seller_id=ticket.seller_id,
         buyer_id=ticket.buyer_id,
-        holder=schemas.responses.HolderOut(name=ticket.holder.name, phone=ticket.holder.phone)
-        if ticket.holder
-        else None,
+        holder=holder_out(ticket),
         code=ticket.code,
         qr=bookings.qr_of(ticket),
         price=from_minor(ticket.price_minor, ticket.currency_code),
@@ -37,6 +35,11 @@ def ticket_out(ticket: Ticket) -> schemas.responses.TicketOut:
         cancelled_at=ticket.cancelled_at,
         checked_in_at=ticket.checked_in_at,
     )
+
+
+def holder_out(ticket: Ticket) -> schemas.responses.HolderOut | None:
+    holder = ticket.holder
+    return schemas.responses.HolderOut(name=holder.name, phone=holder.phone) if holder else None
 
 
 def ticket_status(ticket: Ticket) -> str:

@@ -29,6 +29,7 @@ def event_out(item: EventWithCounts) -> schemas.responses.EventOut:
         currency_code=event.currency_code,
         number_of_tickets=event.number_of_tickets,
         organizer_id=event.organizer_id,
+        cancellable_until=event.cancellable_until,
         created_at=event.created_at,
         updated_at=event.updated_at,
         allocated=counts.allocated,
@@ -111,7 +112,7 @@ def update_event(event_id: str) -> Response:
     updated = events.update_event(
         actor=principal_of(bp.current_request),
         event_id=event_id,
-        **body.model_dump(exclude_none=True),
+        **body.changes(),
     )
     return model_response(schemas.responses.EventEnvelope(event=event_out(updated)))
 

@@ -29,6 +29,15 @@ _RESET_FORM = """<form method="post" action="{action}">
 </form>"""
 
 
+_ACCESS_FORM = """<form method="post" action="{action}">
+<input type="hidden" name="token" value="{token}">
+<button type="submit">Show my tickets</button>
+</form>"""
+
+_TICKET = """<section><h2>{title}</h2><p>{when} &middot; <b>{code}</b> &middot; {status}</p>
+{qr}</section>"""
+
+
 def html_page(*, title: str, message: str, status: int = 200, extra: str = "") -> Response:
     """A page; `extra` is markup built here from escaped values, never caller text."""
     body = _TEMPLATE.format(title=escape(title), message=escape(message), extra=extra)
@@ -54,4 +63,32 @@ def reset_form_page(*, token: str, action: str) -> Response:
         title="Choose a new password",
         message="Type your new password. The link works once.",
         extra=form,
+    )
+
+
+def access_page(*, token: str, action: str) -> Response:
+    """Opening an emailed link shows a button: mail scanners that fetch links use nothing up."""
+    form = _ACCESS_FORM.format(action=escape(action), token=escape(token))
+    return html_page(
+        title="Your tickets",
+        message="The link works once: the button opens your tickets for the next hour.",
+        extra=form,
+    )
+
+
+def tickets_page(tickets: list[tuple[str, str, str, str, str]]) -> Response:
+    """(event title, when, code, status, QR as inline <svg> we drew) per ticket."""
+    sections = "".join(
+        _TICKET.format(
+            title=escape(title), when=escape(when), code=escape(code), status=escape(status),
+            qr=qr_svg,
+        )
+        for title, when, code, status, qr_svg in tickets
+    )  # fmt: skip
+    return html_page(
+        title="Your tickets",
+        message="Show a ticket's QR code at the entrance; each ticket gets in once."
+        if tickets
+        else "You hold no tickets.",
+        extra=sections,
     )

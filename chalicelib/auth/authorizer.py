@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import AuthResponse, AuthRoute, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib.auth.principal import SCANNER, Principal, authenticate
+from chalicelib.auth.principal import BUYER, SCANNER, Principal, authenticate
 from chalicelib.errors import Unauthorized
 
 bp = Blueprint(__name__)
@@ -35,7 +35,15 @@ def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
 
 def allowed_routes(principal: Principal) -> list[str | AuthRoute]:
     """Accounts reach every route (each checks its own rules); a scanner only its event's door
-    routes, so API Gateway refuses it everything else before the API function runs."""
+    routes and a buyer only the /my-* routes: API Gateway refuses them everything else before
+    the API function runs."""
+    if principal.role == BUYER:
+        return [
+            AuthRoute("/my-tickets", ["GET"]),
+            AuthRoute("/my-tickets/resend", ["POST"]),
+            AuthRoute("/my-tickets/*", ["DELETE"]),
+            AuthRoute("/my-data", ["DELETE"]),
+        ]
     if principal.role == SCANNER:
         event = f"/events/{principal.event_id}"
         return [

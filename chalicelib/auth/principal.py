@@ -1,5 +1,5 @@
-"""Who is calling: a bearer token -> a live, unblocked user with a current token version, or
-a door device (scanner) that has not been revoked."""
+"""Who is calling: a bearer token -> a live, unblocked user with a current token version, a
+door device (scanner) that has not been revoked, or a buyer who opened an access link."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from chalice.app import Request
 from chalicelib.auth import scanner_tokens
 from chalicelib.auth.tokens import InvalidToken, decode_token
 from chalicelib.db.base import get_or_none
+from chalicelib.db.buyers import Buyer
 from chalicelib.db.scanners import Scanner
 from chalicelib.db.users import User
 from chalicelib.errors import Forbidden, Unauthorized
@@ -20,6 +21,8 @@ RESELLER = "reseller"
 SELLER_ROLES = (ORGANIZER, RESELLER)
 # A door device: checks in one event's tickets and reads that event's check-ins, nothing else.
 SCANNER = "scanner"
+# A buyer through an emailed access link: reaches only the /my-* routes.
+BUYER = "buyer"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,12 @@ def authenticate(authorization: str | None) -> Principal:
         claims = decode_token(token)
     except InvalidToken:
         raise Unauthorized() from None
+    if claims.is_buyer:
+        # Erasing their data deletes the buyer, and with it every session they opened.
+        buyer = get_or_none(Buyer, claims.user_id, consistent_read=True)
+        if buyer is None or buyer.token_version != claims.token_version:
+            raise Unauthorized()
+        return Principal(user_id=buyer.id, role=BUYER)
     user = get_or_none(User, claims.user_id, consistent_read=True)
     if user is None or user.blocked or user.token_version != claims.token_version:
         raise Unauthorized()
@@ -86,14 +95,17 @@ def principal_of(request: Request) -> Principal:
 
 
 def optional_principal(request: Request) -> Principal | None:
-    """For routes open to anonymous callers: the caller if a bearer token came, else None.
-    A door device's token is for the door's routes only, as the authorizer has it elsewhere."""
+    """For routes open to anonymous callers: the caller's account if a bearer token came, else
+    None. Door devices' and buyers' tokens reach only their own routes, here as everywhere."""
     header = request.headers.get("authorization")
     if not header:
         return None
     if scanner_tokens.is_scanner_token(bearer_token(header) or ""):
         raise Forbidden()
-    return authenticate(header)
+    principal = authenticate(header)
+    if principal.role == BUYER:
+        raise Forbidden()
+    return principal
 
 
 def require_role(actor: Principal, *roles: str) -> None:

@@ -15,7 +15,11 @@ from chalicelib.settings import get_settings
 
 ALGORITHM = "HS256"
 AUDIENCE = "events-api"
+# Buyers' tokens (from an emailed access link) have an audience of their own: no code path
+# that expects an account's token can take one for an account.
+BUYER_AUDIENCE = "events-api:buyer"
 TOKEN_LIFETIME = timedelta(minutes=30)
+BUYER_TOKEN_LIFETIME = timedelta(hours=1)
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "ver"]
 MAX_SUBJECT = 200
 
@@ -29,8 +33,9 @@ class IssuedToken:
 
 @dataclass(frozen=True)
 class TokenClaims:
-    user_id: str
+    user_id: str  # a buyer's id in a buyer's token
     token_version: int
+    is_buyer: bool = False
 
 
 class InvalidToken(Exception):
@@ -38,21 +43,31 @@ class InvalidToken(Exception):
 
 
 def issue_token(*, user_id: str, role: str | None, token_version: int) -> IssuedToken:
+    return _issue(user_id, role, token_version, AUDIENCE, TOKEN_LIFETIME)
+
+
+def issue_buyer_token(*, buyer_id: str, token_version: int) -> IssuedToken:
+    return _issue(buyer_id, "buyer", token_version, BUYER_AUDIENCE, BUYER_TOKEN_LIFETIME)
+
+
+def _issue(
+    subject: str, role: str | None, version: int, audience: str, lifetime: timedelta
+) -> IssuedToken:
     import jwt  # imported on use: see the module docstring
 
     settings = get_settings()
     now = utcnow()
     claims = {
-        "sub": user_id,
+        "sub": subject,
         "role": role,
-        "ver": token_version,
+        "ver": version,
         "iat": now,
-        "exp": now + TOKEN_LIFETIME,
+        "exp": now + lifetime,
         "iss": settings.app_url,
-        "aud": AUDIENCE,
+        "aud": audience,
     }
     token = jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
-    return IssuedToken(auth_token=token, expires_in=int(TOKEN_LIFETIME.total_seconds()))
+    return IssuedToken(auth_token=token, expires_in=int(lifetime.total_seconds()))
 
 
 def decode_token(token: str) -> TokenClaims:
@@ -66,14 +81,16 @@ def decode_token(token: str) -> TokenClaims:
             settings.jwt_secret,
             # An explicit list: never "none", never an algorithm the header picks.
             algorithms=[ALGORITHM],
-            audience=AUDIENCE,
+            audience=[AUDIENCE, BUYER_AUDIENCE],
             issuer=settings.app_url,
             options={"require": REQUIRED_CLAIMS},
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
     _check_claim_types(claims)
-    return TokenClaims(user_id=claims["sub"], token_version=claims["ver"])
+    return TokenClaims(
+        user_id=claims["sub"], token_version=claims["ver"], is_buyer=claims["aud"] == BUYER_AUDIENCE
+    )
 
 
 def _is_int(value: object) -> bool:
@@ -91,3 +108,5 @@ def _check_claim_types(claims: dict) -> None:
         raise InvalidToken("exp, iat and ver must be integers")
     if not isinstance(claims.get("role"), str | None):
         raise InvalidToken("malformed role")
+    if not isinstance(claims["aud"], str):  # one audience: an account's or a buyer's
+        raise InvalidToken("malformed audience")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.db.base import TableModel, table_meta, utcnow
 
@@ -18,3 +18,5 @@ class Buyer(TableModel):
     updated_at = UTCDateTimeAttribute(default=utcnow)
     # Set by each booking of an existing buyer (which changes nothing else here).
     last_booking_at = UTCDateTimeAttribute(null=True)
+    # Buyers' own tokens carry it; bumping it ends every session the buyer opened.
+    token_version = NumberAttribute(default=0)

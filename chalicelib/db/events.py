@@ -52,6 +52,8 @@ class Event(TableModel):
     # fetches all its pools in one BatchGetItem instead of one Query per event.
     seller_ids = UnicodeSetAttribute(default=set)
     catalog = UnicodeAttribute(default=CATALOG)
+    # Until when buyers may cancel their own tickets (seat back to its seller); None: never.
+    cancellable_until = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

@@ -8,11 +8,12 @@ HTML part. Links in our emails come from us alone.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from chalicelib.email.qr_codes import qr_png
 from chalicelib.email.sender import EmailMessage, InlineImage
+from chalicelib.qr_codes import qr_png
 
 MAX_INLINE = 80
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -105,6 +106,18 @@ def account_blocked_email(*, to: str, reason: str) -> EmailMessage:
     )
 
 
+@dataclass(frozen=True)
+class EventTickets:
+    """One event's tickets in an email: its title and time, and (code, qr) per ticket."""
+
+    title: str
+    time: datetime
+    tickets: list[tuple[str, str]]
+
+
+ENTRANCE_NOTE = "Show a ticket's QR code or its code at the entrance; each ticket gets in once."
+
+
 def booking_confirmation(
     *,
     to: str,
@@ -121,37 +134,89 @@ def booking_confirmation(
     title = inline(event_title)
     summary = (
         f"Your booking is confirmed: {count} ticket{plural} for {title} on "
-        f"{event_time.strftime('%Y-%m-%d %H:%M UTC')}, {price} {currency_code} each."
+        f"{_when(event_time)}, {price} {currency_code} each."
     )
-    lines = "\n".join(f"  {code}" for code, _ in tickets)
-    text = (
-        f"{_greeting(name)}\n\n{summary}\n\n"
-        f"Ticket code{plural}:\n{lines}\n\n"
-        "Show a ticket's QR code (in this email's HTML view) or its code at the entrance; each "
-        "ticket gets in once.\n"
+    return _tickets_email(
+        to=to,
+        subject=f"Your tickets for {title}",
+        intro=[_greeting(name), summary],
+        events=[EventTickets(title=event_title, time=event_time, tickets=tickets)],
+        headed=False,
     )
-    images = tuple(
-        InlineImage(
-            content_id=f"ticket-{number}@tickets", png=qr_png(qr), filename=f"ticket-{code}.png"
-        )
-        for number, (code, qr) in enumerate(tickets, start=1)
-    )
-    shown = [
-        f'<b>{escape(code)}</b><br><img src="cid:{image.content_id}" alt="QR code of ticket '
-        f'{escape(code)}" width="{_width(image)}">'
-        for (code, _), image in zip(tickets, images, strict=True)
-    ]
-    html = _html(
-        [
-            escape(_greeting(name)),
-            escape(summary),
-            *shown,
-            "Show a ticket's QR code or its code at the entrance; each ticket gets in once.",
-        ]
-    )
+
+
+def my_tickets_email(*, to: str, name: str, events: list[EventTickets]) -> EmailMessage:
+    """All of a buyer's upcoming tickets again, event by event."""
+    count = sum(len(e.tickets) for e in events)
+    plural = "s" if count != 1 else ""
+    intro = [_greeting(name), f"As you asked, here are your {count} upcoming ticket{plural}."]
+    return _tickets_email(to=to, subject="Your tickets", intro=intro, events=events, headed=True)
+
+
+def _tickets_email(
+    *, to: str, subject: str, intro: list[str], events: list[EventTickets], headed: bool
+) -> EmailMessage:
+    text_parts, html_parts, images = list(intro), [escape(line) for line in intro], []
+    for event in events:
+        heading = f"{inline(event.title)}, {_when(event.time)}"
+        codes = "\n".join(f"  {code}" for code, _ in event.tickets)
+        plural = "s" if len(event.tickets) != 1 else ""
+        text_parts.append(f"{heading}\n{codes}" if headed else f"Ticket code{plural}:\n{codes}")
+        if headed:
+            html_parts.append(f"<b>{escape(heading)}</b>")
+        for code, qr in event.tickets:
+            image = InlineImage(
+                content_id=f"ticket-{len(images) + 1}@tickets",
+                png=qr_png(qr),
+                filename=f"ticket-{code}.png",
+            )
+            images.append(image)
+            html_parts.append(
+                f'<b>{escape(code)}</b><br><img src="cid:{image.content_id}" alt="QR code of '
+                f'ticket {escape(code)}" width="{_width(image)}">'
+            )
+    text_parts.append(ENTRANCE_NOTE)
+    html_parts.append(escape(ENTRANCE_NOTE))
     return EmailMessage(
-        to=to, subject=f"Your tickets for {title}", text=text, html=html, images=images
+        to=to,
+        subject=subject,
+        text="\n\n".join(text_parts) + "\n",
+        html=_html(html_parts),
+        images=tuple(images),
     )
+
+
+def buyer_access_email(*, to: str, name: str, link: str) -> EmailMessage:
+    greeting = _greeting(name)
+    note = (
+        "The link works once and expires in 15 minutes. "
+        "If you did not ask for it, ignore this email: nothing changes."
+    )
+    text = f"{greeting}\n\nTo see and manage your tickets, open:\n\n{link}\n\n{note}\n"
+    html = _html(
+        [escape(greeting), "To see and manage your tickets, open:", _link_html(link), escape(note)]
+    )
+    return EmailMessage(to=to, subject="Your tickets: sign-in link", text=text, html=html)
+
+
+def ticket_cancelled_email(
+    *, to: str, name: str, event_title: str, event_time: datetime, code: str
+) -> EmailMessage:
+    lines = [
+        _greeting(name),
+        f"Your ticket {code} for {inline(event_title)} on {_when(event_time)} is cancelled, "
+        "as you asked. It no longer gets in at the entrance.",
+    ]
+    return EmailMessage(
+        to=to,
+        subject=f"Ticket cancelled: {inline(event_title)}",
+        text="\n\n".join(lines) + "\n",
+        html=_html([escape(line) for line in lines]),
+    )
+
+
+def _when(time: datetime) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _width(image: InlineImage) -> int:

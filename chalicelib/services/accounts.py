@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import logging
-import secrets
 from datetime import timedelta
 
 from pynamodb.exceptions import UpdateError
@@ -19,7 +17,13 @@ from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, has_any, utcnow
 from chalicelib.db.bookings import Ticket
-from chalicelib.db.link_tokens import RESET_PASSWORD, VERIFY_EMAIL, LinkToken
+from chalicelib.db.link_tokens import (
+    RESET_PASSWORD,
+    VERIFY_EMAIL,
+    LinkToken,
+    hash_token,
+    new_link,
+)
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import User
 from chalicelib.email.addresses import normalize_email
@@ -57,25 +61,9 @@ class Activation(enum.Enum):
     ALREADY_VERIFIED = "already_verified"
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _new_link(user_id: str, purpose: str, lifetime: timedelta) -> tuple[str, LinkToken]:
-    """A 256-bit random token for the email, and the record of its hash for the table."""
-    token = secrets.token_urlsafe(32)
-    record = LinkToken(
-        token_hash=_token_hash(token),
-        user_id=user_id,
-        purpose=purpose,
-        expires_at=utcnow() + lifetime,
-    )
-    return token, record
-
-
 def _linked_user(token: str, purpose: str) -> tuple[User, str] | None:
     """The user a live link of this purpose points at, with the link's hash; else None."""
-    token_hash = _token_hash(token)
+    token_hash = hash_token(token)
     record = get_or_none(LinkToken, token_hash, consistent_read=True)
     if record is None or record.purpose != purpose or record.expires_at <= utcnow():
         return None
@@ -98,7 +86,7 @@ def _reissue_verification(user: User) -> str | None:
     """
     now = utcnow()
     today = now.date().isoformat()
-    token, record = _new_link(user.id, VERIFY_EMAIL, VERIFICATION_LIFETIME)
+    token, record = new_link(user.id, VERIFY_EMAIL, VERIFICATION_LIFETIME)
     common = [
         User.verification_token_hash.set(record.token_hash),
         User.verification_sent_at.set(now),
@@ -186,7 +174,7 @@ def register(*, email: str, password: str, name: str | None, role: str) -> User:
             raise UserExists()
         notifications.reserve(email)
         user = new_user(email=email, password_hash=password_hash, name=name, role=role)
-        token, link = _new_link(user.id, VERIFY_EMAIL, VERIFICATION_LIFETIME)
+        token, link = new_link(user.id, VERIFY_EMAIL, VERIFICATION_LIFETIME)
         now = utcnow()
         user.verification_token_hash = link.token_hash
         user.verification_sent_at = now
@@ -254,7 +242,7 @@ def forgot_password(*, email: str) -> None:
     user = find_by_email(normalize_email(email))
     if user is None or user.blocked or not notifications.reserve_quietly(user.email):
         return
-    token, link = _new_link(user.id, RESET_PASSWORD, RESET_LIFETIME)
+    token, link = new_link(user.id, RESET_PASSWORD, RESET_LIFETIME)
 
     def build(tx: TransactWrite) -> None:
         tx.save(link, condition=LinkToken.token_hash.does_not_exist())

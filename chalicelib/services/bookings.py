@@ -6,8 +6,10 @@ import functools
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from pynamodb.exceptions import PynamoDBException
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth import ticket_keys
@@ -339,36 +341,45 @@ def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
     if not actor.is_admin:
         raise Forbidden()
     ticket = get_ticket(actor=actor, ticket_id=ticket_id)
+    refuse_cancelled_or_checked_in(ticket)
+    if not transactions.write_unless_refused(lambda tx: add_cancellation(tx, ticket, utcnow())):
+        explain_refused_cancellation(ticket_id)
+
+
+def refuse_cancelled_or_checked_in(ticket: Ticket) -> None:
     if ticket.is_cancelled:
         raise TicketCancelled()
     if ticket.is_checked_in:
         raise AlreadyCheckedIn(ticket.checked_in_at)
-    pool = Allocation(event_id=ticket.event_id, seller_id=ticket.seller_id)
-    now = utcnow()
 
-    def build(tx: TransactWrite) -> None:
-        tx.update(
-            ticket,
-            actions=[Ticket.cancelled_at.set(now), Ticket.revoked_event_id.set(ticket.event_id)],
-            # Cancelled once: a second, parallel cancel must not give the seat back twice.
-            condition=Ticket.id.exists() & LIVE & Ticket.checked_in_at.does_not_exist(),
-        )
-        tx.update(
-            pool,
-            actions=[
-                Allocation.available.add(1),
-                Allocation.sold.add(-1),
-                Allocation.updated_at.set(now),
-            ],
-            condition=Allocation.event_id.exists() & (Allocation.sold >= 1),
-        )
 
-    if not transactions.write_unless_refused(build):
-        current = get_or_none(Ticket, ticket_id, consistent_read=True)
-        if current is None:
-            raise NotFound()
-        if current.is_cancelled:
-            raise TicketCancelled()
-        if current.is_checked_in:
-            raise AlreadyCheckedIn(current.checked_in_at)
-        raise NotFound()  # its pool is gone: the event was deleted meanwhile
+def add_cancellation(
+    tx: TransactWrite, ticket: Ticket, now: datetime, *, condition: Condition | None = None
+) -> None:
+    """Tombstone the ticket and give its seat back to its seller's pool, in one transaction;
+    `condition` adds to the ticket's own (live, not checked in)."""
+    live = Ticket.id.exists() & LIVE & Ticket.checked_in_at.does_not_exist()
+    tx.update(
+        ticket,
+        actions=[Ticket.cancelled_at.set(now), Ticket.revoked_event_id.set(ticket.event_id)],
+        # Cancelled once: a second, parallel cancel must not give the seat back twice.
+        condition=live & condition if condition is not None else live,
+    )
+    tx.update(
+        Allocation(event_id=ticket.event_id, seller_id=ticket.seller_id),
+        actions=[
+            Allocation.available.add(1),
+            Allocation.sold.add(-1),
+            Allocation.updated_at.set(now),
+        ],
+        condition=Allocation.event_id.exists() & (Allocation.sold >= 1),
+    )
+
+
+def explain_refused_cancellation(ticket_id: str) -> None:
+    """Raise why a cancellation's transaction was refused (read again, consistently)."""
+    current = get_or_none(Ticket, ticket_id, consistent_read=True)
+    if current is None:
+        raise NotFound()
+    refuse_cancelled_or_checked_in(current)
+    raise NotFound()  # its pool is gone: the event was deleted meanwhile

@@ -140,9 +140,14 @@ def delete_buyer(*, actor: Principal, buyer_id: str) -> None:
     buyer = get_or_none(Buyer, buyer_id, consistent_read=True)
     if buyer is None:
         raise NotFound()
-    if any_live(Ticket.by_buyer, buyer_id):
+    if any_live(Ticket.by_buyer, buyer_id) or not erase(buyer):
         raise BuyerHasTickets()
 
+
+def erase(buyer: Buyer) -> bool:
+    """Delete the buyer and its email claim, then strip the holder's name and phone from the
+    tickets it leaves (cancelled ones, or past ones when the buyer erases its own data).
+    False, with nothing changed, when a booking for this buyer landed since it was read."""
     unchanged = (
         Buyer.last_booking_at == buyer.last_booking_at
         if buyer.last_booking_at
@@ -159,8 +164,8 @@ def delete_buyer(*, actor: Principal, buyer_id: str) -> None:
         )
 
     if not transactions.write_unless_refused(build):
-        raise BuyerHasTickets()
-    # Cancelled tickets stay as tombstones for the door; they keep no one's name or phone.
-    for ticket in Ticket.by_buyer.query(buyer_id):
+        return False
+    for ticket in Ticket.by_buyer.query(buyer.id):
         if ticket.holder is not None:
             ticket.update(actions=[Ticket.holder.remove()], condition=Ticket.id.exists())
+    return True

@@ -44,6 +44,15 @@ def _require_future(time: datetime) -> None:
         raise InvalidRequest(details={"time": "Must be in the future."})
 
 
+def _require_cancellable_before(cancellable_until: datetime | None, time: datetime) -> None:
+    if cancellable_until is not None and cancellable_until > time:
+        raise InvalidRequest(details={"cancellable_until": "Must not be after the event's time."})
+
+
+# update_event's default for fields that may be set to None: leave them as they are.
+UNCHANGED: Any = object()
+
+
 def get_event(event_id: str) -> Event:
     event = get_or_none(Event, event_id, consistent_read=True)
     if event is None:
@@ -89,9 +98,11 @@ def create_event(
     currency_code: str,
     number_of_tickets: int,
     organizer_id: str | None = None,
+    cancellable_until: datetime | None = None,
 ) -> EventWithCounts:
     organizer_id = _organizer_for(actor, organizer_id)
     _require_future(time)
+    _require_cancellable_before(cancellable_until, time)
     now = utcnow()
     event = Event(
         id=new_id(),
@@ -102,6 +113,7 @@ def create_event(
         number_of_tickets=number_of_tickets,
         organizer_id=organizer_id,
         seller_ids={organizer_id},
+        cancellable_until=cancellable_until,
         created_at=now,
         updated_at=now,
     )
@@ -172,6 +184,7 @@ def update_event(
     price: str | None = None,
     currency_code: str | None = None,
     number_of_tickets: int | None = None,
+    cancellable_until: datetime | None = UNCHANGED,
 ) -> EventWithCounts:
     event = owned_event(actor, event_id)
     now = utcnow()
@@ -181,6 +194,13 @@ def update_event(
     if time is not None:
         _require_future(time)
         actions.append(Event.time.set(time))
+    if cancellable_until is UNCHANGED:
+        cancellable_until = event.cancellable_until
+    elif cancellable_until is None:
+        actions.append(Event.cancellable_until.remove())
+    else:
+        actions.append(Event.cancellable_until.set(cancellable_until))
+    _require_cancellable_before(cancellable_until, time or event.time)
     if price is not None or currency_code is not None:
         currency = currency_code or event.currency_code
         # A new currency alone keeps the same price figure, if the currency can express it.

@@ -13,6 +13,7 @@ from tests.conftest import admin_user, buyer_body, make_event, make_user
 
 EVENT_KEYS = {
     "id", "title", "time", "price", "currency_code", "number_of_tickets", "organizer_id",
+    "cancellable_until",
     "created_at", "updated_at", "allocated", "sold", "available",
 }  # fmt: skip
 
@@ -296,8 +297,9 @@ def test_admin_updates_any_event(api):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"time": "2001-01-01"}, {"number_of_tickets": 0}, {"organizer_id": "x"}, {"title": None}],
-)
+    [{}, {"time": "2001-01-01"}, {"number_of_tickets": 0}, {"organizer_id": "x"}, {"title": None},
+     {"cancellable_until": "2999-01-01"}, {"cancellable_until": "soon"}],
+)  # fmt: skip
 def test_invalid_updates_are_a_400_and_change_nothing(api, body):
     organizer = make_user("organizer")
     event_id = make_event(organizer)
@@ -365,3 +367,48 @@ def test_deleting_someone_elses_or_unknown_event(api):
     assert api.delete(f"/events/{event_id}", as_=make_user("reseller")).status_code == 403
     assert api.delete("/events/nope", as_=admin_user()).status_code == 404
     assert Event.count(event_id) == 1
+
+
+# --- buyers' cancellation window -------------------------------------------------------
+
+
+def test_an_event_sets_and_clears_until_when_buyers_may_cancel(api):
+    organizer = make_user("organizer")
+    until = future() - timedelta(days=1)
+    created = api.post(
+        "/events", event_body(cancellable_until=until.isoformat()), as_=organizer
+    ).json_body["event"]
+    path = f"/events/{created['id']}"
+
+    moved = api.put(
+        path, {"cancellable_until": (until - timedelta(days=1)).isoformat()}, as_=organizer
+    )
+    cleared = api.put(path, {"cancellable_until": None}, as_=organizer)
+    renamed = api.put(path, {"title": "Renamed"}, as_=organizer)
+
+    assert created["cancellable_until"].startswith(until.strftime("%Y-%m-%dT%H:%M"))
+    assert moved.json_body["event"]["cancellable_until"] < created["cancellable_until"]
+    assert cleared.json_body["event"]["cancellable_until"] is None
+    assert renamed.json_body["event"]["cancellable_until"] is None
+    assert Event.get(created["id"]).cancellable_until is None
+
+
+def test_the_window_cannot_end_after_the_event(api):
+    organizer = make_user("organizer")
+    time = future()
+    late = event_body(
+        time=time.isoformat(), cancellable_until=(time + timedelta(hours=1)).isoformat()
+    )
+
+    answer = api.post("/events", late, as_=organizer)
+
+    assert (answer.status_code, set(answer.json_body["details"])) == (400, {"cancellable_until"})
+    event_id = api.post(
+        "/events",
+        event_body(time=time.isoformat(), cancellable_until=time.isoformat()),
+        as_=organizer,
+    ).json_body["event"]["id"]
+    earlier = api.put(
+        f"/events/{event_id}", {"time": (time - timedelta(days=1)).isoformat()}, as_=organizer
+    )
+    assert (earlier.status_code, set(earlier.json_body["details"])) == (400, {"cancellable_until"})

@@ -4,6 +4,7 @@ the cost benchmark counts them), and the authorizer's calls are recorded the sam
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import uuid
@@ -16,6 +17,7 @@ import pytest
 from chalicelib import aws
 from chalicelib.auth.principal import authenticate
 from chalicelib.db.base import _shared_connection
+from chalicelib.errors import Unauthorized
 from chalicelib.settings import get_settings
 from tests.conftest import DEFAULT_PASSWORD, admin_user, buyer_body, make_user, sent_emails
 from tests.deploy.template import policy, resources_of_type, table_base_name
@@ -156,6 +158,9 @@ def tour(api, rate_limits) -> None:
     api.get(f"/events?organizer_id={organizer_id}")
     api.get(f"/events/{event_id}")
     api.put(f"/events/{event_id}", {"number_of_tickets": 60}, as_=organizer_token)
+    api.put(
+        f"/events/{event_id}", {"cancellable_until": "2030-12-31T00:00:00Z"}, as_=organizer_token
+    )
     allocation = f"/events/{event_id}/allocations/{reseller['id']}"
     api.put(allocation, {"number_of_tickets": 10}, as_=organizer_token)
     api.get(f"/events/{event_id}/allocations", as_=organizer_token)
@@ -197,6 +202,17 @@ def tour(api, rate_limits) -> None:
     api.delete(f"{door}/{lone_ticket['id']}", as_=organizer_token)
     api.delete(f"{scanners}/{device['scanner']['id']}", as_=organizer_token)
     api.post(scanners, {"name": "Spare"}, as_=organizer_token)  # goes with the event
+    # buyers' own access
+    mine = buyer_body()
+    my_ticket = api.post("/sold-tickets", {"event_id": event_id, "buyer": mine}).json_body
+    api.post("/buyer-access", {"email": mine["email"]})
+    access = re.search(r"/my-tickets/([\w-]+)", sent_emails()[-1].body).group(1)
+    api.get(f"/my-tickets/{access}")
+    buyer_token = api.post("/buyer-sessions", {"token": access}).json_body["auth_token"]
+    api.get("/my-tickets", as_=buyer_token)
+    api.post("/my-tickets/resend", as_=buyer_token)
+    api.delete(f"/my-tickets/{my_ticket['tickets'][0]['id']}", as_=buyer_token)
+    api.delete("/my-data", as_=buyer_token)
     lone = api.post("/sold-tickets", {"event_id": event_id, "buyer": buyer_body()})
     lone = lone.json_body["tickets"][0]
     api.delete(f"/sold-tickets/{lone['id']}", as_=admin)
@@ -239,13 +255,20 @@ def test_the_authorizers_policy_grants_exactly_one_read_per_kind_of_token(api):
         f"/events/{make_event(organizer)}/scanners", {"name": "Gate"}, as_=organizer
     ).json_body
 
+    from chalicelib.auth.tokens import issue_buyer_token
+
+    buyer = issue_buyer_token(buyer_id="someone", token_version=0).auth_token
+
     with recording() as performed:
         authenticate(f"Bearer {token_for(organizer)}")
         authenticate(f"Bearer {device['token']}")
+        with contextlib.suppress(Unauthorized):
+            authenticate(f"Bearer {buyer}")
 
     assert performed == {
         ("dynamodb:GetItem", "users", None),
         ("dynamodb:GetItem", "scanners", None),
+        ("dynamodb:GetItem", "buyers", None),
     }
     assert policy_grants("BearerAuth") == performed
 

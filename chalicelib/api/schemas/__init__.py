@@ -17,7 +17,17 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 MODULES = frozenset(
-    {"accounts", "bookings", "check_ins", "common", "events", "responses", "social", "users"}
+    {
+        "accounts",
+        "bookings",
+        "check_ins",
+        "common",
+        "events",
+        "my_tickets",
+        "responses",
+        "social",
+        "users",
+    }
 )
 _REF = re.compile(r"(\w+)\.(\w+)")
 

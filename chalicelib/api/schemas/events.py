@@ -8,6 +8,11 @@ from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.schemas.common import Body, CurrencyCode, Id, Price, TicketCount, Time, Title
 
+CANCELLABLE_UNTIL = (
+    "Until when buyers may cancel their own tickets (DELETE /my-tickets/{id}); not after the "
+    "event's time. Absent or null: buyers cannot cancel."
+)
+
 
 class CreateEventBody(Body):
     model_config = ConfigDict(
@@ -25,6 +30,7 @@ class CreateEventBody(Body):
     currency_code: CurrencyCode
     number_of_tickets: TicketCount
     organizer_id: Id | None = None
+    cancellable_until: Time | None = Field(default=None, description=CANCELLABLE_UNTIL)
 
 
 class UpdateEventBody(Body):
@@ -33,14 +39,26 @@ class UpdateEventBody(Body):
     price: Price | None = None
     currency_code: CurrencyCode | None = None
     number_of_tickets: TicketCount | None = None
+    cancellable_until: Time | None = Field(
+        default=None, description=CANCELLABLE_UNTIL + " Null here ends buyers' cancellations."
+    )
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateEventBody:
-        if all(value is None for value in self.model_dump().values()):
+        given = {name for name, value in self.model_dump().items() if value is not None}
+        if not given and "cancellable_until" not in self.model_fields_set:
             raise ValueError(
-                "Give at least one of title, time, price, currency_code, number_of_tickets."
+                "Give at least one of title, time, price, currency_code, number_of_tickets, "
+                "cancellable_until."
             )
         return self
+
+    def changes(self) -> dict:
+        """The fields to change: those given (a null `cancellable_until` clears it)."""
+        changes = self.model_dump(exclude_none=True)
+        if "cancellable_until" in self.model_fields_set:
+            changes["cancellable_until"] = self.cancellable_until
+        return changes
 
 
 class AllocationBody(Body):

@@ -80,6 +80,9 @@ class EventOut(Out):
     currency_code: str = Field(examples=["GBP"])
     number_of_tickets: int
     organizer_id: str
+    cancellable_until: datetime | None = Field(
+        description="Until when buyers may cancel their own tickets; null: they cannot."
+    )
     created_at: datetime
     updated_at: datetime
     allocated: int = Field(description="Tickets assigned to resellers.")
@@ -190,6 +193,33 @@ class RevokedOut(Out):
 
 class RevokedPage(Out):
     revoked: list[RevokedOut]
+    next_token: str | None
+
+
+class MyEventOut(Out):
+    id: str
+    title: str
+    time: datetime
+    cancellable_until: datetime | None
+
+
+class MyTicketOut(Out):
+    id: str
+    event: MyEventOut | None = Field(description="Null once the event was deleted.")
+    code: str
+    qr: str = Field(description="What the ticket's QR code holds (see TicketOut).")
+    holder: HolderOut | None
+    price: str
+    currency_code: str
+    created_at: datetime
+    status: Literal["valid", "checked_in", "cancelled"]
+    checked_in_at: datetime | None
+    cancelled_at: datetime | None
+    cancellable: bool = Field(description="Whether DELETE /my-tickets/{key} would cancel it now.")
+
+
+class MyTicketPage(Out):
+    tickets: list[MyTicketOut] = Field(description="Newest booking first.")
     next_token: str | None
 
 
