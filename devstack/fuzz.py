@@ -76,7 +76,43 @@ def identities(stack: Stack) -> dict[str, str | None]:
         headers={"Authorization": f"Bearer {tokens['organizer']}"},
         timeout=10,
     ).raise_for_status()
+    tokens["scanner"] = _scanner(stack, event_id, tokens["organizer"])
+    tokens["buyer"] = _buyer(stack, event_id)
     return tokens
+
+
+def _scanner(stack: Stack, event_id: str, organizer: str) -> str:
+    """A door device of the fuzz event."""
+    created = requests.post(
+        f"{stack.api_url}/events/{event_id}/scanners",
+        json={"name": "Fuzz gate"},
+        headers={"Authorization": f"Bearer {organizer}"},
+        timeout=10,
+    )
+    created.raise_for_status()
+    return created.json()["token"]
+
+
+def _buyer(stack: Stack, event_id: str) -> str:
+    """A buyer's session, opened as a buyer opens it: book, ask for the link, exchange it."""
+    email = "fuzz-buyer@example.com"
+    booked = requests.post(
+        f"{stack.api_url}/sold-tickets",
+        json={"event_id": event_id, "quantity": 2,
+              "buyer": {"name": "Fuzz", "email": email, "phone": "+442079460958"}},
+        timeout=10,
+    )  # fmt: skip
+    booked.raise_for_status()
+    requests.post(f"{stack.api_url}/buyer-access", json={"email": email}, timeout=10)
+    mailbox = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=10).json()
+    link = next(
+        m["body"].split("/my-tickets/")[1].split()[0]
+        for m in reversed(mailbox["emails"])
+        if email in m["to"] and "/my-tickets/" in (m["body"] or "")
+    )
+    session = requests.post(f"{stack.api_url}/buyer-sessions", json={"token": link}, timeout=10)
+    session.raise_for_status()
+    return session.json()["auth_token"]
 
 
 def fuzz(stack: Stack, role: str, token: str | None) -> dict:

@@ -70,7 +70,7 @@ def test_registrations_past_the_address_limit_send_nothing(api, rate_limits):
     assert User.count() == 3  # the admin and two
 
 
-@pytest.mark.parametrize("path", ["/forgot-password", "/resend-verification"])
+@pytest.mark.parametrize("path", ["/forgot-password", "/resend-verification", "/buyer-access"])
 def test_link_requests_for_one_email_are_limited(api, rate_limits, path):
     rate_limits(link_email="2/3600")
 
@@ -143,6 +143,28 @@ def test_device_flow_and_token_exchange_are_limited_per_address(api, rate_limits
 
     assert_rate_limited(api.get("/github-device-auth-step-1"))
     assert_rate_limited(api.post("/auth/github", {"access_token": "x"}))
+
+
+def test_buyer_access_requests_from_one_address_are_limited_and_send_nothing(api, rate_limits):
+    rate_limits(email_ip="2/3600")
+    email = "holder@example.com"
+    api.post("/sold-tickets", {"event_id": make_event(), "buyer": buyer_body(email=email)})
+    before = len(emails_to(email))
+
+    answers = [api.post("/buyer-access", {"email": email}) for _ in range(3)]
+
+    assert [a.status_code for a in answers[:2]] == [202, 202]
+    assert_rate_limited(answers[2])
+    assert len(emails_to(email)) == before + 2
+
+
+def test_buyer_session_exchanges_are_limited_per_address(api, rate_limits):
+    rate_limits(auth_ip="2/60")
+
+    answers = [api.post("/buyer-sessions", {"token": f"guess-{n}"}) for n in range(3)]
+
+    assert [a.status_code for a in answers[:2]] == [400, 400]
+    assert_rate_limited(answers[2])
 
 
 def test_rate_limits_off_lifts_every_limit(api):
