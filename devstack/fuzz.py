@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -106,9 +107,11 @@ def _buyer(stack: Stack, event_id: str) -> str:
     requests.post(f"{stack.api_url}/buyer-access", json={"email": email}, timeout=10)
     mailbox = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=10).json()
     link = next(
-        m["body"].split("/my-tickets/")[1].split()[0]
+        found.group(1)
         for m in reversed(mailbox["emails"])
-        if email in m["to"] and "/my-tickets/" in (m["body"] or "")
+        if email in m["to"]
+        for found in [re.search(r"/my-tickets/([A-Za-z0-9_-]+)", m["body"] or "")]
+        if found
     )
     session = requests.post(f"{stack.api_url}/buyer-sessions", json={"token": link}, timeout=10)
     session.raise_for_status()

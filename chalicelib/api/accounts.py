@@ -6,7 +6,7 @@ from chalice import Response
 
 from chalicelib.api import schemas
 from chalicelib.api.blueprint import ApiBlueprint
-from chalicelib.api.pages import HTML, html_page, reset_form_page
+from chalicelib.api.pages import HTML, error_page, html_page, reset_form_page
 from chalicelib.api.requests import FORM, is_form, parse_body, source_ip
 from chalicelib.api.responses import model_response
 from chalicelib.api.users import user_out
@@ -177,10 +177,7 @@ def reset_password() -> Response:
     except AppError as error:
         if not is_form(request):
             raise
-        problem = " ".join((error.details or {}).values()) or error.message
-        page = html_page(title="Password not changed", message=problem, status=error.status)
-        page.headers.update(error.headers())
-        return page
+        return error_page(title="Password not changed", error=error)
     if is_form(request):
         return html_page(title="Password changed", message=RESET_DONE)
     return model_response(schemas.responses.MessageOut(message=RESET_DONE))

@@ -58,7 +58,8 @@ def ticket_status(ticket: Ticket) -> str:
     description="`seller_id` defaults to the logged-in seller, else to the event's organizer. "
     'Sold out: 409 "Event sold out."; seller not offering: 409. The buyer record (unique by '
     "email) is created by the first booking and kept as it is by later ones; the name and "
-    "phone given are stored on the tickets as `holder`.",
+    "phone given are stored on the tickets as `holder`. A door device's or a buyer's token "
+    "books nothing: 403.",
     tag=TAG,
     body="bookings.BookingBody",
     headers=(
@@ -70,7 +71,7 @@ def ticket_status(ticket: Ticket) -> str:
             {"type": "string", "minLength": 1, "maxLength": 255},
         ),
     ),
-    responses={201: "responses.BookingOut", 404: None, 409: None, 422: None},
+    responses={201: "responses.BookingOut", 403: None, 404: None, 409: None, 422: None},
     limited=True,
 )
 def book() -> Response:

@@ -8,7 +8,7 @@ from chalicelib.api import schemas
 from chalicelib.api.accounts import token_out
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
 from chalicelib.api.bookings import holder_out, ticket_status
-from chalicelib.api.pages import HTML, access_page, html_page, tickets_page
+from chalicelib.api.pages import HTML, access_page, error_page, html_page, tickets_page
 from chalicelib.api.requests import FORM, is_form, page_params, parse_body, source_ip
 from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
@@ -111,10 +111,7 @@ def start_session() -> Response:
     except AppError as error:
         if not is_form(request):
             raise
-        problem = " ".join((error.details or {}).values()) or error.message
-        page = html_page(title="Tickets not shown", message=problem, status=error.status)
-        page.headers.update(error.headers())
-        return page
+        return error_page(title="Tickets not shown", error=error)
 
 
 def _tickets_page(buyer: Principal) -> Response:

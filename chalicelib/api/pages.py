@@ -6,6 +6,8 @@ from html import escape
 
 from chalice import Response
 
+from chalicelib.errors import AppError
+
 HTML = "text/html"
 LINK_NOT_VALID = "This link is not valid. Check that you copied all of it."
 
@@ -92,3 +94,11 @@ def tickets_page(tickets: list[tuple[str, str, str, str, str]]) -> Response:
         else "You hold no tickets.",
         extra=sections,
     )
+
+
+def error_page(*, title: str, error: AppError) -> Response:
+    """A refused form post, answered as a page: what was wrong, with the error's status."""
+    problem = " ".join((error.details or {}).values()) or error.message
+    page = html_page(title=title, message=problem, status=error.status)
+    page.headers.update(error.headers())
+    return page

@@ -324,11 +324,7 @@ def change_buyer(*, actor: Principal, ticket_id: str, buyer: BuyerDetails) -> Ti
         if ticket.is_cancelled:
             raise TicketCancelled()
         if not transactions.write_unless_refused(build):
-            current = get_or_none(Ticket, ticket_id, consistent_read=True)
-            if current is None:
-                raise NotFound()
-            if current.is_cancelled:
-                raise TicketCancelled()
+            live_ticket(ticket_id)
             continue  # the buyer raced: look it up again
         ticket.refresh(consistent_read=True)
         return ticket
@@ -376,10 +372,18 @@ def add_cancellation(
     )
 
 
-def explain_refused_cancellation(ticket_id: str) -> None:
-    """Raise why a cancellation's transaction was refused (read again, consistently)."""
+def live_ticket(ticket_id: str) -> Ticket:
+    """The ticket as it is now (a consistent read), or NotFound / TicketCancelled: what a
+    refused write on a ticket reads to tell why."""
     current = get_or_none(Ticket, ticket_id, consistent_read=True)
     if current is None:
         raise NotFound()
-    refuse_cancelled_or_checked_in(current)
+    if current.is_cancelled:
+        raise TicketCancelled()
+    return current
+
+
+def explain_refused_cancellation(ticket_id: str) -> None:
+    """Raise why a cancellation's transaction was refused (read again, consistently)."""
+    refuse_cancelled_or_checked_in(live_ticket(ticket_id))
     raise NotFound()  # its pool is gone: the event was deleted meanwhile

@@ -205,11 +205,7 @@ def cancel(*, actor: Principal, ticket_id: str) -> None:
         tx.condition_check(Event, event.id, condition=Event.cancellable_until > now)
 
     if not transactions.write_unless_refused(build):
-        current = get_or_none(Ticket, ticket_id, consistent_read=True)
-        if current is None:
-            raise NotFound()
-        if current.is_cancelled:
-            raise TicketCancelled()
+        bookings.live_ticket(ticket_id)
         raise NotCancellable()  # checked in, or the window closed, meanwhile
     notifications.send_within_ceiling(
         ticket_cancelled_email(
