@@ -77,8 +77,11 @@ def request_access() -> Response:
     "which answers the form with a page of the buyer's tickets and their QR codes.",
     tag=TAG,
     responses={200: HTML, 400: HTML},
+    limited=True,
 )
 def access_link_page(key: str) -> Response:
+    # It checks a secret, like a sign-in: guesses count against the address's limit.
+    limits.enforce(auth_ip=source_ip(bp.current_request))
     try:
         buyer_access.check_access_link(token=key)
     except buyer_access.InvalidAccessLink as error:

@@ -158,13 +158,14 @@ def test_buyer_access_requests_from_one_address_are_limited_and_send_nothing(api
     assert len(emails_to(email)) == before + 2
 
 
-def test_buyer_session_exchanges_are_limited_per_address(api, rate_limits):
+def test_buyer_link_pages_and_session_exchanges_are_limited_per_address(api, rate_limits):
     rate_limits(auth_ip="2/60")
 
-    answers = [api.post("/buyer-sessions", {"token": f"guess-{n}"}) for n in range(3)]
+    answers = [api.post("/buyer-sessions", {"token": f"guess-{n}"}) for n in range(2)]
+    page = api.get("/my-tickets/guess-3")
 
-    assert [a.status_code for a in answers[:2]] == [400, 400]
-    assert_rate_limited(answers[2])
+    assert [a.status_code for a in answers] == [400, 400]
+    assert_rate_limited(page)
 
 
 def test_rate_limits_off_lifts_every_limit(api):
