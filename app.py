@@ -7,6 +7,7 @@ from chalice import Chalice
 from chalicelib.api import (
     accounts,
     allocations,
+    audit_log,
     bookings,
     buyers,
     check_ins,
@@ -41,4 +42,5 @@ app.register_blueprint(bookings.bp)
 app.register_blueprint(buyers.bp)
 app.register_blueprint(check_ins.bp)
 app.register_blueprint(my_tickets.bp)
+app.register_blueprint(audit_log.bp)
 app.register_blueprint(docs.bp)

@@ -9,6 +9,7 @@ from pynamodb.models import Model
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
+from chalicelib.db.changes import Change
 from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.link_tokens import LinkToken
@@ -28,6 +29,7 @@ MODELS: tuple[type[Model], ...] = (
     LinkToken,
     RateCounter,
     Scanner,
+    Change,
 )
 
 

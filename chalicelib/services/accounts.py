@@ -11,7 +11,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.passwords import dummy_verify, hash_password
-from chalicelib.auth.principal import SELLER_ROLES
+from chalicelib.auth.principal import SELLER_ROLES, Principal
 from chalicelib.auth.tokens import IssuedToken, issue_token
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
@@ -35,7 +35,8 @@ from chalicelib.errors import (
     WrongCredentials,
 )
 from chalicelib.services import lockout, notifications
-from chalicelib.services.users import find_by_email, new_user, save_new_user
+from chalicelib.services.changes import record as record_change
+from chalicelib.services.users import find_by_email, new_user, record_created, save_new_user
 from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,11 @@ def _replace_released(old: User, user: User, link: LinkToken) -> bool:
         tx.save(claim, condition=UniqueClaim.owner_id == old.id)
         tx.save(user, condition=User.id.does_not_exist())
         tx.save(link)
+        record_change(
+            tx, "user.deleted", actor=None, target_type="user", target_id=old.id,
+            details={"reason": "unverified; its link expired and its email was registered again"},
+        )  # fmt: skip
+        record_created(tx, user, None)
 
     return transactions.write_unless_refused(build)
 
@@ -277,24 +283,29 @@ def reset_password(*, token: str, password: str) -> None:
         raise InvalidResetLink()
     user, token_hash = found
     now = utcnow()
-    try:
-        user.update(
-            actions=[
-                User.password_hash.set(hash_password(password)),
-                User.verified_at.set(User.verified_at | now),
-                User.verification_token_hash.remove(),
-                User.reset_token_hash.remove(),
-                User.failed_logins.set(0),
-                User.token_version.add(1),
-                User.updated_at.set(now),
-            ],
-            # Single use, newest link only: a used or replaced link no longer matches.
+    actions = [
+        User.password_hash.set(hash_password(password)),
+        User.verified_at.set(User.verified_at | now),
+        User.verification_token_hash.remove(),
+        User.reset_token_hash.remove(),
+        User.failed_logins.set(0),
+        User.token_version.add(1),
+        User.updated_at.set(now),
+    ]
+
+    def build(tx: TransactWrite) -> None:
+        # Single use, newest link only: a used or replaced link no longer matches.
+        tx.update(
+            user, actions=actions,
             condition=User.id.exists() & (User.reset_token_hash == token_hash),
-        )
-    except UpdateError as exc:
-        if not transactions.condition_failed(exc):
-            raise
-        raise InvalidResetLink() from None
+        )  # fmt: skip
+        record_change(
+            tx, "user.password_reset", actor=Principal(user_id=user.id, role=user.role),
+            target_type="user", target_id=user.id, details={"by": "emailed link"},
+        )  # fmt: skip
+
+    if not transactions.write_unless_refused(build):
+        raise InvalidResetLink()
 
 
 def login(*, email: str, password: str) -> IssuedToken:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import RESELLER, Principal, require_role
@@ -18,6 +17,7 @@ from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.users import User
 from chalicelib.errors import Conflict, InvalidRequest, NotEnoughToResell, NotFound
 from chalicelib.services import inventory
+from chalicelib.services.changes import record as record_change
 from chalicelib.services.events import get_event, owned_event
 
 # A TransactWriteItems holds at most 100 items; deleting an event touches every pool at once.
@@ -50,7 +50,9 @@ def event_allocations(*, actor: Principal, event_id: str) -> list[Allocation]:
     return [p for p in inventory.pools_of(event_id) if p.seller_role == inventory.RESELLER]
 
 
-def _move(event: Event, reseller_id: str, target: int, *, removing: bool = False) -> None:
+def _move(
+    actor: Principal, event: Event, reseller_id: str, target: int, *, removing: bool = False
+) -> None:
     """Set a reseller's share to `target`, moving the difference to or from the organizer's
     pool in one transaction with conditions on both sides."""
     for _ in range(MOVE_ATTEMPTS):
@@ -72,6 +74,7 @@ def _move(event: Event, reseller_id: str, target: int, *, removing: bool = False
             return
         build = functools.partial(
             _write_move,
+            actor=actor,
             event=event,
             reseller_id=reseller_id,
             current=current,
@@ -87,6 +90,7 @@ def _move(event: Event, reseller_id: str, target: int, *, removing: bool = False
 def _write_move(
     tx: TransactWrite,
     *,
+    actor: Principal,
     event: Event,
     reseller_id: str,
     current: Allocation | None,
@@ -96,6 +100,8 @@ def _write_move(
     share = current.number_of_tickets if current else 0
     delta = target - share
     now = utcnow()
+    _record(tx, actor, event, reseller_id, {"number_of_tickets": target, "was": share,
+            "removed": removing})  # fmt: skip
     # Organizer side: it must still have `delta` unsold tickets to hand over.
     tx.update(
         Allocation(event_id=event.id, seller_id=event.organizer_id),
@@ -150,6 +156,17 @@ def _write_move(
     tx.update(current, actions=actions, condition=condition)
 
 
+def _record(
+    tx: TransactWrite, actor: Principal, event: Event, reseller_id: str, details: dict
+) -> None:
+    record_change(
+        tx, "allocation.changed", actor=actor, target_type="allocation",
+        target_id=f"{event.id}/{reseller_id}", event_id=event.id,
+        details={"reseller_id": reseller_id, **details},
+        data={"organizer_id": event.organizer_id, "reseller_id": reseller_id},
+    )  # fmt: skip
+
+
 def _explain_refused_move(event: Event, reseller_id: str, target: int, share: int) -> None:
     """Read what the refused transaction saw; raise the rule it broke, or return to retry."""
     pools = inventory.pools_of(event.id)
@@ -174,14 +191,14 @@ def set_allocation(
 ) -> Allocation:
     event = owned_event(actor, event_id)
     _reseller(reseller_id)
-    _move(event, reseller_id, number_of_tickets)
+    _move(actor, event, reseller_id, number_of_tickets)
     return Allocation.get(event_id, reseller_id, consistent_read=True)
 
 
 def remove_allocation(*, actor: Principal, event_id: str, reseller_id: str) -> None:
     """Give the reseller's unsold tickets back to the organizer; sold ones stay sold."""
     event = owned_event(actor, event_id)
-    _move(event, reseller_id, 0, removing=True)
+    _move(actor, event, reseller_id, 0, removing=True)
 
 
 def my_allocations(
@@ -209,17 +226,21 @@ def my_allocations(
 def set_on_sale(*, actor: Principal, event_id: str, on_sale: bool) -> ResellerAllocation:
     """A reseller offers its available tickets to buyers, or withdraws them."""
     require_role(actor, RESELLER)
+    event = get_event(event_id)
     pool = Allocation(event_id=event_id, seller_id=actor.user_id)
-    try:
-        pool.update(
+
+    def build(tx: TransactWrite) -> None:
+        tx.update(
+            pool,
             actions=[Allocation.on_sale.set(on_sale), Allocation.updated_at.set(utcnow())],
             condition=Allocation.event_id.exists() & Allocation.closed_at.does_not_exist(),
         )
-    except UpdateError as exc:
-        if transactions.condition_failed(exc):
-            raise NotFound("You have no allocation for this event.") from None
-        raise
-    return ResellerAllocation(allocation=pool, event=get_event(event_id))
+        _record(tx, actor, event, actor.user_id, {"on_sale": on_sale})
+
+    if not transactions.write_unless_refused(build):
+        raise NotFound("You have no allocation for this event.")
+    pool.refresh(consistent_read=True)
+    return ResellerAllocation(allocation=pool, event=event)
 
 
 def offers(*, event_id: str) -> list[Offer]:

@@ -42,6 +42,7 @@ from chalicelib.services.buyers import (
     buyer_write,
     read_buyer_write,
 )
+from chalicelib.services.changes import record as record_change
 from chalicelib.services.events import owned_event
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ def book(
         tickets = _tickets(event, seller, buyer_part, quantity, buyer)
         build = functools.partial(
             _write_sale,
+            actor=actor,
+            event=event,
             pool=Allocation(event_id=event.id, seller_id=seller),
             own_pool=own_pool,
             tickets=tickets,
@@ -213,6 +216,8 @@ def qr_of(ticket: Ticket) -> str:
 def _write_sale(
     tx: TransactWrite,
     *,
+    actor: Principal | None,
+    event: Event,
     pool: Allocation,
     own_pool: bool,
     tickets: list[Ticket],
@@ -240,6 +245,15 @@ def _write_sale(
     for ticket in tickets:
         tx.save(ticket, condition=Ticket.id.does_not_exist())
     buyer_part.add_to(tx)
+    # The announcement the stream's consumers work from (the confirmation email, webhooks):
+    # ids only, so no personal data waits in it.
+    record_change(
+        tx, "ticket.sold", actor=actor, target_type="booking", target_id=tickets[0].id,
+        event_id=event.id,
+        details={"quantity": quantity},
+        data={"ticket_ids": [t.id for t in tickets], "buyer_id": buyer_part.buyer.id,
+              "seller_id": pool.seller_id, "organizer_id": event.organizer_id},
+    )  # fmt: skip
     if record is not None:
         key, fingerprint = record
         idempotency.record_in(tx, key, fingerprint, {"ticket_ids": [t.id for t in tickets]})
@@ -320,6 +334,12 @@ def change_buyer(*, actor: Principal, ticket_id: str, buyer: BuyerDetails) -> Ti
                 condition=Ticket.id.exists() & LIVE,
             )
             buyer_part.add_to(tx)
+            record_change(
+                tx, "ticket.buyer_changed", actor=actor, target_type="ticket",
+                target_id=ticket.id, event_id=ticket.event_id,
+                details={"from": ticket.buyer_id, "to": buyer_part.buyer.id},
+                data=ticket_data(ticket),
+            )  # fmt: skip
 
         if ticket.is_cancelled:
             raise TicketCancelled()
@@ -338,8 +358,18 @@ def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
         raise Forbidden()
     ticket = get_ticket(actor=actor, ticket_id=ticket_id)
     refuse_cancelled_or_checked_in(ticket)
-    if not transactions.write_unless_refused(lambda tx: add_cancellation(tx, ticket, utcnow())):
+
+    def build(tx: TransactWrite) -> None:
+        add_cancellation(tx, ticket, utcnow(), actor=actor)
+
+    if not transactions.write_unless_refused(build):
         explain_refused_cancellation(ticket_id)
+
+
+def ticket_data(ticket: Ticket) -> dict[str, str]:
+    """What a ticket's change tells the stream's consumers: whom it concerns."""
+    return {"ticket_id": ticket.id, "seller_id": ticket.seller_id,
+            "organizer_id": ticket.organizer_id, "buyer_id": ticket.buyer_id}  # fmt: skip
 
 
 def refuse_cancelled_or_checked_in(ticket: Ticket) -> None:
@@ -350,10 +380,15 @@ def refuse_cancelled_or_checked_in(ticket: Ticket) -> None:
 
 
 def add_cancellation(
-    tx: TransactWrite, ticket: Ticket, now: datetime, *, condition: Condition | None = None
+    tx: TransactWrite,
+    ticket: Ticket,
+    now: datetime,
+    *,
+    actor: Principal,
+    condition: Condition | None = None,
 ) -> None:
-    """Tombstone the ticket and give its seat back to its seller's pool, in one transaction;
-    `condition` adds to the ticket's own (live, not checked in)."""
+    """Tombstone the ticket, give its seat back to its seller's pool and record it, in one
+    transaction; `condition` adds to the ticket's own (live, not checked in)."""
     live = Ticket.id.exists() & LIVE & Ticket.checked_in_at.does_not_exist()
     tx.update(
         ticket,
@@ -370,6 +405,10 @@ def add_cancellation(
         ],
         condition=Allocation.event_id.exists() & (Allocation.sold >= 1),
     )
+    record_change(
+        tx, "ticket.cancelled", actor=actor, target_type="ticket", target_id=ticket.id,
+        event_id=ticket.event_id, details={"by": actor.role or ""}, data=ticket_data(ticket),
+    )  # fmt: skip
 
 
 def live_ticket(ticket_id: str) -> Ticket:

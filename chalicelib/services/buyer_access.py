@@ -200,7 +200,9 @@ def cancel(*, actor: Principal, ticket_id: str) -> None:
         raise NotCancellable()
 
     def build(tx: TransactWrite) -> None:
-        bookings.add_cancellation(tx, ticket, now, condition=Ticket.buyer_id == buyer.id)
+        bookings.add_cancellation(
+            tx, ticket, now, actor=actor, condition=Ticket.buyer_id == buyer.id
+        )
         # The organizer may close the window meanwhile: the event decides at write time.
         tx.condition_check(Event, event.id, condition=Event.cancellable_until > now)
 

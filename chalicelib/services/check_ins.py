@@ -35,7 +35,8 @@ from chalicelib.errors import (
     TicketNotFound,
     WrongEvent,
 )
-from chalicelib.services import inventory
+from chalicelib.services import bookings, inventory
+from chalicelib.services.changes import record as record_change
 from chalicelib.services.events import get_event, owned_event
 
 # A device's clock may run a little ahead; a scan further in the future is a broken clock.
@@ -138,6 +139,11 @@ def _mark(
             actions=[Allocation.checked_in.add(1)],
             condition=Allocation.event_id.exists(),
         )
+        record_change(
+            tx, "ticket.checked_in", actor=actor, target_type="ticket", target_id=ticket.id,
+            event_id=ticket.event_id, details={"checked_in_at": at.isoformat()},
+            data=bookings.ticket_data(ticket),
+        )  # fmt: skip
 
     if not transactions.write_unless_refused(build):
         return False
@@ -192,6 +198,12 @@ def undo_check_in(*, actor: Principal, event_id: str, ticket_id: str) -> None:
             actions=[Allocation.checked_in.add(-1)],
             condition=Allocation.checked_in >= 1,
         )
+        record_change(
+            tx, "ticket.check_in_undone", actor=actor, target_type="ticket",
+            target_id=ticket.id, event_id=ticket.event_id,
+            details={"checked_in_at": ticket.checked_in_at.isoformat()},
+            data=bookings.ticket_data(ticket),
+        )  # fmt: skip
 
     if not transactions.write_unless_refused(build):
         raise NotCheckedIn()  # undone by a parallel request

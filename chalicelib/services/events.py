@@ -21,6 +21,7 @@ from chalicelib.db.users import User
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.money import from_minor, to_minor
 from chalicelib.services import inventory
+from chalicelib.services.changes import record as record_change
 from chalicelib.services.inventory import Counts
 
 RESIZE_ATTEMPTS = 3
@@ -129,6 +130,8 @@ def create_event(
     def build(tx: TransactWrite) -> None:
         tx.save(event, condition=Event.id.does_not_exist())
         tx.save(pool, condition=Allocation.event_id.does_not_exist())
+        _record(tx, "event.created", actor, event, {"title": title,
+                "number_of_tickets": number_of_tickets})  # fmt: skip
 
     transactions.write(build)
     return EventWithCounts(event, Counts(allocated=0, sold=0, available=number_of_tickets))
@@ -189,6 +192,11 @@ def update_event(
     event = owned_event(actor, event_id)
     now = utcnow()
     actions = [Event.updated_at.set(now)]
+    given = {"title": title, "time": time, "price": price, "currency_code": currency_code,
+             "number_of_tickets": number_of_tickets}  # fmt: skip
+    details = {name: str(value) for name, value in given.items() if value is not None}
+    if cancellable_until is not UNCHANGED:
+        details["cancellable_until"] = str(cancellable_until)
     if title is not None:
         actions.append(Event.title.set(title))
     if time is not None:
@@ -210,12 +218,28 @@ def update_event(
             Event.currency_code.set(currency),
         ]
     if number_of_tickets is None or number_of_tickets == event.number_of_tickets:
-        event.update(actions=actions, condition=Event.id.exists())
-        return with_counts(event)
-    return _resize(event, number_of_tickets, actions)
+
+        def build(tx: TransactWrite) -> None:
+            tx.update(event, actions=actions, condition=Event.id.exists())
+            _record(tx, "event.updated", actor, event, details)
+
+        if not transactions.write_unless_refused(build):
+            raise NotFound()
+        return with_counts(get_event(event_id))
+    return _resize(event, number_of_tickets, actions, actor, details)
 
 
-def _resize(event: Event, new_total: int, actions: list) -> EventWithCounts:
+def _record(
+    tx: TransactWrite, type_: str, actor: Principal, event: Event, details: dict[str, Any]
+) -> None:
+    record_change(tx, type_, actor=actor, target_type="event", target_id=event.id,
+                  event_id=event.id, details=details,
+                  data={"organizer_id": event.organizer_id})  # fmt: skip
+
+
+def _resize(
+    event: Event, new_total: int, actions: list, actor: Principal, details: dict[str, Any]
+) -> EventWithCounts:
     """Change the ticket count: the organizer's pool absorbs the difference, never below what
     it has sold, so number_of_tickets cannot drop below allocated + organizer-sold."""
     for _ in range(RESIZE_ATTEMPTS):
@@ -246,6 +270,7 @@ def _resize(event: Event, new_total: int, actions: list) -> EventWithCounts:
                 ],
                 condition=Allocation.event_id.exists() & (Allocation.available >= -delta),
             )
+            _record(tx, "event.updated", actor, event, details)
 
         if not transactions.write_unless_refused(build):
             event = get_event(event.id)
@@ -285,6 +310,7 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
         for pool in pools:
             # A booking that lands between our read and this delete cancels the delete.
             tx.delete(pool, condition=Allocation.sold == pool.sold)
+        _record(tx, "event.deleted", actor, event, {"title": event.title, "forced": force})
 
     if not transactions.write_unless_refused(build):
         raise Conflict("Tickets were just sold for this event; try again.", code="event_has_sales")

@@ -17,13 +17,16 @@ import uuid
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition, size
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.passwords import dummy_verify, verify_password
+from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.transactions import condition_failed
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.email.messages import account_blocked_email
 from chalicelib.errors import AccountBlocked, TooManyAttempts, WrongCredentials
+from chalicelib.services.changes import record as record_change
 from chalicelib.services.notifications import send_within_ceiling
 
 log = logging.getLogger(__name__)
@@ -101,21 +104,26 @@ def _take_slot(user: User) -> str:
 
 
 def block(user: User, *, reason: str) -> bool:
-    """Block the account, revoke its tokens and tell its owner; False if already blocked."""
+    """Block the account, revoke its tokens and tell its owner; False if already blocked. The
+    audit entry (with the failures that caused it) commits with the block."""
     now = utcnow()
-    try:
-        user.update(
-            actions=[
-                User.blocked_list.set(BLOCKED_LIST),
-                User.blocked_at.set(now),
-                User.token_version.add(1),
-                User.updated_at.set(now),
-            ],
-            condition=User.id.exists() & User.blocked_list.does_not_exist(),
+    actions = [
+        User.blocked_list.set(BLOCKED_LIST),
+        User.blocked_at.set(now),
+        User.token_version.add(1),
+        User.updated_at.set(now),
+    ]
+
+    def build(tx: TransactWrite) -> None:
+        tx.update(
+            user, actions=actions, condition=User.id.exists() & User.blocked_list.does_not_exist()
         )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
+        record_change(
+            tx, "user.blocked", actor=None, target_type="user", target_id=user.id,
+            details={"reason": reason, "failed_logins": str(int(user.failed_logins or 0))},
+        )  # fmt: skip
+
+    if not transactions.write_unless_refused(build):
         return False
     log.info(json.dumps({"event": "account_blocked", "user_id": user.id, "reason": reason}))
     send_within_ceiling(account_blocked_email(to=user.email, reason=reason))

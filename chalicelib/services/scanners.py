@@ -15,6 +15,7 @@ from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.scanners import Scanner
 from chalicelib.errors import NotFound
+from chalicelib.services.changes import record as record_change
 from chalicelib.services.events import owned_event
 
 
@@ -34,6 +35,7 @@ def create_scanner(*, actor: Principal, event_id: str, name: str) -> tuple[Scann
         # The event may be deleted meanwhile: no scanner outlives it.
         tx.condition_check(Event, event_id, condition=Event.id.exists())
         tx.save(scanner, condition=Scanner.id.does_not_exist())
+        _record(tx, "scanner.created", actor, scanner.id, event_id, name)
 
     if not transactions.write_unless_refused(build):
         raise NotFound()
@@ -54,6 +56,15 @@ def revoke_scanner(*, actor: Principal, event_id: str, scanner_id: str) -> None:
 
     def build(tx: TransactWrite) -> None:
         tx.delete(Scanner(id=scanner_id), condition=Scanner.event_id == event_id)
+        _record(tx, "scanner.revoked", actor, scanner_id, event_id)
 
     if not transactions.write_unless_refused(build):
         raise NotFound()
+
+
+def _record(
+    tx: TransactWrite, type_: str, actor: Principal, scanner_id: str, event_id: str,
+    name: str | None = None,
+) -> None:  # fmt: skip
+    record_change(tx, type_, actor=actor, target_type="scanner", target_id=scanner_id,
+                  event_id=event_id, details={"name": name} if name else None)  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -22,6 +21,7 @@ from chalicelib.email.addresses import normalize_email
 from chalicelib.email.messages import account_blocked_email
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, UserExists
 from chalicelib.services import lockout, notifications
+from chalicelib.services.changes import record as record_change
 
 
 def find_by_email(email: str) -> User | None:
@@ -54,8 +54,11 @@ def new_user(
     )
 
 
-def save_new_user(user: User, *, also: tuple[Model, ...] = ()) -> bool:
-    """Write the user, its email claim and `also` in one transaction.
+def save_new_user(
+    user: User, *, also: tuple[Model, ...] = (), created_by: Principal | None = None
+) -> bool:
+    """Write the user, its email claim, `also` and the audit entry in one transaction.
+    `created_by`: the admin who created it; None when people sign themselves up.
 
     False when the email is already claimed: the claim's condition is what keeps emails
     unique when two registrations of one address race.
@@ -67,6 +70,7 @@ def save_new_user(user: User, *, also: tuple[Model, ...] = ()) -> bool:
         tx.save(user, condition=User.id.does_not_exist())
         for item in also:
             tx.save(item)
+        record_created(tx, user, created_by)
 
     return transactions.write_unless_refused(build)
 
@@ -139,9 +143,17 @@ def create_user(*, actor: Principal, email: str, password: str, name: str, role:
         role=role,
         verified=True,
     )
-    if not save_new_user(user):
+    if not save_new_user(user, created_by=actor):
         raise UserExists()
     return user
+
+
+def record_created(tx: TransactWrite, user: User, created_by: Principal | None) -> None:
+    actor = created_by or Principal(user_id=user.id, role=user.role)  # signed up themselves
+    record_change(
+        tx, "user.created", actor=actor, target_type="user", target_id=user.id,
+        details={"role": user.role or "", "provider": user.provider},
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -217,22 +229,49 @@ def update_user(*, actor: Principal, user_id: str, changes: UserChanges) -> User
     if revoke_tokens:
         actions.append(User.token_version.add(1))
 
+    audits = _audits(actor, user, changes, blocking=blocking)
     new_email = normalize_email(changes.email) if changes.email is not None else None
     if new_email is not None and new_email != user.email:
-        _change_email(user, new_email, actions, condition)
+        _change_email(user, new_email, actions, condition, audits, actor)
         user.refresh(consistent_read=True)
         return user
-    try:
-        user.update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if not transactions.condition_failed(exc):
-            raise
+
+    def build(tx: TransactWrite) -> None:
+        tx.update(user, actions=actions, condition=condition)
+        _record(tx, actor, user, audits)
+
+    if not transactions.write_unless_refused(build):
         if get_or_none(User, user_id) is None:
             raise NotFound() from None
         raise Conflict("Role is already set.", code="role_already_set") from None
+    user.refresh(consistent_read=True)
     if blocking:
         notifications.send_within_ceiling(account_blocked_email(to=user.email, reason="admin"))
     return user
+
+
+def _audits(
+    actor: Principal, user: User, changes: UserChanges, *, blocking: bool
+) -> list[tuple[str, dict[str, str]]]:
+    """The audit entries an update writes: (action, details)."""
+    audits = []
+    if blocking:
+        audits.append(("user.blocked", {"reason": "admin"}))
+    elif changes.blocked is False and user.blocked:
+        audits.append(("user.unblocked", {"failed_logins": str(user.failed_logins or 0)}))
+    if changes.role is not None and changes.role != user.role:
+        audits.append(("user.role_changed", {"from": user.role or "", "to": changes.role}))
+    if changes.password is not None and actor.user_id != user.id:
+        audits.append(("user.password_reset", {"by": "admin"}))
+    return audits
+
+
+def _record(
+    tx: TransactWrite, actor: Principal, user: User, audits: list[tuple[str, dict[str, str]]]
+) -> None:
+    for action, details in audits:
+        record_change(tx, action, actor=actor, target_type="user", target_id=user.id,
+                       details=details)  # fmt: skip
 
 
 def operator_unblock(*, email: str) -> bool | None:
@@ -242,13 +281,28 @@ def operator_unblock(*, email: str) -> bool | None:
     if user is None:
         return None
     was_blocked = user.blocked
-    user.update(
-        actions=[*UNBLOCK_ACTIONS, User.updated_at.set(utcnow())], condition=User.id.exists()
-    )
+
+    def build(tx: TransactWrite) -> None:
+        tx.update(
+            user, actions=[*UNBLOCK_ACTIONS, User.updated_at.set(utcnow())],
+            condition=User.id.exists(),
+        )  # fmt: skip
+        if was_blocked:
+            record_change(tx, "user.unblocked", actor=None, target_type="user",
+                           target_id=user.id, details={"by": "operator"})  # fmt: skip
+
+    transactions.write(build)
     return was_blocked
 
 
-def _change_email(user: User, new_email: str, actions: list, condition: Condition) -> None:
+def _change_email(
+    user: User,
+    new_email: str,
+    actions: list,
+    condition: Condition,
+    audits: list[tuple[str, dict[str, str]]],
+    actor: Principal | None = None,
+) -> None:
     """Move the email claim and the user's email in one transaction."""
     old_claim = UniqueClaim(key=unique_key(USER_EMAIL, user.email), owner_id=user.id)
     new_claim = UniqueClaim(key=unique_key(USER_EMAIL, new_email), owner_id=user.id)
@@ -257,6 +311,8 @@ def _change_email(user: User, new_email: str, actions: list, condition: Conditio
         tx.delete(old_claim, condition=UniqueClaim.owner_id == user.id)
         tx.save(new_claim, condition=UniqueClaim.key.does_not_exist())
         tx.update(user, actions=[*actions, User.email.set(new_email)], condition=condition)
+        if actor is not None:
+            _record(tx, actor, user, audits)
 
     if not transactions.write_unless_refused(build):
         raise UserExists()
@@ -286,6 +342,8 @@ def delete_user(*, actor: Principal, user_id: str) -> None:
     def build(tx: TransactWrite) -> None:
         tx.delete(user, condition=User.id.exists())
         tx.delete(claim, condition=UniqueClaim.owner_id == user.id)
+        record_change(tx, "user.deleted", actor=actor, target_type="user", target_id=user.id,
+                       details={"role": user.role or ""})  # fmt: skip
 
     if not transactions.write_unless_refused(build):
         raise NotFound()

@@ -202,6 +202,10 @@ def tour(api, rate_limits) -> None:
     api.delete(f"{door}/{lone_ticket['id']}", as_=organizer_token)
     api.delete(f"{scanners}/{device['scanner']['id']}", as_=organizer_token)
     api.post(scanners, {"name": "Spare"}, as_=organizer_token)  # goes with the event
+    # the audit log, through each of its indexes
+    for query in ("", "?actor_id=x", "?target_id=x", "?action=user.blocked"):
+        api.get(f"/audit-log{query}", as_=admin)
+    api.get(f"/events/{event_id}/audit-log", as_=organizer_token)
     # buyers' own access
     mine = buyer_body()
     my_ticket = api.post("/sold-tickets", {"event_id": event_id, "buyer": mine}).json_body

@@ -31,6 +31,13 @@ EXPECTED_INDEXES = {
     "test-link-tokens": {},
     "test-rate-limits": {},
     "test-scanners": {"event-index": ("event_id", "created_at")},
+    "test-changes": {
+        "audit-index": ("audit_log", "at"),
+        "actor-index": ("audit_actor_id", "at"),
+        "target-index": ("audit_target_id", "at"),
+        "action-index": ("audit_action", "at"),
+        "event-index": ("audit_event_id", "at"),
+    },
 }
 
 
@@ -59,7 +66,7 @@ def test_tables_are_on_demand_with_the_indexes_every_list_needs(aws_mock):
         assert found == indexes, name
 
 
-@pytest.mark.parametrize("table", ["idempotency", "link-tokens", "rate-limits"])
+@pytest.mark.parametrize("table", ["idempotency", "link-tokens", "rate-limits", "changes"])
 def test_records_that_expire_do_so_through_dynamodb_ttl(aws_mock, table):
     create_tables()
 

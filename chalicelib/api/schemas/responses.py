@@ -260,6 +260,22 @@ class CheckInPage(Out):
     next_token: str | None
 
 
+class AuditEntryOut(Out):
+    id: str
+    at: datetime
+    actor_id: str | None = Field(description="Null when the system acted (e.g. the lockout rule).")
+    actor_role: str | None
+    action: str = Field(examples=["user.blocked"])
+    target_type: str = Field(examples=["user"])
+    target_id: str
+    details: dict[str, str]
+
+
+class AuditPage(Out):
+    entries: list[AuditEntryOut] = Field(description="Newest first.")
+    next_token: str | None
+
+
 class TicketKeysOut(Out):
     keys: list[dict[str, str]] = Field(
         description="Public JWKs (`kty` OKP, `crv` Ed25519, `kid`, `x`), the signing key first; "
