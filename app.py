@@ -20,6 +20,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.middleware import http_middleware
 from chalicelib.auth import authorizer, ticket_keys
+from chalicelib.consumers import changes as changes_consumer
 from chalicelib.settings import get_settings
 
 # Fail at start, naming the variable, when a deployed stage lacks required settings.
@@ -44,3 +45,4 @@ app.register_blueprint(check_ins.bp)
 app.register_blueprint(my_tickets.bp)
 app.register_blueprint(audit_log.bp)
 app.register_blueprint(docs.bp)
+app.register_blueprint(changes_consumer.bp)

@@ -61,6 +61,8 @@ def stack_environment(base: dict[str, str]) -> dict[str, str]:
     env.pop("AWS_SESSION_TOKEN", None)
     env.pop("AWS_PROFILE", None)
     env["PYTHONUNBUFFERED"] = "1"
+    # Stream calls go to the emulator's endpoint, not an account-based AWS host.
+    env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
     return env
 
 
@@ -127,6 +129,8 @@ class LocalStack:
         )
         api = self._spawn("devstack.api_server", "--host", HOST, "--port", str(self.api_port))
         _wait_for(f"http://{HOST}:{self.api_port}/health", api, deadline)
+        # The event stream's consumer (confirmation emails, notices), as Lambda would run it.
+        self._spawn("devstack.stream_poller")
 
     def stop(self) -> None:
         # A second Ctrl-C or SIGTERM must not interrupt the cleanup it asked for.

@@ -91,7 +91,7 @@ def book() -> Response:
         idempotency_key=request.headers.get("idempotency-key"),
     )
     out = schemas.responses.BookingOut(
-        tickets=[ticket_out(t) for t in booking.tickets], email_sent=booking.email_sent
+        tickets=[ticket_out(t) for t in booking.tickets], email="queued"
     )
     return model_response(out, status=201)
 

@@ -19,6 +19,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.constants import STREAM_NEW_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.db.base import TableModel, table_meta, utcnow
@@ -76,6 +77,8 @@ class AuditByEvent(GlobalSecondaryIndex["Change"]):
 
 class Change(TableModel):
     Meta = table_meta("changes")
+    # The event stream's source (the deployment template declares the same view).
+    Meta.stream_view_type = STREAM_NEW_IMAGE
 
     id = UnicodeAttribute(hash_key=True)
     # What happened, named as webhooks name it: "ticket.sold", "user.blocked", ...

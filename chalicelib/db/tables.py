@@ -10,6 +10,7 @@ from chalicelib.db.allocations import Allocation
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.changes import Change
+from chalicelib.db.deliveries import Delivery
 from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.link_tokens import LinkToken
@@ -30,6 +31,7 @@ MODELS: tuple[type[Model], ...] = (
     RateCounter,
     Scanner,
     Change,
+    Delivery,
 )
 
 

@@ -200,12 +200,13 @@ def buyer_access_email(*, to: str, name: str, link: str) -> EmailMessage:
 
 
 def ticket_cancelled_email(
-    *, to: str, name: str, event_title: str, event_time: datetime, code: str
+    *, to: str, name: str, event_title: str, event_time: datetime, code: str, by_buyer: bool
 ) -> EmailMessage:
+    why = "as you asked" if by_buyer else "by the event's organizers"
     lines = [
         _greeting(name),
         f"Your ticket {code} for {inline(event_title)} on {_when(event_time)} is cancelled, "
-        "as you asked. It no longer gets in at the entrance.",
+        f"{why}. It no longer gets in at the entrance.",
     ]
     return EmailMessage(
         to=to,

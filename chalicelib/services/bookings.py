@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import PynamoDBException
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
@@ -23,7 +22,6 @@ from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.email.addresses import normalize_email
-from chalicelib.email.messages import booking_confirmation
 from chalicelib.errors import (
     AlreadyCheckedIn,
     Conflict,
@@ -33,7 +31,6 @@ from chalicelib.errors import (
     SoldOut,
     TicketCancelled,
 )
-from chalicelib.money import from_minor
 from chalicelib.services import idempotency, notifications
 from chalicelib.services.buyers import (
     BuyerDetails,
@@ -54,7 +51,6 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are re
 @dataclass(frozen=True)
 class Booking:
     tickets: list[Ticket]
-    email_sent: bool
 
 
 def ticket_code() -> str:
@@ -129,15 +125,8 @@ def book(
         raise ServiceUnavailable(
             "The booking could not be completed; try again.", code="storage_busy"
         )
-    email_sent = _confirm(event, tickets, buyer)
-    if key is not None:
-        try:
-            idempotency.amend_result(
-                key, fingerprint, {"ticket_ids": [t.id for t in tickets], "email_sent": email_sent}
-            )
-        except PynamoDBException:
-            log.exception("could not record email outcome for idempotency key %s", key)
-    return Booking(tickets=tickets, email_sent=email_sent)
+    # The confirmation goes out from the event stream (chalicelib/consumers), never from here.
+    return Booking(tickets=tickets)
 
 
 @dataclass(frozen=True)
@@ -174,7 +163,6 @@ def _replayed(result: dict) -> Booking:
     tickets = {t.id: t for t in Ticket.batch_get(result["ticket_ids"])}
     return Booking(
         tickets=[tickets[i] for i in result["ticket_ids"] if i in tickets],
-        email_sent=bool(result.get("email_sent")),
     )
 
 
@@ -269,21 +257,6 @@ def _explain_refused_sale(pool: Allocation | None, own_pool: bool, quantity: int
         raise Conflict("This seller is not offering tickets for the event.", code="not_on_sale")
     if pool.available < quantity:
         raise SoldOut(details={"available": str(pool.available)})
-
-
-def _confirm(event: Event, tickets: list[Ticket], buyer: BuyerDetails) -> bool:
-    """Email the codes (already counted against the ceiling); a failure is logged and reported,
-    and the booking stands."""
-    message = booking_confirmation(
-        to=normalize_email(buyer.email),
-        name=buyer.name,
-        event_title=event.title,
-        event_time=event.time,
-        tickets=[(t.code, qr_of(t)) for t in tickets],
-        price=from_minor(event.price_minor, event.currency_code),
-        currency_code=event.currency_code,
-    )
-    return notifications.send(message)
 
 
 def list_tickets(

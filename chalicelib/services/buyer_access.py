@@ -26,7 +26,6 @@ from chalicelib.email.messages import (
     EventTickets,
     buyer_access_email,
     my_tickets_email,
-    ticket_cancelled_email,
 )
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, TicketCancelled
 from chalicelib.services import bookings, buyers, notifications
@@ -209,12 +208,7 @@ def cancel(*, actor: Principal, ticket_id: str) -> None:
     if not transactions.write_unless_refused(build):
         bookings.live_ticket(ticket_id)
         raise NotCancellable()  # checked in, or the window closed, meanwhile
-    notifications.send_within_ceiling(
-        ticket_cancelled_email(
-            to=buyer.email, name=buyer.name, event_title=event.title, event_time=event.time,
-            code=ticket.code,
-        )
-    )  # fmt: skip
+    # The cancellation email follows from the event stream.
 
 
 def erase_my_data(*, actor: Principal) -> None:

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.db.base import utcnow
 from chalicelib.db.idempotency import IdempotencyRecord
-from chalicelib.db.transactions import condition_failed
 from chalicelib.errors import InvalidRequest, Unprocessable
 
 RECORD_LIFETIME = timedelta(hours=24)
@@ -75,18 +73,6 @@ def record_in(tx: TransactWrite, key: str, fingerprint: str, result: dict[str, A
         # A free key, or one whose record expired but has not been swept by TTL yet.
         condition=IdempotencyRecord.key.does_not_exist() | (IdempotencyRecord.expires_at < now),
     )
-
-
-def amend_result(key: str, fingerprint: str, result: dict[str, Any]) -> None:
-    """Record what happened after the work (e.g. whether the email went)."""
-    try:
-        IdempotencyRecord(key=key).update(
-            actions=[IdempotencyRecord.result.set(json.dumps(result))],
-            condition=IdempotencyRecord.fingerprint == fingerprint,
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
 
 
 def fingerprint(*parts: Any) -> str:

@@ -24,10 +24,8 @@ from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.transactions import condition_failed
 from chalicelib.db.users import BLOCKED_LIST, User
-from chalicelib.email.messages import account_blocked_email
 from chalicelib.errors import AccountBlocked, TooManyAttempts, WrongCredentials
 from chalicelib.services.changes import record as record_change
-from chalicelib.services.notifications import send_within_ceiling
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +123,8 @@ def block(user: User, *, reason: str) -> bool:
 
     if not transactions.write_unless_refused(build):
         return False
+    # The owner's notice follows from the event stream (chalicelib/services/announcements.py).
     log.info(json.dumps({"event": "account_blocked", "user_id": user.id, "reason": reason}))
-    send_within_ceiling(account_blocked_email(to=user.email, reason=reason))
     return True
 
 

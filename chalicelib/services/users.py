@@ -18,9 +18,8 @@ from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.email.addresses import normalize_email
-from chalicelib.email.messages import account_blocked_email
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, UserExists
-from chalicelib.services import lockout, notifications
+from chalicelib.services import lockout
 from chalicelib.services.changes import record as record_change
 
 
@@ -244,9 +243,7 @@ def update_user(*, actor: Principal, user_id: str, changes: UserChanges) -> User
         if get_or_none(User, user_id) is None:
             raise NotFound() from None
         raise Conflict("Role is already set.", code="role_already_set") from None
-    user.refresh(consistent_read=True)
-    if blocking:
-        notifications.send_within_ceiling(account_blocked_email(to=user.email, reason="admin"))
+    user.refresh(consistent_read=True)  # a block's notice follows from the event stream
     return user
 
 

@@ -15,6 +15,7 @@ FRAGMENT = PROJECT_DIR / "deploy" / "template.yaml"
 POLICIES = {
     "APIHandler": PROJECT_DIR / ".chalice" / "policy-api.json",
     "BearerAuth": PROJECT_DIR / ".chalice" / "policy-authorizer.json",
+    "ChangesConsumer": PROJECT_DIR / ".chalice" / "policy-consumer.json",
 }
 
 

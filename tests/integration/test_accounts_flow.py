@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,6 +36,19 @@ def admin_token(stack):
 
 def new_email(prefix="it"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def wait_for_email(stack, email, subject_part="", timeout_s=10.0):
+    """The newest email to `email` whose subject contains `subject_part`, once the stack's
+    event stream consumer has sent it (it polls the stream a few times a second)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        emails = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=5).json()
+        found = [m for m in emails["emails"] if email in m["to"] and subject_part in m["subject"]]
+        if found:
+            return found[-1]
+        assert time.monotonic() < deadline, f"no email {subject_part!r} to {email} in {timeout_s} s"
+        time.sleep(0.1)
 
 
 def emailed_link(stack, email, kind="activate"):

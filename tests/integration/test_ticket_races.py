@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -77,23 +78,45 @@ def pools(admin: Caller, event_id: str, organizer_id: str) -> dict[str, tuple[in
     return result
 
 
+def wait_for_emails(stack, addresses, *, count, timeout_s=30.0):
+    """The confirmations sent to `addresses` once `count` have arrived, and a moment more to
+    see that no more follow."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        emails = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=5).json()
+        found = [m for m in emails["emails"] if set(m["to"]) & addresses]
+        if len(found) >= count:
+            time.sleep(1.5)  # a duplicate would come within the poller's next rounds
+            emails = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=5)
+            return [m for m in emails.json()["emails"] if set(m["to"]) & addresses]
+        assert time.monotonic() < deadline, f"{len(found)} of {count} emails in {timeout_s} s"
+        time.sleep(0.2)
+
+
 def test_200_parallel_bookings_for_50_tickets_sell_exactly_50(local_stack):
     _, organizer = seller(local_stack, "organizer")
     admin = Caller(local_stack, admin_token(local_stack))
     event_id = new_event(organizer, 50)
     clients = [Caller(local_stack) for _ in range(16)]
 
+    buyers = [buyer() for _ in range(200)]
+
     def attempt(n):
-        return clients[n % 16]("POST", "/sold-tickets", {"event_id": event_id, "buyer": buyer()})
+        return clients[n % 16]("POST", "/sold-tickets", {"event_id": event_id, "buyer": buyers[n]})
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = [r.status_code for r in pool.map(attempt, range(200))]
+        answers = list(pool.map(attempt, range(200)))
+    statuses = [r.status_code for r in answers]
 
     assert statuses.count(201) == 50
     assert statuses.count(409) == 150
     event = admin("GET", f"/events/{event_id}").json()["event"]
     assert (event["sold"], event["available"]) == (50, 0)
     assert len(all_tickets(admin, event_id)) == 50
+    # The event stream sends one confirmation per sale, none for a refused booking.
+    sold_to = {buyers[n]["email"] for n, a in enumerate(answers) if a.status_code == 201}
+    confirmations = wait_for_emails(local_stack, {b["email"] for b in buyers}, count=50)
+    assert sorted(m["to"][0] for m in confirmations) == sorted(sold_to)
 
 
 def test_sellers_selling_while_allocations_change_never_break_a_rule(local_stack):

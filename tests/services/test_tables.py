@@ -38,6 +38,7 @@ EXPECTED_INDEXES = {
         "action-index": ("audit_action", "at"),
         "event-index": ("audit_event_id", "at"),
     },
+    "test-deliveries": {},
 }
 
 

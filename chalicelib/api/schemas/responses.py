@@ -285,7 +285,10 @@ class TicketKeysOut(Out):
 
 class BookingOut(Out):
     tickets: list[TicketOut]
-    email_sent: bool = Field(description="Whether the confirmation email went out.")
+    email: Literal["queued"] = Field(
+        description="The confirmation email (codes and QR images) goes out from the event "
+        "stream within seconds; the booking never waits for it."
+    )
 
 
 class TicketEnvelope(Out):

@@ -1,0 +1,91 @@
+"""What follows from a recorded change, run by the event stream's consumer (never inside the
+request that made the change): confirmation, cancellation and blocked-account emails.
+
+Each side effect goes through `deliveries.once`, so a stream record delivered twice sends
+nothing twice; a failure (SES throttling, say) propagates, and the stream delivers the record
+again. Verification and password-reset emails stay in their requests: the caller is waiting
+for exactly that email, and nothing else follows from those requests.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib.db.base import get_or_none
+from chalicelib.db.bookings import Ticket
+from chalicelib.db.buyers import Buyer
+from chalicelib.db.changes import Change
+from chalicelib.db.events import Event
+from chalicelib.db.users import User
+from chalicelib.email.messages import (
+    account_blocked_email,
+    booking_confirmation,
+    ticket_cancelled_email,
+)
+from chalicelib.email.sender import EmailMessage, send_email
+from chalicelib.money import from_minor
+from chalicelib.services import deliveries, notifications
+from chalicelib.services.bookings import qr_of
+
+log = logging.getLogger(__name__)
+
+
+def handle(change: Change) -> None:
+    """Carry out what `change` calls for; safe to call again with the same change."""
+    email = _EMAILS.get(change.type)
+    message = email(change) if email else None
+    if message is not None:
+        deliveries.once(change, "email", lambda: send_email(message))
+
+
+def _confirmation(change: Change) -> EmailMessage | None:
+    """The buyer's tickets of one booking, with their QR images (counted against the hourly
+    ceiling when the booking was made)."""
+    data = change.data or {}
+    buyer = get_or_none(Buyer, data.get("buyer_id", ""), consistent_read=True)
+    event = get_or_none(Event, change.event_id or "", consistent_read=True)
+    tickets = {t.id: t for t in Ticket.batch_get(data.get("ticket_ids", []))}
+    tickets = [tickets[i] for i in data.get("ticket_ids", []) if i in tickets]
+    if buyer is None or event is None or not tickets:
+        log.info("confirmation of %s skipped: buyer, event or tickets gone", change.id)
+        return None
+    holder = tickets[0].holder
+    return booking_confirmation(
+        to=buyer.email,
+        name=holder.name if holder else buyer.name,
+        event_title=event.title,
+        event_time=event.time,
+        tickets=[(t.code, qr_of(t)) for t in tickets],
+        price=from_minor(tickets[0].price_minor, tickets[0].currency_code),
+        currency_code=tickets[0].currency_code,
+    )
+
+
+def _cancellation(change: Change) -> EmailMessage | None:
+    data = change.data or {}
+    buyer = get_or_none(Buyer, data.get("buyer_id", ""), consistent_read=True)
+    ticket = get_or_none(Ticket, change.target_id, consistent_read=True)
+    event = get_or_none(Event, change.event_id or "", consistent_read=True)
+    if buyer is None or ticket is None or event is None:
+        return None
+    if not notifications.reserve_quietly(buyer.email):
+        return None
+    return ticket_cancelled_email(
+        to=buyer.email, name=buyer.name, event_title=event.title, event_time=event.time,
+        code=ticket.code, by_buyer=change.actor_role == "buyer",
+    )  # fmt: skip
+
+
+def _blocked_notice(change: Change) -> EmailMessage | None:
+    user = get_or_none(User, change.target_id, consistent_read=True)
+    if user is None or not notifications.reserve_quietly(user.email):
+        return None
+    reason = (change.details.as_dict() if change.details is not None else {}).get("reason")
+    return account_blocked_email(to=user.email, reason=reason or "admin")
+
+
+_EMAILS = {
+    "ticket.sold": _confirmation,
+    "ticket.cancelled": _cancellation,
+    "user.blocked": _blocked_notice,
+}

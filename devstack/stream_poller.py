@@ -1,0 +1,78 @@
+"""The event stream's consumer in the local stack: polls the emulator's `changes` stream and
+hands each new record to the same handler the deployed consumer runs
+(`chalicelib.consumers.changes.handle_records`), a few times a second.
+
+As on AWS, a record whose handling fails comes back: here it is retried with backoff, and
+after MAX_ATTEMPTS it is parked (printed, and kept in `parked`) so later records go on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+from chalicelib import aws
+from chalicelib.consumers.changes import handle_records
+from chalicelib.settings import get_settings
+from devstack.streams import StreamReader, as_handler_input
+
+POLL_INTERVAL_S = 0.25
+MAX_ATTEMPTS = 5
+
+log = logging.getLogger("devstack.stream_poller")
+
+
+def run(stop: list[bool]) -> None:
+    reader = StreamReader(
+        aws.client("dynamodbstreams"),
+        aws.client("dynamodb"),
+        get_settings().table_name("changes"),
+    )
+    parked: list[dict[str, Any]] = []
+    while not stop[0]:
+        for record in reader.read():
+            _handle_with_retries(record, parked, stop)
+            reader.ack(1)
+        time.sleep(POLL_INTERVAL_S)
+
+
+def _handle_with_retries(
+    record: dict[str, Any], parked: list[dict[str, Any]], stop: list[bool]
+) -> None:
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            handle_records(as_handler_input([record]))
+            return
+        except Exception:
+            log.exception("stream record %s failed (attempt %d)", record["eventID"], attempt)
+            if stop[0]:
+                return
+            time.sleep(min(0.2 * 2**attempt, 5))
+    parked.append(record)
+    print(f"[stream] parked record {record['eventID']} after {MAX_ATTEMPTS} attempts: "
+          f"{json.dumps(record['dynamodb'].get('Keys'))}", flush=True)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("botocore", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stop = [False]
+
+    def on_signal(*_: object) -> None:
+        stop[0] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
