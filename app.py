@@ -17,10 +17,12 @@ from chalicelib.api import (
     my_tickets,
     social,
     users,
+    webhooks,
 )
 from chalicelib.api.middleware import http_middleware
 from chalicelib.auth import authorizer, ticket_keys
 from chalicelib.consumers import changes as changes_consumer
+from chalicelib.consumers import schedule
 from chalicelib.settings import get_settings
 
 # Fail at start, naming the variable, when a deployed stage lacks required settings.
@@ -44,5 +46,7 @@ app.register_blueprint(buyers.bp)
 app.register_blueprint(check_ins.bp)
 app.register_blueprint(my_tickets.bp)
 app.register_blueprint(audit_log.bp)
+app.register_blueprint(webhooks.bp)
 app.register_blueprint(docs.bp)
 app.register_blueprint(changes_consumer.bp)
+app.register_blueprint(schedule.bp)

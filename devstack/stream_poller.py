@@ -1,6 +1,7 @@
 """The event stream's consumer in the local stack: polls the emulator's `changes` stream and
 hands each new record to the same handler the deployed consumer runs
-(`chalicelib.consumers.changes.handle_records`), a few times a second.
+(`chalicelib.consumers.changes.handle_records`), a few times a second, and makes the webhook
+deliveries whose retry is due.
 
 As on AWS, a record whose handling fails comes back: here it is retried with backoff, and
 after MAX_ATTEMPTS it is parked (printed, and kept in `parked`) so later records go on.
@@ -18,6 +19,7 @@ from typing import Any
 
 from chalicelib import aws
 from chalicelib.consumers.changes import handle_records
+from chalicelib.services import webhooks
 from chalicelib.settings import get_settings
 from devstack.streams import StreamReader, as_handler_input
 
@@ -38,6 +40,10 @@ def run(stop: list[bool]) -> None:
         for record in reader.read():
             _handle_with_retries(record, parked, stop)
             reader.ack(1)
+        try:
+            webhooks.retry_due()  # deployed: a scheduled function, every minute
+        except Exception:
+            log.exception("webhook retries failed")
         time.sleep(POLL_INTERVAL_S)
 
 

@@ -43,7 +43,7 @@ RETRY_AFTER = {
 }
 TAG_ORDER = (
     "accounts", "social sign-in", "events", "allocations", "bookings", "check-in", "my tickets",
-    "buyers", "users", "audit log", "health", "docs",
+    "buyers", "users", "webhooks", "audit log", "health", "docs",
 )  # fmt: skip
 SUCCESS_MEANINGS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}
 

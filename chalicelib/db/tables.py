@@ -18,6 +18,7 @@ from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.scanners import Scanner
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
+from chalicelib.db.webhooks import Webhook
 
 MODELS: tuple[type[Model], ...] = (
     User,
@@ -32,6 +33,7 @@ MODELS: tuple[type[Model], ...] = (
     Scanner,
     Change,
     Delivery,
+    Webhook,
 )
 
 

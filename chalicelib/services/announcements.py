@@ -1,5 +1,6 @@
 """What follows from a recorded change, run by the event stream's consumer (never inside the
-request that made the change): confirmation, cancellation and blocked-account emails.
+request that made the change): confirmation, cancellation and blocked-account emails, and
+webhook deliveries.
 
 Each side effect goes through `deliveries.once`, so a stream record delivered twice sends
 nothing twice; a failure (SES throttling, say) propagates, and the stream delivers the record
@@ -24,7 +25,7 @@ from chalicelib.email.messages import (
 )
 from chalicelib.email.sender import EmailMessage, send_email
 from chalicelib.money import from_minor
-from chalicelib.services import deliveries, notifications
+from chalicelib.services import deliveries, notifications, webhooks
 from chalicelib.services.bookings import qr_of
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def handle(change: Change) -> None:
     message = email(change) if email else None
     if message is not None:
         deliveries.once(change, "email", lambda: send_email(message))
+    webhooks.fan_out(change)
 
 
 def _confirmation(change: Change) -> EmailMessage | None:

@@ -30,6 +30,24 @@ from tests.conftest import (
 from tests.deploy.template import policy, resources_of_type, table_base_name
 
 Grant = tuple[str, str, str | None]  # (IAM action, table base name, index or None)
+HOOK_URL = "https://hooks.example.com/tickets"
+GONE_URL = "https://gone.example.com/tickets"
+
+
+@pytest.fixture(autouse=True)
+def webhook_receivers(monkeypatch, aws_mock):
+    """Two public endpoints: one takes deliveries, the other is gone (410). Started after
+    moto's mock (`aws_mock`), whose own HTTP mock would otherwise let these calls through."""
+    import responses
+
+    from chalicelib.services import endpoints
+
+    monkeypatch.setattr(endpoints, "resolve", lambda host: ["93.184.215.14"])
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, HOOK_URL, status=200)
+        mock.add(responses.POST, GONE_URL, status=410)
+        yield mock
+
 
 TRANSACT_ITEMS = {
     "Put": "PutItem",
@@ -218,6 +236,13 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     for query in ("", "?actor_id=x", "?target_id=x", "?action=user.blocked"):
         api.get(f"/audit-log{query}", as_=admin)
     api.get(f"/events/{event_id}/audit-log", as_=organizer_token)
+    # webhooks: the organizer's endpoint answers 200, the admin's 410 Gone
+    hook = api.post("/webhooks", {"url": HOOK_URL, "events": ["ticket.sold", "ticket.cancelled"]},
+                    as_=organizer_token).json_body["webhook"]  # fmt: skip
+    api.post("/webhooks", {"url": GONE_URL, "events": ["ticket.cancelled"]}, as_=admin)
+    for caller in (organizer_token, admin):
+        api.get("/webhooks", as_=caller)
+    api.get(f"/webhooks/{hook['id']}", as_=organizer_token)
     # buyers' own access
     mine = buyer_body()
     my_ticket = api.post("/sold-tickets", {"event_id": event_id, "buyer": mine}).json_body
@@ -233,6 +258,11 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     lone = lone.json_body["tickets"][0]
     api.delete(f"/sold-tickets/{lone['id']}", as_=admin)
     stream()
+    for delivery in api.get(f"/webhooks/{hook['id']}/deliveries", as_=organizer_token).json_body[
+        "deliveries"
+    ][:1]:
+        api.post(f"/webhooks/{hook['id']}/deliveries/{delivery['id']}/retry", as_=organizer_token)
+    api.delete(f"/webhooks/{hook['id']}", as_=organizer_token)
     api.delete(f"/buyers/{lone['buyer_id']}", as_=admin)
     api.delete(allocation, as_=organizer_token)
     api.delete(f"/events/{event_id}?force=true", as_=admin)
@@ -256,12 +286,16 @@ def authorizer_apart(monkeypatch):
 def test_the_api_functions_policy_grants_exactly_what_its_routes_do(
     api, rate_limits, authorizer_apart
 ):
+    def consumer_apart() -> None:
+        with muted():  # the consumer is its own function, with its own policy (below)
+            drain_stream()
+
     with recording() as performed:
-        tour(api, rate_limits)
+        tour(api, rate_limits, stream=consumer_apart)
 
     granted = policy_grants("APIHandler")
-    assert performed - granted == set(), "performed without permission"
-    assert granted - performed == set(), "granted but never performed"
+    assert not performed - granted, f"performed without permission: {sorted(performed - granted)}"
+    assert not granted - performed, f"granted but never performed: {sorted(granted - performed)}"
 
 
 def test_the_stream_consumers_policy_grants_exactly_what_it_does(
@@ -292,8 +326,39 @@ def test_the_stream_consumers_policy_grants_exactly_what_it_does(
     tour(api, rate_limits, stream=consume)
 
     granted = policy_grants("ChangesConsumer")
-    assert performed - granted == set(), "performed without permission"
-    assert granted - performed == set(), "granted but never performed"
+    assert not performed - granted, f"performed without permission: {sorted(performed - granted)}"
+    assert not granted - performed, f"granted but never performed: {sorted(granted - performed)}"
+
+
+def test_the_retry_schedules_policy_grants_exactly_what_it_does(api, webhook_receivers):
+    from datetime import timedelta
+
+    from chalicelib.db.base import utcnow
+    from chalicelib.services import webhooks
+    from tests.conftest import make_event
+
+    organizer = make_user("organizer")
+    for url in (HOOK_URL, GONE_URL):
+        api.post("/webhooks", {"url": url, "events": ["ticket.sold"]}, as_=organizer)
+    for url in (HOOK_URL, GONE_URL):
+        webhook_receivers.replace(responses_post(), url, status=500)
+    api.post("/sold-tickets", {"event_id": make_event(organizer), "buyer": buyer_body()})
+    drain_stream()  # first attempts both fail
+    webhook_receivers.replace(responses_post(), HOOK_URL, status=200)
+    webhook_receivers.replace(responses_post(), GONE_URL, status=410)
+
+    with recording() as performed:  # one delivered, one webhook disabled
+        assert webhooks.retry_due(utcnow() + timedelta(minutes=1)) == 2
+
+    granted = policy_grants("WebhookRetries")
+    assert not performed - granted, f"performed without permission: {sorted(performed - granted)}"
+    assert not granted - performed, f"granted but never performed: {sorted(granted - performed)}"
+
+
+def responses_post() -> str:
+    import responses
+
+    return responses.POST
 
 
 def test_the_authorizers_policy_grants_exactly_one_read_per_kind_of_token(api):
@@ -322,7 +387,9 @@ def test_the_authorizers_policy_grants_exactly_one_read_per_kind_of_token(api):
     assert policy_grants("BearerAuth") == performed
 
 
-@pytest.mark.parametrize("function", ["APIHandler", "BearerAuth"])
+@pytest.mark.parametrize(
+    "function", ["APIHandler", "BearerAuth", "ChangesConsumer", "WebhookRetries"]
+)
 def test_no_statement_grants_a_wildcard_resource(function):
     for statement in policy(function)["Statement"]:
         assert statement["Resource"] != "*" and "*" not in statement["Resource"], statement

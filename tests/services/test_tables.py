@@ -38,7 +38,14 @@ EXPECTED_INDEXES = {
         "action-index": ("audit_action", "at"),
         "event-index": ("audit_event_id", "at"),
     },
-    "test-deliveries": {},
+    "test-deliveries": {
+        "webhook-index": ("webhook_id", "created_at"),
+        "due-index": ("due", "next_attempt_at"),
+    },
+    "test-webhooks": {
+        "owner-index": ("owner_id", "created_at"),
+        "role-index": ("owner_role", "created_at"),
+    },
 }
 
 

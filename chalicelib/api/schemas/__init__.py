@@ -27,6 +27,7 @@ MODULES = frozenset(
         "responses",
         "social",
         "users",
+        "webhooks",
     }
 )
 _REF = re.compile(r"(\w+)\.(\w+)")

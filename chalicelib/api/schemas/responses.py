@@ -276,6 +276,47 @@ class AuditPage(Out):
     next_token: str | None
 
 
+class WebhookOut(Out):
+    id: str
+    url: str
+    events: list[str]
+    active: bool = Field(description="False once the endpoint answered 410 Gone.")
+    created_at: datetime
+
+
+class WebhookEnvelope(Out):
+    webhook: WebhookOut
+
+
+class WebhookCreatedOut(Out):
+    webhook: WebhookOut
+    secret: str = Field(
+        description="`whsec_...`, shown this once: verify each delivery's `webhook-signature` "
+        "with it (Standard Webhooks)."
+    )
+
+
+class WebhookPage(Out):
+    webhooks: list[WebhookOut]
+    next_token: str | None
+
+
+class DeliveryOut(Out):
+    id: str
+    event_id: str = Field(description="The change's id: the `webhook-id` header and body `id`.")
+    type: str
+    status: Literal["pending", "delivered", "failed", "disabled"]
+    attempts: int
+    last_status: int | None = Field(description="The last answer's HTTP status; 0: no answer.")
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+class DeliveryPage(Out):
+    deliveries: list[DeliveryOut] = Field(description="Newest first.")
+    next_token: str | None
+
+
 class TicketKeysOut(Out):
     keys: list[dict[str, str]] = Field(
         description="Public JWKs (`kty` OKP, `crv` Ed25519, `kid`, `x`), the signing key first; "

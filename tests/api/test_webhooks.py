@@ -1,0 +1,223 @@
+"""Webhooks: subscriptions, SSRF refusals, and deliveries from the event stream, signed per
+Standard Webhooks, retried on schedule, disabled by 410, logged, retried by hand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import responses
+from standardwebhooks import Webhook as Verifier
+
+from chalicelib.db.base import utcnow
+from chalicelib.db.webhooks import Webhook
+from chalicelib.services import endpoints, webhooks
+from tests.conftest import admin_user, buyer_body, drain_stream, make_event, make_user
+
+URL = "https://hooks.example.com/tickets"
+
+
+@pytest.fixture(autouse=True)
+def public_dns(monkeypatch):
+    """hooks.example.com resolves to a public address; the tests name others to refuse."""
+    table = {"hooks.example.com": ["93.184.215.14"]}
+    monkeypatch.setattr(endpoints, "resolve", lambda host: table.get(host, ["10.0.0.7"]))
+    return table
+
+
+@pytest.fixture
+def receiver():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def subscribe(api, user, events=("ticket.sold",), url=URL):
+    return api.post("/webhooks", {"url": url, "events": list(events)}, as_=user)
+
+
+def book(api, event_id, quantity=1):
+    answer = api.post(
+        "/sold-tickets", {"event_id": event_id, "quantity": quantity, "buyer": buyer_body()}
+    )
+    assert answer.status_code == 201, answer.body
+    return answer.json_body["tickets"]
+
+
+def log_of(api, user, webhook_id):
+    return api.get(f"/webhooks/{webhook_id}/deliveries", as_=user).json_body["deliveries"]
+
+
+# --- subscriptions ---------------------------------------------------------------------
+
+
+def test_an_organizer_subscribes_and_sees_the_secret_once(api):
+    organizer = make_user("organizer")
+
+    created = subscribe(api, organizer, ("ticket.sold", "event.updated"))
+
+    assert created.status_code == 201
+    body = created.json_body
+    assert body["secret"].startswith("whsec_")
+    assert body["webhook"]["events"] == ["event.updated", "ticket.sold"]
+    shown = api.get(f"/webhooks/{body['webhook']['id']}", as_=organizer).json_body["webhook"]
+    assert "secret" not in shown
+    assert [w["id"] for w in api.get("/webhooks", as_=organizer).json_body["webhooks"]] == [
+        body["webhook"]["id"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://hooks.example.com/x", "https"),
+        ("https://internal.example/x", "private"),
+        ("https://127.0.0.1/x", "private"),
+        ("https://169.254.169.254/latest/meta-data", "private"),
+        ("https://[::1]/x", "private"),
+        ("https://user:pw@hooks.example.com/x", "Credentials"),
+        ("ftp://hooks.example.com/x", "https"),
+        ("https://hooks.example.com:99999/x", "valid"),
+    ],
+)
+def test_unsafe_endpoints_are_refused(api, public_dns, url, why):
+    public_dns["127.0.0.1"] = ["127.0.0.1"]
+    public_dns["169.254.169.254"] = ["169.254.169.254"]
+    public_dns["::1"] = ["::1"]
+
+    answer = subscribe(api, make_user("organizer"), url=url)
+
+    assert answer.status_code == 400, answer.body
+    assert why in answer.json_body["details"]["url"]
+    assert Webhook.count() == 0
+
+
+def test_types_are_checked_against_the_role(api):
+    assert subscribe(api, make_user("reseller"), ("user.blocked",)).status_code == 400
+    assert subscribe(api, make_user("organizer"), ("nope",)).status_code == 400
+    assert subscribe(api, admin_user(), ("user.blocked",)).status_code == 201
+    assert api.post("/webhooks", {"url": URL, "events": []}, as_=admin_user()).status_code == 400
+
+
+def test_only_the_owner_or_an_admin_reads_or_deletes_a_webhook(api):
+    owner = make_user("organizer")
+    webhook_id = subscribe(api, owner).json_body["webhook"]["id"]
+
+    assert api.get(f"/webhooks/{webhook_id}", as_=make_user("organizer")).status_code == 403
+    assert api.delete(f"/webhooks/{webhook_id}", as_=make_user("reseller")).status_code == 403
+    assert api.get(f"/webhooks/{webhook_id}", as_=admin_user()).status_code == 200
+    assert api.delete(f"/webhooks/{webhook_id}", as_=owner).status_code == 204
+    assert api.get(f"/webhooks/{webhook_id}", as_=owner).status_code == 404
+
+
+# --- deliveries ------------------------------------------------------------------------
+
+
+def test_a_sale_is_delivered_signed_per_standard_webhooks(api, receiver):
+    organizer = make_user("organizer")
+    created = subscribe(api, organizer).json_body
+    receiver.add(responses.POST, URL, status=204)
+    event_id = make_event(organizer)
+    tickets = book(api, event_id, quantity=2)
+
+    drain_stream()
+
+    [call] = receiver.calls
+    payload = Verifier(created["secret"]).verify(call.request.body, dict(call.request.headers))
+    assert payload["type"] == "ticket.sold"
+    assert payload["data"]["ticket_ids"] == [t["id"] for t in tickets]
+    assert payload["data"]["event_id"] == event_id
+    assert "buyer_id" not in payload["data"]
+    assert call.request.headers["webhook-id"] == payload["id"]
+    [logged] = log_of(api, organizer, created["webhook"]["id"])
+    assert (logged["status"], logged["attempts"], logged["last_status"]) == ("delivered", 1, 204)
+
+
+def test_a_failing_receiver_is_retried_on_schedule_and_the_log_shows_each_attempt(api, receiver):
+    organizer = make_user("organizer")
+    webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
+    for status in (500, 500, 200):
+        receiver.add(responses.POST, URL, status=status)
+    book(api, make_event(organizer))
+
+    drain_stream()
+    assert webhooks.retry_due(utcnow()) == 0  # not due for 5 s
+    assert webhooks.retry_due(utcnow() + timedelta(seconds=6)) == 1
+    [pending] = log_of(api, organizer, webhook_id)
+    assert (pending["status"], pending["attempts"], pending["last_status"]) == ("pending", 2, 500)
+    assert webhooks.retry_due(utcnow() + timedelta(minutes=6)) == 1
+
+    [done] = log_of(api, organizer, webhook_id)
+    assert (done["status"], done["attempts"], done["last_status"]) == ("delivered", 3, 200)
+    assert len(receiver.calls) == 3
+    assert len({c.request.headers["webhook-id"] for c in receiver.calls}) == 1
+
+
+def test_410_gone_disables_the_webhook(api, receiver):
+    organizer = make_user("organizer")
+    webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
+    receiver.add(responses.POST, URL, status=410)
+    event_id = make_event(organizer)
+    book(api, event_id)
+    drain_stream()
+
+    book(api, event_id)
+    drain_stream()
+
+    assert api.get(f"/webhooks/{webhook_id}", as_=organizer).json_body["webhook"]["active"] is False
+    assert len(receiver.calls) == 1
+    assert [d["status"] for d in log_of(api, organizer, webhook_id)] == ["disabled"]
+
+
+def test_a_change_handed_over_twice_is_delivered_once(api, receiver):
+    from chalicelib.consumers.changes import handle_records
+    from devstack.streams import as_handler_input
+    from tests.services.test_event_stream import stream_records
+
+    organizer = make_user("organizer")
+    subscribe(api, organizer)
+    receiver.add(responses.POST, URL, status=200)
+    book(api, make_event(organizer))
+    records = as_handler_input(stream_records())
+
+    handle_records(records)
+    handle_records(records)
+
+    assert len(receiver.calls) == 1
+
+
+def test_each_owner_hears_only_about_its_own_things(api, receiver, public_dns):
+    public_dns["other.example.com"] = ["93.184.215.15"]
+    organizer, other, reseller = (make_user(r) for r in ("organizer", "organizer", "reseller"))
+    subscribe(api, other, url="https://other.example.com/x")
+    subscribe(api, reseller, ("ticket.sold", "allocation.changed"))
+    receiver.add(responses.POST, URL, status=200)
+    receiver.add(responses.POST, "https://other.example.com/x", status=200)
+    event_id = make_event(organizer)
+    api.put(
+        f"/events/{event_id}/allocations/{reseller.id}", {"number_of_tickets": 2}, as_=organizer
+    )
+    book(api, event_id)  # the organizer's own sale: not the reseller's business
+
+    drain_stream()
+
+    assert [c.request.url for c in receiver.calls] == [URL]  # the allocation only
+    assert '"allocation.changed"' in receiver.calls[0].request.body.decode()
+
+
+def test_a_delivery_is_retried_by_hand(api, receiver):
+    organizer = make_user("organizer")
+    webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
+    receiver.add(responses.POST, URL, status=200)
+    book(api, make_event(organizer))
+    drain_stream()
+    [first] = log_of(api, organizer, webhook_id)
+
+    again = api.post(f"/webhooks/{webhook_id}/deliveries/{first['id']}/retry", as_=organizer)
+
+    assert again.status_code == 202
+    assert (again.json_body["status"], again.json_body["attempts"]) == ("delivered", 2)
+    assert len(receiver.calls) == 2
+    stranger = api.post(
+        f"/webhooks/{webhook_id}/deliveries/{first['id']}/retry", as_=make_user("organizer")
+    )
+    assert stranger.status_code == 403
