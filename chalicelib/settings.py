@@ -98,6 +98,8 @@ class Settings:
     rate_limits: dict[str, tuple[int, int]] = field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
     )
+    # Seconds between a webhook delivery's attempts; None: the documented three-day schedule.
+    webhook_retry_after: tuple[int, ...] | None = None
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -271,6 +273,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         strict=not is_local and not packaging,
         rate_limits_on=rate_limits == "on",
         rate_limits=_rate_limits(get),
+        webhook_retry_after=_retry_after(get("WEBHOOK_RETRY_AFTER")),
     )
     if not is_local and not packaging:
         plain = [
@@ -283,6 +286,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 f"Outside the local stack these must be https:// URLs: {', '.join(plain)}."
             )
     return settings
+
+
+def _retry_after(raw: str | None) -> tuple[int, ...] | None:
+    """WEBHOOK_RETRY_AFTER="1,1,2": a shorter schedule, to watch retries happen locally."""
+    if not raw:
+        return None
+    try:
+        steps = tuple(int(step) for step in raw.split(","))
+    except ValueError:
+        raise SettingsError("WEBHOOK_RETRY_AFTER must be seconds separated by commas.") from None
+    if not steps or any(not 0 < step <= 86400 for step in steps):
+        raise SettingsError("WEBHOOK_RETRY_AFTER steps must be from 1 to 86400 seconds.")
+    return steps
 
 
 @lru_cache(maxsize=1)

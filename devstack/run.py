@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -52,6 +53,10 @@ def stack_environment(base: dict[str, str]) -> dict[str, str]:
     # left to generate its own would sign tickets no other one could check).
     if not env.get("TICKET_KEYS"):
         env["TICKET_KEYS"] = local_key_set()
+    # Likewise one token and webhook-signing key: webhook secrets shown by the API must be the
+    # ones the stream poller signs with.
+    if not env.get("JWT_SECRET"):
+        env["JWT_SECRET"] = secrets.token_urlsafe(32)
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"]
     env["STAGE"] = "dev"

@@ -262,14 +262,14 @@ def attempt(delivery: Delivery) -> Outcome | None:
         webhook.update(actions=[Webhook.active.set(False),
                                 Webhook.disabled_reason.set("410 Gone")])  # fmt: skip
         _finish(delivery, DISABLED, last_status=410, attempts=attempts)
-    elif attempts > len(RETRY_AFTER):
+    elif attempts > len(schedule := retry_schedule()):
         _finish(delivery, FAILED, last_status=outcome.status, attempts=attempts)
     else:
         delivery.update(
             actions=[
                 Delivery.attempts.set(attempts),
                 Delivery.last_status.set(outcome.status),
-                Delivery.next_attempt_at.set(now + RETRY_AFTER[attempts - 1]),
+                Delivery.next_attempt_at.set(now + schedule[attempts - 1]),
                 Delivery.due.set(DUE),
                 Delivery.claimed_until.remove(),
             ]
@@ -318,6 +318,11 @@ def _post(url: str, webhook_id: str, delivery: Delivery) -> Outcome:
         log.info("webhook %s: no answer (%s)", webhook_id, type(exc).__name__)
         return Outcome(status=0)
     return Outcome(status=answer.status_code)
+
+
+def retry_schedule() -> tuple[timedelta, ...]:
+    custom = get_settings().webhook_retry_after
+    return tuple(timedelta(seconds=s) for s in custom) if custom else RETRY_AFTER
 
 
 def retry_due(now: datetime | None = None) -> int:

@@ -61,9 +61,10 @@ def local_stack(tmp_path_factory, fake_providers):
     """The stack `make run` starts, with Google and GitHub pointed at fakes on loopback.
 
     RATE_LIMITS=off: the races and load tests here fire hundreds of requests from one address,
-    which the abuse limits exist to stop. `limited_stack` runs with the limits on.
+    which the abuse limits exist to stop. `limited_stack` runs with the limits on. Webhook
+    retries come after 1 s instead of 5 s, 5 min, ... so a test can watch them.
     """
-    env = {**fake_providers.env(), "RATE_LIMITS": "off"}
+    env = {**fake_providers.env(), "RATE_LIMITS": "off", "WEBHOOK_RETRY_AFTER": "1,1,1"}
     stack = start(None, tmp_path_factory.mktemp("stack") / "stack.log", env)
     yield stack
     stack.stop()
