@@ -78,8 +78,17 @@ def show_costs(costs: dict[str, Any]) -> None:
 def aws(costs: dict[str, Any], cpu: dict[str, Any]) -> dict[str, Any]:
     ops, cpu_ops = costs["operations"], cpu["operations"]
     booking_cpu = cpu_ops["book 1"]["cpu_ms"]
+    request = aws_costs.per_million(ops["book 1"]["large"], booking_cpu, 0)
+    confirmation = aws_costs.per_million(
+        ops["confirmation (stream consumer)"]["large"],
+        cpu_ops["confirmation (stream consumer)"]["cpu_ms"],
+        1,
+        through_gateway=False,
+    )
     return {
-        "per_million_bookings": aws_costs.per_million(ops["book 1"]["large"], booking_cpu, 1),
+        "per_million_booking_requests": request,
+        "per_million_booking_confirmations": confirmation,
+        "per_million_bookings": aws_costs.combined(request, confirmation),
         "per_million_sold_out_refusals": aws_costs.per_million(
             ops["book (refused: sold out)"]["large"], booking_cpu, 0
         ),
@@ -95,7 +104,9 @@ def show_aws(priced: dict[str, Any]) -> None:
     _rule(f"4. On AWS ({prices['region']}, list prices {prices['as_of']})")
     print(f"{'$ per million':<34}{'API GW':>9}{'Lambda':>9}{'DynamoDB':>10}{'SES':>9}"
           f"{'total':>9}{'Lambda ms':>11}")  # fmt: skip
-    for label, key in (("bookings (1 ticket)", "per_million_bookings"),
+    for label, key in (("booking requests (1 ticket)", "per_million_booking_requests"),
+                       ("their confirmations (consumer)", "per_million_booking_confirmations"),
+                       ("bookings, in all", "per_million_bookings"),
                        ("sold-out refusals", "per_million_sold_out_refusals")):  # fmt: skip
         d = priced[key]
         print(f"{label:<34}{d['api_gateway']:>9.2f}{d['lambda']:>9.2f}{d['dynamodb']:>10.2f}"

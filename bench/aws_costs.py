@@ -25,13 +25,17 @@ def lambda_ms(cpu_ms: float, dynamodb_calls: int, emails: int) -> float:
     )
 
 
-def per_million(cost: dict[str, Any], cpu_ms: float, emails: int) -> dict[str, float]:
-    """Dollars per million requests of one operation, by service."""
+def per_million(
+    cost: dict[str, Any], cpu_ms: float, emails: int, *, through_gateway: bool = True
+) -> dict[str, float]:
+    """Dollars per million requests of one operation, by service. The stream consumer's work
+    (`through_gateway=False`) is charged one Lambda request per record: an upper bound, since
+    a batch of up to 25 records is one invocation."""
     a = PRICES["assumptions"]
     duration_s = lambda_ms(cpu_ms, cost["calls"], emails) / 1000
     gb_seconds = duration_s * a["api_memory_mb"] / 1024
     dollars = {
-        "api_gateway": PRICES["api_gateway_rest_per_million_requests"],
+        "api_gateway": PRICES["api_gateway_rest_per_million_requests"] if through_gateway else 0,
         "lambda": PRICES["lambda_per_million_requests"]
         + gb_seconds * 1_000_000 * PRICES["lambda_arm64_per_gb_second"],
         "dynamodb": cost["read_units"] * PRICES["dynamodb_on_demand_per_million_read_units"]
@@ -41,6 +45,10 @@ def per_million(cost: dict[str, Any], cpu_ms: float, emails: int) -> dict[str, f
     dollars["total"] = sum(dollars.values())
     dollars["lambda_ms_estimated"] = duration_s * 1000
     return dollars
+
+
+def combined(*parts: dict[str, float]) -> dict[str, float]:
+    return {key: sum(part[key] for part in parts) for key in parts[0]}
 
 
 def max_bookings_per_second(pool_write_units: float, resellers: int) -> dict[str, float]:

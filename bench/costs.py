@@ -192,6 +192,16 @@ def measure_all(scenarios: Scenarios, operations: dict[str, Callable[[], Any]]) 
         with metered() as meter:
             run()
         results[name] = meter.cost
+    # The stream consumer is its own Lambda too: what confirming one booking costs it.
+    from chalicelib.db.changes import Change
+    from chalicelib.services import announcements
+
+    ticket_id = operations["book 1"]().json_body["tickets"][0]["id"]
+    [sale] = [c for c in Change.scan() if c.type == "ticket.sold"
+              and ticket_id in c.data["ticket_ids"]]  # fmt: skip
+    with metered() as meter:
+        announcements.handle(sale)
+    results["confirmation (stream consumer)"] = meter.cost
     # The authorizer is its own Lambda, left out of the requests above: metered on its own.
     with metered(count_authorizer=True) as meter:
         authenticate(scenarios.org_auth["Authorization"])

@@ -175,6 +175,8 @@ Events API is running (local stage; data lives in memory and is gone when you st
   health              {api}/health
   AWS emulator (moto) {env["AWS_ENDPOINT_URL"]}
   emails sent         {env["AWS_ENDPOINT_URL"]}/_devstack/sent-emails  (also printed here)
+  event stream        confirmations and webhooks go out within a second (webhook deliveries:
+                      GET {api}/webhooks/<id>/deliveries; http://127.0.0.1 receivers allowed)
   admin               {env["ADMIN_EMAIL"]} / {env["ADMIN_PASSWORD"]}
   ticket signing key  kid {_signing_kid(env)} (public keys: {api}/ticket-keys)
 

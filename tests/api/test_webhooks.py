@@ -221,3 +221,15 @@ def test_a_delivery_is_retried_by_hand(api, receiver):
         f"/webhooks/{webhook_id}/deliveries/{first['id']}/retry", as_=make_user("organizer")
     )
     assert stranger.status_code == 403
+
+
+def test_creating_and_deleting_a_webhook_are_audited(api):
+    organizer = make_user("organizer")
+    webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
+    api.delete(f"/webhooks/{webhook_id}", as_=organizer)
+
+    for action in ("webhook.created", "webhook.revoked"):
+        found = api.get(f"/audit-log?action={action}&target_id={webhook_id}", as_=admin_user())
+        [entry] = found.json_body["entries"]
+        assert entry["actor_id"] == organizer.id
+        assert entry["details"]["url"] == URL

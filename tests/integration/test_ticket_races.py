@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -94,8 +95,13 @@ def wait_for_emails(stack, addresses, *, count, timeout_s=30.0):
 
 
 def test_200_parallel_bookings_for_50_tickets_sell_exactly_50(local_stack):
+    from tests.integration.test_webhooks_flow import Receiver
+
     _, organizer = seller(local_stack, "organizer")
     admin = Caller(local_stack, admin_token(local_stack))
+    receiver = Receiver(200)
+    hook = {"url": receiver.url, "events": ["ticket.sold"]}
+    assert organizer("POST", "/webhooks", hook).status_code == 201
     event_id = new_event(organizer, 50)
     clients = [Caller(local_stack) for _ in range(16)]
 
@@ -117,6 +123,14 @@ def test_200_parallel_bookings_for_50_tickets_sell_exactly_50(local_stack):
     sold_to = {buyers[n]["email"] for n, a in enumerate(answers) if a.status_code == 201}
     confirmations = wait_for_emails(local_stack, {b["email"] for b in buyers}, count=50)
     assert sorted(m["to"][0] for m in confirmations) == sorted(sold_to)
+    # ... and one `ticket.sold` webhook delivery per sale, none twice.
+    receiver.wait_for(50)
+    time.sleep(1)
+    sold_ids = sorted(t["id"] for a in answers if a.status_code == 201 for t in a.json()["tickets"])
+    delivered = [json.loads(body) for _, body in receiver.received]
+    receiver.close()
+    assert len(delivered) == 50
+    assert sorted(i for d in delivered for i in d["data"]["ticket_ids"]) == sold_ids
 
 
 def test_sellers_selling_while_allocations_change_never_break_a_rule(local_stack):
