@@ -77,12 +77,17 @@ def test_an_organizer_subscribes_and_sees_the_secret_once(api):
         ("https://user:pw@hooks.example.com/x", "Credentials"),
         ("ftp://hooks.example.com/x", "https"),
         ("https://hooks.example.com:99999/x", "valid"),
+        ("https://0x7f000001/x", "private"),
+        ("https://[::ffff:10.0.0.1]/x", "private"),
     ],
 )
 def test_unsafe_endpoints_are_refused(api, public_dns, url, why):
     public_dns["127.0.0.1"] = ["127.0.0.1"]
     public_dns["169.254.169.254"] = ["169.254.169.254"]
     public_dns["::1"] = ["::1"]
+    public_dns["0x7f000001"] = ["127.0.0.1"]  # what getaddrinfo makes of it
+    public_dns["::ffff:10.0.0.1"] = ["::ffff:10.0.0.1"]
+    public_dns["internal.example"] = ["93.184.215.14", "10.1.2.3"]  # one bad address is enough
 
     answer = subscribe(api, make_user("organizer"), url=url)
 
@@ -233,3 +238,14 @@ def test_creating_and_deleting_a_webhook_are_audited(api):
         [entry] = found.json_body["entries"]
         assert entry["actor_id"] == organizer.id
         assert entry["details"]["url"] == URL
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://hooks.example.com/a b", "https://hooks.example.com/\r\nX: y", "https://häx.example/"],
+)
+def test_urls_with_spaces_control_characters_or_raw_unicode_are_a_400(api, url):
+    answer = subscribe(api, make_user("organizer"), url=url)
+
+    assert answer.status_code == 400
+    assert Webhook.count() == 0

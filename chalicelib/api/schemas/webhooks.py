@@ -19,7 +19,8 @@ class CreateWebhookBody(Body):
         }
     )  # fmt: skip
 
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2048)] = Field(
-        description="https:// only, and never a private, loopback or link-local address."
+    # Printable ASCII, no spaces: an internationalised host goes in its xn-- form.
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2048, pattern=r"^[!-~]+$")] = (
+        Field(description="https:// only, and never a private, loopback or link-local address.")
     )
     events: list[WebhookType] = Field(min_length=1, max_length=16)
