@@ -35,18 +35,17 @@ GONE_URL = "https://gone.example.com/tickets"
 
 
 @pytest.fixture(autouse=True)
-def webhook_receivers(monkeypatch, aws_mock):
-    """Two public endpoints: one takes deliveries, the other is gone (410). Started after
-    moto's mock (`aws_mock`), whose own HTTP mock would otherwise let these calls through."""
-    import responses
-
+def webhook_receivers(monkeypatch):
+    """Two public endpoints: one takes deliveries, the other is gone (410)."""
     from chalicelib.services import endpoints
+    from tests.api.test_webhooks import FakeReceivers
 
     monkeypatch.setattr(endpoints, "resolve", lambda host: ["93.184.215.14"])
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, HOOK_URL, status=200)
-        mock.add(responses.POST, GONE_URL, status=410)
-        yield mock
+    fake = FakeReceivers()
+    fake.add(HOOK_URL, 200)
+    fake.add(GONE_URL, 410)
+    monkeypatch.setattr(endpoints, "post", fake)
+    return fake
 
 
 TRANSACT_ITEMS = {
@@ -341,11 +340,11 @@ def test_the_retry_schedules_policy_grants_exactly_what_it_does(api, webhook_rec
     for url in (HOOK_URL, GONE_URL):
         api.post("/webhooks", {"url": url, "events": ["ticket.sold"]}, as_=organizer)
     for url in (HOOK_URL, GONE_URL):
-        webhook_receivers.replace(responses_post(), url, status=500)
+        webhook_receivers.replace(url, 500)
     api.post("/sold-tickets", {"event_id": make_event(organizer), "buyer": buyer_body()})
     drain_stream()  # first attempts both fail
-    webhook_receivers.replace(responses_post(), HOOK_URL, status=200)
-    webhook_receivers.replace(responses_post(), GONE_URL, status=410)
+    webhook_receivers.replace(HOOK_URL, 200)
+    webhook_receivers.replace(GONE_URL, 410)
 
     with recording() as performed:  # one delivered, one webhook disabled
         assert webhooks.retry_due(utcnow() + timedelta(minutes=1)) == 2
@@ -353,12 +352,6 @@ def test_the_retry_schedules_policy_grants_exactly_what_it_does(api, webhook_rec
     granted = policy_grants("WebhookRetries")
     assert not performed - granted, f"performed without permission: {sorted(performed - granted)}"
     assert not granted - performed, f"granted but never performed: {sorted(granted - performed)}"
-
-
-def responses_post() -> str:
-    import responses
-
-    return responses.POST
 
 
 def test_the_authorizers_policy_grants_exactly_one_read_per_kind_of_token(api):
