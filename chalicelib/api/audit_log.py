@@ -27,7 +27,7 @@ def entry_out(change: Change) -> schemas.responses.AuditEntryOut:
         action=change.type,
         target_type=change.target_type,
         target_id=change.target_id,
-        details=change.details.as_dict() if change.details is not None else {},
+        details=change.detail_values,
     )
 
 

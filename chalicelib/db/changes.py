@@ -109,3 +109,7 @@ class Change(TableModel):
     @property
     def audited(self) -> bool:
         return self.audit_log is not None
+
+    @property
+    def detail_values(self) -> dict[str, str]:
+        return self.details.as_dict() if self.details is not None else {}

@@ -82,8 +82,9 @@ def _blocked_notice(change: Change) -> EmailMessage | None:
     user = get_or_none(User, change.target_id, consistent_read=True)
     if user is None or not notifications.reserve_quietly(user.email):
         return None
-    reason = (change.details.as_dict() if change.details is not None else {}).get("reason")
-    return account_blocked_email(to=user.email, reason=reason or "admin")
+    return account_blocked_email(
+        to=user.email, reason=change.detail_values.get("reason") or "admin"
+    )
 
 
 _EMAILS = {

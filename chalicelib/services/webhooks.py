@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PutError, UpdateError
@@ -172,11 +171,6 @@ def retry(*, actor: Principal, webhook_id: str, delivery_id: str) -> Delivery:
 # --- deliveries ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: int  # the HTTP status, 0 when no answer came
-
-
 def fan_out(change: Change) -> int:
     """Create and attempt the change's delivery to every webhook subscribed to it (once per
     webhook, however often the stream hands the change over). Returns how many were new."""
@@ -237,8 +231,9 @@ def _new_delivery(change: Change, webhook_id: str) -> Delivery | None:
     return delivery
 
 
-def attempt(delivery: Delivery) -> Outcome | None:
-    """One attempt, if nobody else is making one: POST, then record what came of it."""
+def attempt(delivery: Delivery) -> int | None:
+    """One attempt, if nobody else is making one: POST, then record what came of it. The
+    answer's HTTP status (0: no answer), or None when no attempt was made."""
     now = utcnow()
     free = Delivery.claimed_until.does_not_exist() | (Delivery.claimed_until < now)
     try:
@@ -254,29 +249,29 @@ def attempt(delivery: Delivery) -> Outcome | None:
     if webhook is None or not webhook.active:
         _finish(delivery, DISABLED, last_status=delivery.last_status)
         return None
-    outcome = _post(webhook.url, webhook.id, delivery)
+    status = _post(webhook.url, webhook.id, delivery)
     attempts = int(delivery.attempts or 0) + 1
-    if 200 <= outcome.status < 300:
-        _finish(delivery, DELIVERED, last_status=outcome.status, attempts=attempts)
-    elif outcome.status == 410:
+    if 200 <= status < 300:
+        _finish(delivery, DELIVERED, last_status=status, attempts=attempts)
+    elif status == 410:
         webhook.update(actions=[Webhook.active.set(False),
                                 Webhook.disabled_reason.set("410 Gone")])  # fmt: skip
         _finish(delivery, DISABLED, last_status=410, attempts=attempts)
     elif attempts > len(schedule := retry_schedule()):
-        _finish(delivery, FAILED, last_status=outcome.status, attempts=attempts)
+        _finish(delivery, FAILED, last_status=status, attempts=attempts)
     else:
         delivery.update(
             actions=[
                 Delivery.attempts.set(attempts),
-                Delivery.last_status.set(outcome.status),
+                Delivery.last_status.set(status),
                 Delivery.next_attempt_at.set(now + schedule[attempts - 1]),
                 Delivery.due.set(DUE),
                 Delivery.claimed_until.remove(),
             ]
         )
     log.info(json.dumps({"event": "webhook_attempt", "delivery": delivery.id,
-                         "status": outcome.status, "attempts": attempts}))  # fmt: skip
-    return outcome
+                         "status": status, "attempts": attempts}))  # fmt: skip
+    return status
 
 
 def _finish(delivery: Delivery, status: str, *, last_status: int | None,
@@ -292,7 +287,7 @@ def _finish(delivery: Delivery, status: str, *, last_status: int | None,
     delivery.update(actions=actions)
 
 
-def _post(url: str, webhook_id: str, delivery: Delivery) -> Outcome:
+def _post(url: str, webhook_id: str, delivery: Delivery) -> int:
     """POST the signed body to the address checked just now; no redirects followed."""
     from standardwebhooks import Webhook as Signer
 
@@ -300,7 +295,7 @@ def _post(url: str, webhook_id: str, delivery: Delivery) -> Outcome:
         target = endpoints.check(url)
     except endpoints.UnsafeEndpoint as exc:
         log.warning("webhook %s not delivered: %s", webhook_id, exc)
-        return Outcome(status=0)
+        return 0
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
     sent_at = utcnow()
     headers = {
@@ -310,7 +305,7 @@ def _post(url: str, webhook_id: str, delivery: Delivery) -> Outcome:
         "webhook-signature": Signer(secret_for(webhook_id)).sign(delivery.change_id, sent_at, body),
         "User-Agent": "events-api-webhooks/1",
     }
-    return Outcome(status=endpoints.post(target, body.encode(), headers, TIMEOUT_S))
+    return endpoints.post(target, body.encode(), headers, TIMEOUT_S)
 
 
 def retry_schedule() -> tuple[timedelta, ...]:

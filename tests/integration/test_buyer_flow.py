@@ -4,29 +4,14 @@ back) and one outside it (refused), and erasure."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 
-from tests.integration.test_accounts_flow import admin_token
+from tests.integration.test_accounts_flow import admin_token, emailed_link
 from tests.integration.test_ticket_races import Caller, buyer, seller
 
 pytestmark = pytest.mark.integration
-
-
-def emailed_access_token(stack, email: str) -> str:
-    emails = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=5).json()
-    links = [
-        found.group(1)
-        for m in emails["emails"]
-        if email in m["to"]
-        for found in [re.search(r"/my-tickets/([A-Za-z0-9_-]+)", m["body"] or "")]
-        if found
-    ]
-    assert links, f"no access link was emailed to {email}"
-    return links[-1]
 
 
 def event(organizer: Caller, **fields) -> str:
@@ -49,7 +34,7 @@ def test_a_buyer_opens_their_tickets_cancels_one_and_erases_their_data(local_sta
         assert anyone("POST", "/sold-tickets", sale).status_code == 201
 
     assert anyone("POST", "/buyer-access", {"email": me["email"]}).status_code == 202
-    token = emailed_access_token(local_stack, me["email"])
+    token = emailed_link(local_stack, me["email"], "my-tickets").rsplit("/", 1)[1]
     session = anyone("POST", "/buyer-sessions", {"token": token})
     assert session.status_code == 200
     assert anyone("POST", "/buyer-sessions", {"token": token}).status_code == 400  # single use
