@@ -8,14 +8,16 @@ from chalicelib.api import (
     accounts,
     allocations,
     audit_log,
-    bookings,
     buyers,
     check_ins,
     docs,
     events,
     health,
     my_tickets,
+    orders,
     social,
+    ticket_types,
+    tickets,
     users,
     webhooks,
 )
@@ -41,7 +43,9 @@ app.register_blueprint(social.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(events.bp)
 app.register_blueprint(allocations.bp)
-app.register_blueprint(bookings.bp)
+app.register_blueprint(tickets.bp)
+app.register_blueprint(ticket_types.bp)
+app.register_blueprint(orders.bp)
 app.register_blueprint(buyers.bp)
 app.register_blueprint(check_ins.bp)
 app.register_blueprint(my_tickets.bp)

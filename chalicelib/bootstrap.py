@@ -5,7 +5,8 @@
 
 Locally it creates the tables; against a deployment it only checks that the stack made them
 (a table created here would live outside CloudFormation) and seeds the first admin, whose
-password comes from ADMIN_PASSWORD, ADMIN_PASSWORD_PARAMETER (SSM) or a prompt.
+password comes from ADMIN_PASSWORD, ADMIN_PASSWORD_PARAMETER (SSM) or a prompt. Then it brings
+stored data up to the current model (chalicelib/services/migrations.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from chalicelib import aws
 from chalicelib.db.tables import create_tables, unavailable_tables
+from chalicelib.services import migrations
 from chalicelib.services.users import ensure_admin, operator_unblock
 from chalicelib.settings import Settings, SettingsError, get_settings
 
@@ -27,6 +29,7 @@ MIN_PASSWORD = 12
 class BootstrapReport:
     tables_created: list[str]
     admin_created: bool
+    events_migrated: int = 0
 
 
 def verify_sender(settings: Settings) -> None:
@@ -54,7 +57,11 @@ def bootstrap(
     if not (settings.admin_email and password):
         raise SettingsError("ADMIN_EMAIL and ADMIN_PASSWORD must be set to create the first admin.")
     admin_created = ensure_admin(email=settings.admin_email, password=password)
-    return BootstrapReport(tables_created=tables_created, admin_created=admin_created)
+    return BootstrapReport(
+        tables_created=tables_created,
+        admin_created=admin_created,
+        events_migrated=migrations.add_ticket_types(),
+    )
 
 
 def _setup(settings: Settings) -> int:
@@ -68,6 +75,8 @@ def _setup(settings: Settings) -> int:
     print(f"tables created: {', '.join(report.tables_created) or 'none (all existed)'}")
     admin_state = "created" if report.admin_created else "already exists"
     print(f"admin {settings.admin_email}: {admin_state}")
+    if report.events_migrated:
+        print(f"events given their General admission ticket type: {report.events_migrated}")
     return 0
 
 

@@ -56,6 +56,8 @@ DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "booking_ip": (30, 3600),
     # Bookings by one logged-in seller for its buyers.
     "booking_seller": (600, 3600),
+    # Orders (POST /orders) from one address without a seller's token.
+    "order_ip": (30, 3600),
     # A buyer asking for its tickets by email again.
     "tickets_resend": (3, 3600),
 }
@@ -100,6 +102,8 @@ class Settings:
     )
     # Seconds between a webhook delivery's attempts; None: the documented three-day schedule.
     webhook_retry_after: tuple[int, ...] | None = None
+    # Unpaid (reserved) orders one buyer email may hold at once for one event.
+    reserved_orders_per_buyer: int = 3
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -274,6 +278,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits_on=rate_limits == "on",
         rate_limits=_rate_limits(get),
         webhook_retry_after=_retry_after(get("WEBHOOK_RETRY_AFTER")),
+        reserved_orders_per_buyer=_positive_int(
+            "RESERVED_ORDERS_PER_BUYER", get("RESERVED_ORDERS_PER_BUYER", "3")
+        ),
     )
     if not is_local and not packaging:
         plain = [
@@ -286,6 +293,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 f"Outside the local stack these must be https:// URLs: {', '.join(plain)}."
             )
     return settings
+
+
+def _positive_int(name: str, raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) <= 1000:
+        raise SettingsError(f"{name} must be a whole number from 1 to 1000, not {raw!r}.")
+    return int(raw)
 
 
 def _retry_after(raw: str | None) -> tuple[int, ...] | None:

@@ -79,7 +79,21 @@ def identities(stack: Stack) -> dict[str, str | None]:
     ).raise_for_status()
     tokens["scanner"] = _scanner(stack, event_id, tokens["organizer"])
     tokens["buyer"] = _buyer(stack, event_id)
+    tokens["order"] = _order(stack, event_id)
     return tokens
+
+
+def _order(stack: Stack, event_id: str) -> str:
+    """The order token a buyer gets with an order of the fuzz event."""
+    placed = requests.post(
+        f"{stack.api_url}/orders",
+        json={"event_id": event_id, "items": [{"quantity": 1}],
+              "buyer": {"name": "Fuzz", "email": "fuzz-order@example.com",
+                        "phone": "+442079460958"}},
+        timeout=10,
+    )  # fmt: skip
+    placed.raise_for_status()
+    return placed.json()["order_token"]
 
 
 def _scanner(stack: Stack, event_id: str, organizer: str) -> str:

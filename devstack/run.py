@@ -141,15 +141,17 @@ class LocalStack:
         # A second Ctrl-C or SIGTERM must not interrupt the cleanup it asked for.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for process in self.children:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.children:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        # The emulator (started first) goes last: the others may be mid-call to it.
+        for group in (self.children[1:], self.children[:1]):
+            for process in group:
+                if process.poll() is None:
+                    process.terminate()
+            for process in group:
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
     def wait(self) -> int:
         """Block until a child dies on its own (an error) or a signal stops the stack."""

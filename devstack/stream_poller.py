@@ -1,7 +1,8 @@
 """The event stream's consumer in the local stack: polls the emulator's `changes` stream and
 hands each new record to the same handler the deployed consumer runs
-(`chalicelib.consumers.changes.handle_records`), a few times a second, and makes the webhook
-deliveries whose retry is due.
+(`chalicelib.consumers.changes.handle_records`), a few times a second, makes the webhook
+deliveries whose retry is due, and every few seconds ends the reserved orders whose hold ran
+out (deployed, both are scheduled functions that run every minute).
 
 As on AWS, a record whose handling fails comes back: here it is retried with backoff, and
 after MAX_ATTEMPTS it is parked (printed, and kept in `parked`) so later records go on.
@@ -15,16 +16,19 @@ import logging
 import signal
 import sys
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import aws
 from chalicelib.consumers.changes import handle_records
-from chalicelib.services import webhooks
+from chalicelib.db.base import utcnow
+from chalicelib.services import orders, webhooks
 from chalicelib.settings import get_settings
 from devstack.streams import StreamReader, as_handler_input
 
 POLL_INTERVAL_S = 0.25
 MAX_ATTEMPTS = 5
+SWEEP_INTERVAL_S = 5.0
 
 log = logging.getLogger("devstack.stream_poller")
 
@@ -36,15 +40,41 @@ def run(stop: list[bool]) -> None:
         get_settings().table_name("changes"),
     )
     parked: list[dict[str, Any]] = []
+    swept_until: datetime | None = None
+    next_sweep = 0.0
     while not stop[0]:
-        for record in reader.read():
+        try:
+            records = reader.read()
+        except Exception:
+            if stop[0]:
+                return  # the whole stack is stopping: the emulator may be gone already
+            raise
+        for record in records:
             _handle_with_retries(record, parked, stop)
             reader.ack(1)
         try:
             webhooks.retry_due()  # deployed: a scheduled function, every minute
         except Exception:
             log.exception("webhook retries failed")
+        if time.monotonic() >= next_sweep and not stop[0]:
+            swept_until = _sweep(swept_until)
+            next_sweep = time.monotonic() + SWEEP_INTERVAL_S
         time.sleep(POLL_INTERVAL_S)
+
+
+def _sweep(swept_until: datetime | None) -> datetime | None:
+    """End the holds that ran out since the last sweep (the first looks back an hour, as the
+    deployed function always does). Returns how far it got."""
+    now = utcnow()
+    since = swept_until - timedelta(minutes=1) if swept_until else None
+    try:
+        ended = orders.sweep(now, since=since)
+    except Exception:
+        log.warning("order expiry sweep failed; next try in %.0f s", SWEEP_INTERVAL_S)
+        return swept_until
+    if ended:
+        print(f"[orders] {ended} reserved order(s) expired, their tickets back on sale", flush=True)
+    return now
 
 
 def _handle_with_retries(

@@ -5,44 +5,49 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.api import schemas
-from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
-from chalicelib.api.requests import page_params, parse_body
+from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
+from chalicelib.api.requests import id_param, page_params, parse_body
 from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
-from chalicelib.db.allocations import Allocation
 from chalicelib.money import from_minor
 from chalicelib.services import allocations
-from chalicelib.services.allocations import Offer, ResellerAllocation
+from chalicelib.services.allocations import Offer, ResellerAllocation, Share
 
 bp = ApiBlueprint(__name__)
 TAG = "allocations"
 
 
-def allocation_out(pool: Allocation) -> schemas.responses.AllocationOut:
+def allocation_out(share: Share) -> schemas.responses.AllocationOut:
+    counts = share.counts
     return schemas.responses.AllocationOut(
-        reseller_id=pool.seller_id,
-        number_of_tickets=pool.number_of_tickets,
-        sold=pool.sold,
-        available=pool.available,
-        on_sale=pool.on_sale,
+        reseller_id=share.reseller_id,
+        ticket_type_id=share.ticket_type_id,
+        number_of_tickets=counts["share"],
+        sold=counts["sold"],
+        held=counts["held"],
+        available=counts["available"],
+        on_sale=share.pool.on_sale,
     )
 
 
 def my_allocation_out(item: ResellerAllocation) -> schemas.responses.MyAllocationOut:
-    pool, event = item.allocation, item.event
+    share, event = item.share, item.event
     return schemas.responses.MyAllocationOut(
-        event_id=pool.event_id,
+        event_id=event.id,
         event=schemas.responses.EventSummaryOut(
             title=event.title,
             time=event.time,
             price=from_minor(event.price_minor, event.currency_code),
             currency_code=event.currency_code,
         ),
-        number_of_tickets=pool.number_of_tickets,
-        sold=pool.sold,
-        available=pool.available,
-        on_sale=pool.on_sale,
+        ticket_type_id=share.ticket_type_id,
+        ticket_type_name=item.ticket_type_name,
+        number_of_tickets=share.counts["share"],
+        sold=share.counts["sold"],
+        held=share.counts["held"],
+        available=share.counts["available"],
+        on_sale=share.pool.on_sale,
     )
 
 
@@ -66,9 +71,11 @@ def offer_out(offer: Offer) -> schemas.responses.OfferOut:
     responses={200: "responses.AllocationList"},
 )
 def list_event_allocations(event_id: str) -> Response:
-    pools = allocations.event_allocations(actor=principal_of(bp.current_request), event_id=event_id)
+    shares = allocations.event_allocations(
+        actor=principal_of(bp.current_request), event_id=event_id
+    )
     return model_response(
-        schemas.responses.AllocationList(allocations=[allocation_out(p) for p in pools])
+        schemas.responses.AllocationList(allocations=[allocation_out(s) for s in shares])
     )
 
 
@@ -85,13 +92,14 @@ def list_event_allocations(event_id: str) -> Response:
 )
 def set_allocation(event_id: str, reseller_id: str) -> Response:
     body = parse_body(bp.current_request, schemas.events.AllocationBody)
-    pool = allocations.set_allocation(
+    share = allocations.set_allocation(
         actor=principal_of(bp.current_request),
         event_id=event_id,
         reseller_id=reseller_id,
         number_of_tickets=body.number_of_tickets,
+        ticket_type_id=body.ticket_type_id,
     )
-    return model_response(schemas.responses.AllocationEnvelope(allocation=allocation_out(pool)))
+    return model_response(schemas.responses.AllocationEnvelope(allocation=allocation_out(share)))
 
 
 @bp.route(
@@ -100,11 +108,16 @@ def set_allocation(event_id: str, reseller_id: str) -> Response:
     authorizer=bearer_auth,
     summary="Return a reseller's unsold tickets to the organizer (its organizer, admin)",
     tag=TAG,
+    query=(Param("ticket_type_id", "Required when the event sells several ticket types."),),
     responses={204: None, 409: None},
 )
 def remove_allocation(event_id: str, reseller_id: str) -> Response:
+    request = bp.current_request
     allocations.remove_allocation(
-        actor=principal_of(bp.current_request), event_id=event_id, reseller_id=reseller_id
+        actor=principal_of(request),
+        event_id=event_id,
+        reseller_id=reseller_id,
+        ticket_type_id=id_param(request, "ticket_type_id"),
     )
     return no_content()
 
@@ -131,17 +144,22 @@ def list_my_allocations() -> Response:
     methods=["PUT"],
     authorizer=bearer_auth,
     summary="Offer my available tickets to buyers, or withdraw them (reseller)",
+    description="For every ticket type I hold of the event: `allocations` lists them, "
+    "`allocation` is the first.",
     tag=TAG,
     body="events.OnSaleBody",
     responses={200: "responses.MyAllocationEnvelope"},
 )
 def set_on_sale(event_id: str) -> Response:
     body = parse_body(bp.current_request, schemas.events.OnSaleBody)
-    item = allocations.set_on_sale(
+    rows = allocations.set_on_sale(
         actor=principal_of(bp.current_request), event_id=event_id, on_sale=body.on_sale
     )
     return model_response(
-        schemas.responses.MyAllocationEnvelope(allocation=my_allocation_out(item))
+        schemas.responses.MyAllocationEnvelope(
+            allocation=my_allocation_out(rows[0]),
+            allocations=[my_allocation_out(r) for r in rows],
+        )
     )
 
 

@@ -30,10 +30,13 @@ def event_out(item: EventWithCounts) -> schemas.responses.EventOut:
         number_of_tickets=event.number_of_tickets,
         organizer_id=event.organizer_id,
         cancellable_until=event.cancellable_until,
+        payment=event.payment,
+        hold_minutes=event.hold_minutes,
         created_at=event.created_at,
         updated_at=event.updated_at,
         allocated=counts.allocated,
         sold=counts.sold,
+        held=counts.held,
         available=counts.available,
     )
 
@@ -87,6 +90,9 @@ def get_event(event_id: str) -> Response:
     methods=["POST"],
     authorizer=bearer_auth,
     summary="Create an event (organizer; admin with organizer_id)",
+    description='The event starts with one ticket type, "General admission", at `price` '
+    "(add more under /events/{id}/ticket-types); `number_of_tickets` is the capacity all its "
+    "types share.",
     tag=TAG,
     body="events.CreateEventBody",
     responses={201: "responses.EventEnvelope"},
@@ -102,7 +108,10 @@ def create_event() -> Response:
     methods=["PUT"],
     authorizer=bearer_auth,
     summary="Change an event (its organizer, admin)",
-    description="`number_of_tickets` cannot go below allocated + sold by the organizer (409).",
+    description="`number_of_tickets` cannot go below allocated + sold + held by the organizer "
+    "(409). `price` sets the price of the event's only ticket type (409 "
+    "`price_per_ticket_type` when it has several); a new `currency_code` keeps each type's "
+    "price figure.",
     tag=TAG,
     body="events.UpdateEventBody",
     responses={200: "responses.EventEnvelope", 409: None},

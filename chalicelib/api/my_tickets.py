@@ -7,17 +7,17 @@ from chalice import Response
 from chalicelib.api import schemas
 from chalicelib.api.accounts import token_out
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
-from chalicelib.api.bookings import holder_out, ticket_status
 from chalicelib.api.pages import HTML, access_page, error_page, html_page, tickets_page
 from chalicelib.api.requests import FORM, is_form, page_params, parse_body, source_ip
 from chalicelib.api.responses import model_response, no_content, page_response
+from chalicelib.api.tickets import holder_out, ticket_status
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import BUYER, Principal, principal_of
 from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import AppError
 from chalicelib.money import from_minor
 from chalicelib.qr_codes import qr_svg
-from chalicelib.services import bookings, buyer_access, limits
+from chalicelib.services import buyer_access, limits, tickets
 from chalicelib.services.buyer_access import MyTicket
 from chalicelib.settings import get_settings
 
@@ -37,7 +37,7 @@ def my_ticket_out(item: MyTicket) -> schemas.responses.MyTicketOut:
         if event
         else None,
         code=ticket.code,
-        qr=bookings.qr_of(ticket),
+        qr=tickets.qr_of(ticket),
         holder=holder_out(ticket),
         price=from_minor(ticket.price_minor, ticket.currency_code),
         currency_code=ticket.currency_code,
@@ -125,7 +125,7 @@ def _tickets_page(buyer: Principal) -> Response:
             item.event.time.strftime("%Y-%m-%d %H:%M UTC") if item.event else "",
             item.ticket.code,
             ticket_status(item.ticket).replace("_", " "),
-            qr_svg(bookings.qr_of(item.ticket)) if not item.ticket.is_cancelled else "",
+            qr_svg(tickets.qr_of(item.ticket)) if not item.ticket.is_cancelled else "",
         )
         for item in page.items
     ]

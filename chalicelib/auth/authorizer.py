@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import AuthResponse, AuthRoute, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib.auth.principal import BUYER, SCANNER, Principal, authenticate
+from chalicelib.auth.principal import BUYER, ORDER, SCANNER, Principal, authenticate
 from chalicelib.errors import Unauthorized
 
 bp = Blueprint(__name__)
@@ -35,15 +35,19 @@ def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
 
 def allowed_routes(principal: Principal) -> list[str | AuthRoute]:
     """Accounts reach every route (each checks its own rules); a scanner only its event's door
-    routes and a buyer only the /my-* routes: API Gateway refuses them everything else before
-    the API function runs."""
+    routes, a buyer only the /my-* routes (and reading orders) and an order's token only that
+    order: API Gateway refuses them everything else before the API function runs."""
     if principal.role == BUYER:
         return [
             AuthRoute("/my-tickets", ["GET"]),
             AuthRoute("/my-tickets/resend", ["POST"]),
             AuthRoute("/my-tickets/*", ["DELETE"]),
             AuthRoute("/my-data", ["DELETE"]),
+            AuthRoute("/orders/*", ["GET"]),  # its own orders (the route checks whose)
         ]
+    if principal.role == ORDER:
+        order = f"/orders/{principal.user_id}"
+        return [AuthRoute(order, ["GET"]), AuthRoute(f"{order}/cancel", ["POST"])]
     if principal.role == SCANNER:
         event = f"/events/{principal.event_id}"
         return [

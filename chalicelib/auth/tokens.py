@@ -8,7 +8,7 @@ import on its first call instead of at start)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.db.base import utcnow
 from chalicelib.settings import get_settings
@@ -18,6 +18,9 @@ AUDIENCE = "events-api"
 # Buyers' tokens (from an emailed access link) have an audience of their own: no code path
 # that expects an account's token can take one for an account.
 BUYER_AUDIENCE = "events-api:buyer"
+# An order's token (given to whoever placed it): that order only, until a day after the event.
+ORDER_AUDIENCE = "events-api:order"
+ORDER_TOKEN_AFTER_EVENT = timedelta(hours=24)
 TOKEN_LIFETIME = timedelta(minutes=30)
 BUYER_TOKEN_LIFETIME = timedelta(hours=1)
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "ver"]
@@ -33,9 +36,10 @@ class IssuedToken:
 
 @dataclass(frozen=True)
 class TokenClaims:
-    user_id: str  # a buyer's id in a buyer's token
+    user_id: str  # a buyer's id in a buyer's token, an order's in an order's
     token_version: int
     is_buyer: bool = False
+    is_order: bool = False
 
 
 class InvalidToken(Exception):
@@ -48,6 +52,11 @@ def issue_token(*, user_id: str, role: str | None, token_version: int) -> Issued
 
 def issue_buyer_token(*, buyer_id: str, token_version: int) -> IssuedToken:
     return _issue(buyer_id, "buyer", token_version, BUYER_AUDIENCE, BUYER_TOKEN_LIFETIME)
+
+
+def issue_order_token(*, order_id: str, event_time: datetime) -> IssuedToken:
+    lifetime = max(event_time + ORDER_TOKEN_AFTER_EVENT - utcnow(), timedelta(minutes=1))
+    return _issue(order_id, "order", 0, ORDER_AUDIENCE, lifetime)
 
 
 def _issue(
@@ -81,7 +90,7 @@ def decode_token(token: str) -> TokenClaims:
             settings.jwt_secret,
             # An explicit list: never "none", never an algorithm the header picks.
             algorithms=[ALGORITHM],
-            audience=[AUDIENCE, BUYER_AUDIENCE],
+            audience=[AUDIENCE, BUYER_AUDIENCE, ORDER_AUDIENCE],
             issuer=settings.app_url,
             options={"require": REQUIRED_CLAIMS},
         )
@@ -89,7 +98,10 @@ def decode_token(token: str) -> TokenClaims:
         raise InvalidToken(str(exc)) from exc
     _check_claim_types(claims)
     return TokenClaims(
-        user_id=claims["sub"], token_version=claims["ver"], is_buyer=claims["aud"] == BUYER_AUDIENCE
+        user_id=claims["sub"],
+        token_version=claims["ver"],
+        is_buyer=claims["aud"] == BUYER_AUDIENCE,
+        is_order=claims["aud"] == ORDER_AUDIENCE,
     )
 
 
@@ -108,5 +120,5 @@ def _check_claim_types(claims: dict) -> None:
         raise InvalidToken("exp, iat and ver must be integers")
     if not isinstance(claims.get("role"), str | None):
         raise InvalidToken("malformed role")
-    if not isinstance(claims["aud"], str):  # one audience: an account's or a buyer's
+    if not isinstance(claims["aud"], str):  # one audience: an account's, a buyer's, an order's
         raise InvalidToken("malformed audience")

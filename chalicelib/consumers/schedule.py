@@ -1,5 +1,6 @@
-"""Scheduled work: webhook deliveries whose next attempt is due, every minute (its own Lambda
-function deployed; `make run`'s stream poller calls `retry_due` every second instead)."""
+"""Scheduled work, every minute, each its own Lambda function deployed: webhook deliveries whose
+next attempt is due, and reserved orders whose hold has run out (`make run`'s stream poller
+calls both every few seconds instead)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,10 @@ def webhook_retries(event: CloudWatchEvent) -> None:
     from chalicelib.services import webhooks  # on use: the API function never needs it
 
     webhooks.retry_due()
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="order_expiry")
+def order_expiry(event: CloudWatchEvent) -> None:
+    from chalicelib.services import orders  # on use: the API function imports it anyway
+
+    orders.sweep()

@@ -1,15 +1,21 @@
 """Ticket pools: who may sell how many tickets of an event.
 
 Each (event, seller) pair is one item holding that seller's counts; the organizer's own
-remaining tickets are a pool like any reseller's. Bookings decrement `available` on exactly
+remaining tickets are a pool like any reseller's. Orders decrement `available` on exactly
 one pool with a condition, so a hot event can later be split across several pool items
 without changing the API.
+
+The organizer sells any ticket type from its pool. A reseller is given shares per type: its
+pool's `types` maps each type id to {share, sold, held, available}, and the pool's own counts
+are their sums, so one reseller's order of several types is still one item with a condition
+per type.
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -36,7 +42,11 @@ class Allocation(TableModel):
     seller_role = UnicodeAttribute()
     number_of_tickets = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)
+    # In reserved orders that have not ended yet (see chalicelib/services/orders.py).
+    held = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
+    # Resellers only: type id -> {"share", "sold", "held", "available"}.
+    types = MapAttribute(null=True)
     # Of `sold`, how many got in at the door (kept in the check-in's own transaction).
     checked_in = NumberAttribute(default=0)
     on_sale = BooleanAttribute(default=False)
@@ -46,3 +56,8 @@ class Allocation(TableModel):
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
     by_seller = AllocationsBySeller()
+
+
+def type_shares(pool: Allocation) -> dict[str, dict[str, int]]:
+    """A reseller pool's counts per ticket type (empty for the organizer's pool)."""
+    return pool.types.as_dict() if pool.types is not None else {}

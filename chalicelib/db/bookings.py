@@ -100,6 +100,10 @@ class Ticket(TableModel):
     organizer_id = UnicodeAttribute()
     buyer_id = UnicodeAttribute()
     holder = Holder(null=True)
+    # The order it was sold in, and its ticket type (name as it was when sold).
+    order_id = UnicodeAttribute(null=True)
+    ticket_type_id = UnicodeAttribute(null=True)
+    ticket_type_name = UnicodeAttribute(null=True)
     code = UnicodeAttribute()
     # The signed JWS a door scanner reads (chalicelib.auth.ticket_keys); kept as issued, so a
     # key rotation never changes a ticket already sent.

@@ -54,6 +54,15 @@ class Event(TableModel):
     catalog = UnicodeAttribute(default=CATALOG)
     # Until when buyers may cancel their own tickets (seat back to its seller); None: never.
     cancellable_until = UTCDateTimeAttribute(null=True)
+    # Its ticket types (chalicelib/db/ticket_types.py); `price_minor` above is the lowest
+    # on-sale type's price. Every change of the types bumps `types_version` under a condition
+    # on the version it read, so two parallel changes cannot each compute a stale lowest price.
+    ticket_type_ids = UnicodeSetAttribute(default=set)
+    types_version = NumberAttribute(default=0)
+    # "offline": orders are paid outside the API and confirmed at once; "online": an order
+    # holds its stock for `hold_minutes` while the buyer pays.
+    payment = UnicodeAttribute(default="offline")
+    hold_minutes = NumberAttribute(default=15)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

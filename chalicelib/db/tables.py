@@ -14,8 +14,10 @@ from chalicelib.db.deliveries import Delivery
 from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.link_tokens import LinkToken
+from chalicelib.db.orders import Order
 from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.scanners import Scanner
+from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.db.webhooks import Webhook
@@ -34,6 +36,8 @@ MODELS: tuple[type[Model], ...] = (
     Change,
     Delivery,
     Webhook,
+    TicketType,
+    Order,
 )
 
 

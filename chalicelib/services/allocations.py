@@ -1,5 +1,5 @@
-"""Reseller allocations: moving shares of an event's tickets between the organizer's pool and
-resellers' pools, resellers offering theirs, and who sells an event now."""
+"""Reseller allocations: moving shares of an event's tickets, per ticket type, between the
+organizer's pool and resellers' pools, resellers offering theirs, and who sells an event now."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import RESELLER, Principal, require_role
 from chalicelib.db import transactions
-from chalicelib.db.allocations import Allocation
+from chalicelib.db.allocations import Allocation, type_shares
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.users import User
 from chalicelib.errors import Conflict, InvalidRequest, NotEnoughToResell, NotFound
 from chalicelib.services import inventory
@@ -26,9 +27,23 @@ MOVE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
+class Share:
+    """One row of the allocation lists: a reseller's share of one ticket type."""
+
+    pool: Allocation
+    ticket_type_id: str
+    counts: dict[str, int]  # share, sold, held, available
+
+    @property
+    def reseller_id(self) -> str:
+        return self.pool.seller_id
+
+
+@dataclass(frozen=True)
 class ResellerAllocation:
-    allocation: Allocation
+    share: Share
     event: Event
+    ticket_type_name: str | None
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,10 @@ class Offer:
     event: Event
 
 
+def shares_of(pool: Allocation) -> list[Share]:
+    return [Share(pool, type_id, counts) for type_id, counts in sorted(type_shares(pool).items())]
+
+
 def _reseller(reseller_id: str) -> User:
     user = get_or_none(User, reseller_id)
     if user is None or user.role != RESELLER:
@@ -45,21 +64,42 @@ def _reseller(reseller_id: str) -> User:
     return user
 
 
-def event_allocations(*, actor: Principal, event_id: str) -> list[Allocation]:
+def type_of_request(event: Event, ticket_type_id: str | None) -> str:
+    """The type an allocation names: the event's only one when it names none."""
+    if ticket_type_id is None:
+        if len(event.ticket_type_ids) != 1:
+            raise InvalidRequest(
+                details={"ticket_type_id": "Required: this event sells several ticket types."}
+            )
+        (ticket_type_id,) = event.ticket_type_ids
+    if ticket_type_id not in event.ticket_type_ids:
+        raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+    return ticket_type_id
+
+
+def event_allocations(*, actor: Principal, event_id: str) -> list[Share]:
     owned_event(actor, event_id)
-    return [p for p in inventory.pools_of(event_id) if p.seller_role == inventory.RESELLER]
+    pools = [p for p in inventory.pools_of(event_id) if p.seller_role == inventory.RESELLER]
+    return [share for pool in pools for share in shares_of(pool)]
 
 
 def _move(
-    actor: Principal, event: Event, reseller_id: str, target: int, *, removing: bool = False
+    actor: Principal,
+    event: Event,
+    reseller_id: str,
+    type_id: str,
+    target: int,
+    *,
+    removing: bool = False,
 ) -> None:
-    """Set a reseller's share to `target`, moving the difference to or from the organizer's
-    pool in one transaction with conditions on both sides."""
+    """Set a reseller's share of one type to `target`, moving the difference to or from the
+    organizer's pool in one transaction with conditions on both sides."""
     for _ in range(MOVE_ATTEMPTS):
         pools = inventory.pools_of(event.id)
         current = next((p for p in pools if p.seller_id == reseller_id), None)
-        if current is None and removing:
-            raise NotFound("This reseller has no allocation for the event.")
+        entry = type_shares(current).get(type_id) if current is not None else None
+        if entry is None and removing:
+            raise NotFound("This reseller has no allocation of this ticket type for the event.")
         if current is None and sum(p.seller_role == inventory.RESELLER for p in pools) >= (
             MAX_RESELLERS_PER_EVENT
         ):
@@ -68,23 +108,22 @@ def _move(
                 code="too_many_allocations",
             )
         if removing:
-            target = current.sold
-        share = current.number_of_tickets if current else 0
-        if current is not None and target == share and not removing:
+            target = entry["sold"] + entry["held"]
+        share = entry["share"] if entry else 0
+        if entry is not None and target == share and not removing:
             return
         build = functools.partial(
-            _write_move,
-            actor=actor,
-            event=event,
-            reseller_id=reseller_id,
-            current=current,
-            target=target,
-            removing=removing,
-        )
+            _write_move, actor=actor, event=event, reseller_id=reseller_id, type_id=type_id,
+            current=current, share=share, target=target, removing=removing,
+        )  # fmt: skip
         if transactions.write_unless_refused(build):
             return
-        _explain_refused_move(event, reseller_id, target, share)
+        _explain_refused_move(event, reseller_id, type_id, target, share)
     raise Conflict("The allocation changed while updating it; try again.", code="concurrent_change")
+
+
+def _entry(share: int, sold: int = 0, held: int = 0) -> dict[str, int]:
+    return {"share": share, "sold": sold, "held": held, "available": share - sold - held}
 
 
 def _write_move(
@@ -93,15 +132,16 @@ def _write_move(
     actor: Principal,
     event: Event,
     reseller_id: str,
+    type_id: str,
     current: Allocation | None,
+    share: int,
     target: int,
     removing: bool,
 ) -> None:
-    share = current.number_of_tickets if current else 0
     delta = target - share
     now = utcnow()
-    _record(tx, actor, event, reseller_id, {"number_of_tickets": target, "was": share,
-            "removed": removing})  # fmt: skip
+    _record(tx, actor, event, reseller_id, {"ticket_type_id": type_id, "number_of_tickets": target,
+            "was": share, "removed": removing})  # fmt: skip
     # Organizer side: it must still have `delta` unsold tickets to hand over.
     tx.update(
         Allocation(event_id=event.id, seller_id=event.organizer_id),
@@ -114,46 +154,47 @@ def _write_move(
         & Allocation.closed_at.does_not_exist()
         & (Allocation.available >= delta),
     )
+    # The type must still be the event's (a type deleted meanwhile refuses the move).
+    tx.condition_check(TicketType, event.id, type_id, condition=TicketType.id.exists())
     if current is None:
-        tx.update(
-            event,
-            actions=[Event.seller_ids.add({reseller_id})],
-            condition=Event.id.exists(),
-        )
-        tx.save(
-            inventory.new_pool(
-                event_id=event.id,
-                seller_id=reseller_id,
-                seller_role=inventory.RESELLER,
-                share=target,
-                now=now,
-            ),
-            condition=Allocation.event_id.does_not_exist(),
-        )
+        tx.update(event, actions=[Event.seller_ids.add({reseller_id})], condition=Event.id.exists())
+        pool = inventory.new_pool(
+            event_id=event.id, seller_id=reseller_id, seller_role=inventory.RESELLER,
+            share=target, now=now,
+        )  # fmt: skip
+        pool.types = {type_id: _entry(target)}
+        tx.save(pool, condition=Allocation.event_id.does_not_exist())
         return
-    # Reseller side: the share the delta was computed from must be unchanged (a parallel
-    # change would make it wrong), and the share cannot drop below what was already sold.
-    condition = (
-        (Allocation.number_of_tickets == share)
-        & Allocation.closed_at.does_not_exist()
-        & (Allocation.available >= -delta)
-    )
-    if removing and target == 0:
-        tx.update(
-            event,
-            actions=[Event.seller_ids.delete({reseller_id})],
-            condition=Event.id.exists(),
-        )
-        tx.delete(current, condition=condition & (Allocation.sold == 0))
+    entry = Allocation.types[type_id]
+    others = {k: v for k, v in type_shares(current).items() if k != type_id}
+    if removing and target == 0 and not others:
+        # The reseller's last share goes: so does its pool, if nothing changed meanwhile.
+        tx.update(event, actions=[Event.seller_ids.delete({reseller_id})],
+                  condition=Event.id.exists())  # fmt: skip
+        tx.delete(current, condition=(Allocation.number_of_tickets == current.number_of_tickets)
+                  & (Allocation.sold == 0) & (Allocation.held == 0))  # fmt: skip
         return
     actions = [
-        Allocation.number_of_tickets.set(target),
+        Allocation.number_of_tickets.add(delta),
         Allocation.available.add(delta),
         Allocation.updated_at.set(now),
     ]
+    if type_id not in type_shares(current):
+        actions.append(entry.set(_entry(target)))
+        condition = entry.does_not_exist()
+    elif removing and target == 0:
+        actions.append(entry.remove())
+        # Nothing of it sold or held since it was read.
+        condition = (entry["share"] == share) & (entry["available"] == share)
+    else:
+        actions += [entry["share"].set(target), entry["available"].set(entry["available"] + delta)]
+        # The share the delta was computed from must be unchanged (a parallel change would
+        # make it wrong), and the share cannot drop below what was sold or held.
+        condition = (entry["share"] == share) & (entry["available"] >= -delta)
     if removing:
         actions.append(Allocation.on_sale.set(False))
-    tx.update(current, actions=actions, condition=condition)
+    tx.update(current, actions=actions,
+              condition=condition & Allocation.closed_at.does_not_exist())  # fmt: skip
 
 
 def _record(
@@ -167,43 +208,60 @@ def _record(
     )  # fmt: skip
 
 
-def _explain_refused_move(event: Event, reseller_id: str, target: int, share: int) -> None:
+def _explain_refused_move(
+    event: Event, reseller_id: str, type_id: str, target: int, share: int
+) -> None:
     """Read what the refused transaction saw; raise the rule it broke, or return to retry."""
     pools = inventory.pools_of(event.id)
     organizer = inventory.organizer_pool(event, pools)
     current = next((p for p in pools if p.seller_id == reseller_id), None)
     if organizer is None or organizer.closed_at is not None:
         raise NotFound()
-    now_share = current.number_of_tickets if current else 0
+    entry = type_shares(current).get(type_id) if current is not None else None
+    now_share = entry["share"] if entry else 0
     if now_share != share:
         return  # changed in parallel: compute again
-    if current is not None and current.sold > target:
+    committed = entry["sold"] + entry["held"] if entry else 0
+    if committed > target:
         raise Conflict(
-            f"The reseller already sold {current.sold} tickets; the allocation cannot go lower.",
+            f"The reseller already sold or holds {committed} tickets of this type; the "
+            "allocation cannot go lower.",
             code="below_sold",
         )
     if organizer.available < target - share:
         raise NotEnoughToResell(details={"organizer_available": str(organizer.available)})
+    if get_or_none(TicketType, event.id, type_id) is None:
+        raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
 
 
 def set_allocation(
-    *, actor: Principal, event_id: str, reseller_id: str, number_of_tickets: int
-) -> Allocation:
+    *,
+    actor: Principal,
+    event_id: str,
+    reseller_id: str,
+    number_of_tickets: int,
+    ticket_type_id: str | None = None,
+) -> Share:
     event = owned_event(actor, event_id)
+    type_id = type_of_request(event, ticket_type_id)
     _reseller(reseller_id)
-    _move(actor, event, reseller_id, number_of_tickets)
-    return Allocation.get(event_id, reseller_id, consistent_read=True)
+    _move(actor, event, reseller_id, type_id, number_of_tickets)
+    pool = Allocation.get(event_id, reseller_id, consistent_read=True)
+    return Share(pool, type_id, type_shares(pool)[type_id])
 
 
-def remove_allocation(*, actor: Principal, event_id: str, reseller_id: str) -> None:
-    """Give the reseller's unsold tickets back to the organizer; sold ones stay sold."""
+def remove_allocation(
+    *, actor: Principal, event_id: str, reseller_id: str, ticket_type_id: str | None = None
+) -> None:
+    """Give the reseller's unsold tickets of a type back to the organizer; sold ones stay sold."""
     event = owned_event(actor, event_id)
-    _move(actor, event, reseller_id, 0, removing=True)
+    _move(actor, event, reseller_id, type_of_request(event, ticket_type_id), 0, removing=True)
 
 
 def my_allocations(
     *, actor: Principal, limit: int, next_token: str | None
 ) -> Page[ResellerAllocation]:
+    """A page of my pools (one per event), one row per ticket type I was given."""
     require_role(actor, RESELLER)
     page = fetch_page(
         Allocation,
@@ -212,19 +270,25 @@ def my_allocations(
         limit=limit,
         next_token=next_token,
     )
-    events = {e.id: e for e in Event.batch_get({p.event_id for p in page.items})}
-    return Page(
-        items=[
-            ResellerAllocation(allocation=p, event=events[p.event_id])
-            for p in page.items
-            if p.event_id in events
-        ],
-        next_token=page.next_token,
-    )
+    return Page(items=_rows(page.items), next_token=page.next_token)
 
 
-def set_on_sale(*, actor: Principal, event_id: str, on_sale: bool) -> ResellerAllocation:
-    """A reseller offers its available tickets to buyers, or withdraws them."""
+def _rows(pools: list[Allocation]) -> list[ResellerAllocation]:
+    """Each pool's rows with its event and type names: two BatchGetItems for a whole page."""
+    events = {e.id: e for e in Event.batch_get({p.event_id for p in pools})} if pools else {}
+    keys = {(p.event_id, type_id) for p in pools for type_id in type_shares(p)}
+    names = {(t.event_id, t.id): t.name for t in TicketType.batch_get(keys)} if keys else {}
+    return [
+        ResellerAllocation(share, events[p.event_id], names.get((p.event_id, share.ticket_type_id)))
+        for p in pools
+        if p.event_id in events
+        for share in shares_of(p)
+    ]
+
+
+def set_on_sale(*, actor: Principal, event_id: str, on_sale: bool) -> list[ResellerAllocation]:
+    """A reseller offers its available tickets (every type it holds) to buyers, or withdraws
+    them."""
     require_role(actor, RESELLER)
     event = get_event(event_id)
     pool = Allocation(event_id=event_id, seller_id=actor.user_id)
@@ -240,7 +304,7 @@ def set_on_sale(*, actor: Principal, event_id: str, on_sale: bool) -> ResellerAl
     if not transactions.write_unless_refused(build):
         raise NotFound("You have no allocation for this event.")
     pool.refresh(consistent_read=True)
-    return ResellerAllocation(allocation=pool, event=event)
+    return _rows([pool])
 
 
 def offers(*, event_id: str) -> list[Offer]:

@@ -26,7 +26,7 @@ from chalicelib.email.messages import (
 from chalicelib.email.sender import EmailMessage, send_email
 from chalicelib.money import from_minor
 from chalicelib.services import deliveries, notifications, webhooks
-from chalicelib.services.bookings import qr_of
+from chalicelib.services.tickets import qr_of
 
 log = logging.getLogger(__name__)
 

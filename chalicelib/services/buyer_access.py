@@ -28,7 +28,7 @@ from chalicelib.email.messages import (
     my_tickets_email,
 )
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, TicketCancelled
-from chalicelib.services import bookings, buyers, notifications
+from chalicelib.services import buyers, notifications, tickets
 from chalicelib.settings import get_settings
 
 ACCESS_LINK_LIFETIME = timedelta(minutes=15)
@@ -176,7 +176,7 @@ def resend(*, actor: Principal) -> int:
         EventTickets(
             title=items[0].event.title,
             time=items[0].event.time,
-            tickets=[(i.ticket.code, bookings.qr_of(i.ticket)) for i in items],
+            tickets=[(i.ticket.code, tickets.qr_of(i.ticket)) for i in items],
         )
         for items in sorted(by_event.values(), key=lambda items: items[0].event.time)
     ]
@@ -199,14 +199,14 @@ def cancel(*, actor: Principal, ticket_id: str) -> None:
         raise NotCancellable()
 
     def build(tx: TransactWrite) -> None:
-        bookings.add_cancellation(
+        tickets.add_cancellation(
             tx, ticket, now, actor=actor, condition=Ticket.buyer_id == buyer.id
         )
         # The organizer may close the window meanwhile: the event decides at write time.
         tx.condition_check(Event, event.id, condition=Event.cancellable_until > now)
 
     if not transactions.write_unless_refused(build):
-        bookings.live_ticket(ticket_id)
+        tickets.live_ticket(ticket_id)
         raise NotCancellable()  # checked in, or the window closed, meanwhile
     # The cancellation email follows from the event stream.
 

@@ -32,9 +32,14 @@ AUDITED = frozenset(
         "scanner.revoked",
         "webhook.created",
         "webhook.revoked",
+        "ticket_type.created",
+        "ticket_type.updated",
+        "ticket_type.deleted",
+        "order.cancelled",
+        "order.expired",
     }
 )
-ANNOUNCED_ONLY = frozenset({"ticket.sold"})
+ANNOUNCED_ONLY = frozenset({"ticket.sold", "order.paid"})
 
 
 def record(

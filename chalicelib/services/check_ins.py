@@ -35,7 +35,7 @@ from chalicelib.errors import (
     TicketNotFound,
     WrongEvent,
 )
-from chalicelib.services import bookings, inventory
+from chalicelib.services import inventory, tickets
 from chalicelib.services.changes import record as record_change
 from chalicelib.services.events import get_event, owned_event
 
@@ -142,7 +142,7 @@ def _mark(
         record_change(
             tx, "ticket.checked_in", actor=actor, target_type="ticket", target_id=ticket.id,
             event_id=ticket.event_id, details={"checked_in_at": at.isoformat()},
-            data=bookings.ticket_data(ticket),
+            data=tickets.ticket_data(ticket),
         )  # fmt: skip
 
     if not transactions.write_unless_refused(build):
@@ -202,7 +202,7 @@ def undo_check_in(*, actor: Principal, event_id: str, ticket_id: str) -> None:
             tx, "ticket.check_in_undone", actor=actor, target_type="ticket",
             target_id=ticket.id, event_id=ticket.event_id,
             details={"checked_in_at": ticket.checked_in_at.isoformat()},
-            data=bookings.ticket_data(ticket),
+            data=tickets.ticket_data(ticket),
         )  # fmt: skip
 
     if not transactions.write_unless_refused(build):

@@ -15,8 +15,11 @@ from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import CATALOG, Event
+from chalicelib.db.orders import Order
 from chalicelib.db.pagination import Page, fetch_page, shorten
 from chalicelib.db.scanners import Scanner
+from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.money import from_minor, to_minor
@@ -100,7 +103,11 @@ def create_event(
     number_of_tickets: int,
     organizer_id: str | None = None,
     cancellable_until: datetime | None = None,
+    payment: str = "offline",
+    hold_minutes: int = 15,
 ) -> EventWithCounts:
+    from chalicelib.services.ticket_types import add_new_type, default_type
+
     organizer_id = _organizer_for(actor, organizer_id)
     _require_future(time)
     _require_cancellable_before(cancellable_until, time)
@@ -115,9 +122,14 @@ def create_event(
         organizer_id=organizer_id,
         seller_ids={organizer_id},
         cancellable_until=cancellable_until,
+        payment=payment,
+        hold_minutes=hold_minutes,
         created_at=now,
         updated_at=now,
     )
+    # The original's single price becomes the event's one ticket type, "General admission".
+    first_type = default_type(event, now)
+    event.ticket_type_ids = {first_type.id}
     # The organizer's own pool starts with every ticket; allocations move shares out of it.
     pool = inventory.new_pool(
         event_id=event.id,
@@ -130,6 +142,7 @@ def create_event(
     def build(tx: TransactWrite) -> None:
         tx.save(event, condition=Event.id.does_not_exist())
         tx.save(pool, condition=Allocation.event_id.does_not_exist())
+        add_new_type(tx, first_type, first_type.id)
         _record(tx, "event.created", actor, event, {"title": title,
                 "number_of_tickets": number_of_tickets})  # fmt: skip
 
@@ -188,12 +201,15 @@ def update_event(
     currency_code: str | None = None,
     number_of_tickets: int | None = None,
     cancellable_until: datetime | None = UNCHANGED,
+    payment: str | None = None,
+    hold_minutes: int | None = None,
 ) -> EventWithCounts:
     event = owned_event(actor, event_id)
     now = utcnow()
     actions = [Event.updated_at.set(now)]
     given = {"title": title, "time": time, "price": price, "currency_code": currency_code,
-             "number_of_tickets": number_of_tickets}  # fmt: skip
+             "number_of_tickets": number_of_tickets, "payment": payment,
+             "hold_minutes": hold_minutes}  # fmt: skip
     details = {name: str(value) for name, value in given.items() if value is not None}
     if cancellable_until is not UNCHANGED:
         details["cancellable_until"] = str(cancellable_until)
@@ -209,24 +225,67 @@ def update_event(
     else:
         actions.append(Event.cancellable_until.set(cancellable_until))
     _require_cancellable_before(cancellable_until, time or event.time)
+    if payment is not None:
+        actions.append(Event.payment.set(payment))
+    if hold_minutes is not None:
+        actions.append(Event.hold_minutes.set(hold_minutes))
+    repriced: list[tuple[TicketType, list]] = []
+    condition = Event.id.exists()
     if price is not None or currency_code is not None:
-        currency = currency_code or event.currency_code
-        # A new currency alone keeps the same price figure, if the currency can express it.
-        figure = price if price is not None else from_minor(event.price_minor, event.currency_code)
-        actions += [
-            Event.price_minor.set(price_minor(figure, currency)),
-            Event.currency_code.set(currency),
-        ]
+        repriced = _reprice_types(event, price, currency_code or event.currency_code)
+        actions += [Event.currency_code.set(currency_code or event.currency_code),
+                    Event.types_version.add(1)]  # fmt: skip
+        if repriced:
+            actions.append(Event.price_minor.set(_lowest_after(repriced)))
+        # The types as read are the ones repriced: a type added meanwhile refuses this write.
+        condition &= Event.types_version == event.types_version
     if number_of_tickets is None or number_of_tickets == event.number_of_tickets:
 
         def build(tx: TransactWrite) -> None:
-            tx.update(event, actions=actions, condition=Event.id.exists())
+            tx.update(event, actions=actions, condition=condition)
+            _add_repricing(tx, repriced)
             _record(tx, "event.updated", actor, event, details)
 
         if not transactions.write_unless_refused(build):
-            raise NotFound()
+            if get_or_none(Event, event_id, consistent_read=True) is None:
+                raise NotFound()
+            raise Conflict("The event changed meanwhile; try again.", code="concurrent_change")
         return with_counts(get_event(event_id))
-    return _resize(event, number_of_tickets, actions, actor, details)
+    return _resize(event, number_of_tickets, actions, actor, details, repriced)
+
+
+def _reprice_types(event: Event, price: str | None, currency: str) -> list[tuple[TicketType, list]]:
+    """Each type's new price: the event's `price` sets its only type's; a new currency alone
+    keeps each type's price figure, if the currency can express it."""
+    from chalicelib.services.ticket_types import types_of
+
+    types = types_of(event.id)
+    if price is not None and len(types) > 1:
+        raise Conflict(
+            "This event sells several ticket types: set each one's price with "
+            "PUT /events/{id}/ticket-types/{type_id}.",
+            code="price_per_ticket_type",
+        )
+    repriced = []
+    for ticket_type in types:
+        figure = price if price is not None else from_minor(
+            ticket_type.price_minor, ticket_type.currency_code)  # fmt: skip
+        ticket_type.price_minor = price_minor(figure, currency)
+        ticket_type.currency_code = currency
+        repriced.append((ticket_type, [TicketType.price_minor.set(ticket_type.price_minor),
+                                       TicketType.currency_code.set(currency)]))  # fmt: skip
+    return repriced
+
+
+def _lowest_after(repriced: list[tuple[TicketType, list]]) -> int:
+    from chalicelib.services.ticket_types import lowest_price
+
+    return lowest_price([t for t, _ in repriced]) or 0
+
+
+def _add_repricing(tx: TransactWrite, repriced: list[tuple[TicketType, list]]) -> None:
+    for ticket_type, type_actions in repriced:
+        tx.update(ticket_type, actions=type_actions, condition=TicketType.id.exists())
 
 
 def _record(
@@ -238,12 +297,21 @@ def _record(
 
 
 def _resize(
-    event: Event, new_total: int, actions: list, actor: Principal, details: dict[str, Any]
+    event: Event,
+    new_total: int,
+    actions: list,
+    actor: Principal,
+    details: dict[str, Any],
+    repriced: list[tuple[TicketType, list]],
 ) -> EventWithCounts:
     """Change the ticket count: the organizer's pool absorbs the difference, never below what
     it has sold, so number_of_tickets cannot drop below allocated + organizer-sold."""
+    # Repriced types were read at this version: a type added meanwhile refuses the write.
+    repricing_condition = (
+        Event.types_version == event.types_version if repriced else Event.id.exists()
+    )
     for _ in range(RESIZE_ATTEMPTS):
-        seen_total = event.number_of_tickets
+        seen_total, seen_version = event.number_of_tickets, event.types_version
         delta = new_total - seen_total
         organizer_pool = Allocation(event_id=event.id, seller_id=event.organizer_id)
 
@@ -259,8 +327,9 @@ def _resize(
             tx.update(
                 event,
                 actions=[*actions, Event.number_of_tickets.set(new_total)],
-                condition=Event.number_of_tickets == seen_total,
+                condition=(Event.number_of_tickets == seen_total) & repricing_condition,
             )
+            _add_repricing(tx, repriced)
             tx.update(
                 pool,
                 actions=[
@@ -277,6 +346,8 @@ def _resize(
             pools = inventory.pools_of(event.id)
             if event.number_of_tickets != seen_total:
                 continue  # resized in parallel: recompute against the new count
+            if repriced and event.types_version != seen_version:
+                raise Conflict("The event changed meanwhile; try again.", code="concurrent_change")
             counts = inventory.counts(event, pools)
             pool = inventory.organizer_pool(event, pools)
             floor = event.number_of_tickets - (pool.available if pool else 0)
@@ -295,7 +366,7 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
     if force and actor.role != ADMIN:
         raise Forbidden(details={"force": "Only an admin can force-delete an event."})
     pools = inventory.pools_of(event_id)
-    if any(pool.sold for pool in pools):
+    if any(pool.sold or pool.held for pool in pools):
         if not force:
             raise Conflict(
                 "Tickets were sold for this event; an admin can delete it with ?force=true, "
@@ -309,7 +380,9 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
         tx.delete(event, condition=Event.id.exists())
         for pool in pools:
             # A booking that lands between our read and this delete cancels the delete.
-            tx.delete(pool, condition=Allocation.sold == pool.sold)
+            tx.delete(
+                pool, condition=(Allocation.sold == pool.sold) & (Allocation.held == pool.held)
+            )
         _record(tx, "event.deleted", actor, event, {"title": event.title, "forced": force})
 
     if not transactions.write_unless_refused(build):
@@ -322,10 +395,24 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
     with Scanner.batch_write() as batch:
         for scanner in Scanner.by_event.query(event_id):
             batch.delete(scanner)
+    _delete_types(event_id)
+
+
+def _delete_types(event_id: str) -> None:
+    """The event's ticket types and their name claims (at most MAX_TYPES_PER_EVENT)."""
+    from chalicelib.services.ticket_types import name_claim_key, types_of
+
+    types = types_of(event_id)
+    with TicketType.batch_write() as batch:
+        for ticket_type in types:
+            batch.delete(ticket_type)
+    with UniqueClaim.batch_write() as batch:
+        for ticket_type in types:
+            batch.delete(UniqueClaim(key=name_claim_key(event_id, ticket_type.name)))
 
 
 def _close_and_clear_tickets(event_id: str, pools: list[Allocation]) -> None:
-    """Stop bookings on every pool first, then delete the event's tickets in batches."""
+    """Stop sales on every pool first, then delete the event's tickets and orders in batches."""
 
     def close(tx: TransactWrite) -> None:
         for pool in pools:
@@ -339,3 +426,7 @@ def _close_and_clear_tickets(event_id: str, pools: list[Allocation]) -> None:
     with Ticket.batch_write() as batch:
         for ticket in Ticket.by_event.query(event_id):
             batch.delete(ticket)
+    # Its orders go too: a reserved one would otherwise wait for a pool that is gone.
+    with Order.batch_write() as batch:
+        for order in Order.by_event.query(event_id):
+            batch.delete(order)

@@ -2,7 +2,8 @@
 
 An event's tickets are split into pools, one per (event, seller): the organizer's own pool and
 one per reseller allocation. The shares of an event's pools always add up to its
-`number_of_tickets`, and every pool keeps `available = number_of_tickets - sold >= 0`. Each
+`number_of_tickets` (the capacity all its ticket types share), and every pool keeps
+`available = number_of_tickets - sold - held >= 0`. Each
 change is a conditional write on the pools it touches, so the rules of the contract hold at
 every instant:
 
@@ -16,11 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pynamodb.constants import BATCH_GET_PAGE_LIMIT
+from pynamodb.transactions import TransactWrite
 
-from chalicelib.db.allocations import Allocation
+from chalicelib.db.allocations import Allocation, type_shares
 from chalicelib.db.events import Event
+from chalicelib.db.ticket_types import TicketType
 
 ORGANIZER = "organizer"
 RESELLER = "reseller"
@@ -31,6 +35,7 @@ class Counts:
     allocated: int
     sold: int
     available: int
+    held: int = 0
 
 
 def new_pool(
@@ -87,8 +92,136 @@ def events_fitting_one_call(events: list[Event]) -> int:
 def counts(event: Event, pools: list[Allocation]) -> Counts:
     allocated = sum(p.number_of_tickets for p in pools if p.seller_role == RESELLER)
     sold = sum(p.sold for p in pools)
-    return Counts(allocated=allocated, sold=sold, available=event.number_of_tickets - sold)
+    held = sum(p.held for p in pools)
+    return Counts(
+        allocated=allocated, sold=sold, held=held, available=event.number_of_tickets - sold - held
+    )
 
 
 def organizer_pool(event: Event, pools: list[Allocation]) -> Allocation | None:
     return next((p for p in pools if p.seller_id == event.organizer_id), None)
+
+
+# --- taking and giving back stock ------------------------------------------------------------
+# An order's tickets are counted as `held` while it is reserved and as `sold` once paid; each
+# line counts against its seller's pool (and, for a reseller, that pool's share of the type)
+# and against its ticket type's own `remaining`. Every count that a sale lowers carries a
+# condition in the same TransactWriteItems, so the contract's rules hold at every instant.
+SOLD = "sold"
+HELD = "held"
+
+
+@dataclass(frozen=True)
+class Line:
+    """`quantity` tickets of one type (the type as read when the order was placed)."""
+
+    ticket_type_id: str
+    quantity: int
+
+
+def _pool_counter(state: str) -> Any:
+    return Allocation.sold if state == SOLD else Allocation.held
+
+
+def _type_counter(state: str) -> Any:
+    return TicketType.sold if state == SOLD else TicketType.held
+
+
+def add_take(
+    tx: TransactWrite,
+    *,
+    event_id: str,
+    seller_id: str,
+    by_reseller: bool,
+    must_be_on_sale: bool,
+    lines: list[Line],
+    state: str,
+    now: datetime,
+) -> None:
+    """Take every line's stock, all or nothing: the transaction is refused if any limit is short."""
+    total = sum(line.quantity for line in lines)
+    actions = [
+        Allocation.available.add(-total),
+        _pool_counter(state).add(total),
+        Allocation.updated_at.set(now),
+    ]
+    # The pool must still hold `total` tickets, and be open, at write time.
+    condition = (
+        Allocation.event_id.exists()
+        & Allocation.closed_at.does_not_exist()
+        & (Allocation.available >= total)
+    )
+    if must_be_on_sale:
+        condition &= Allocation.on_sale == True  # noqa: E712 - a DynamoDB condition, not a test
+    if by_reseller:
+        for line in lines:
+            entry = Allocation.types[line.ticket_type_id]
+            available, counter = entry["available"], entry[state]
+            actions += [available.set(available - line.quantity),
+                        counter.set(counter + line.quantity)]  # fmt: skip
+            # The reseller's share of this type: a missing share fails the condition too.
+            condition &= available >= line.quantity
+    tx.update(Allocation(event_id=event_id, seller_id=seller_id), actions=actions,
+              condition=condition)  # fmt: skip
+    for line in lines:
+        tx.update(
+            TicketType(event_id=event_id, id=line.ticket_type_id),
+            actions=[
+                TicketType.remaining.add(-line.quantity),
+                _type_counter(state).add(line.quantity),
+            ],
+            # Its own quantity (UNLIMITED when it has none), and still on sale: a type taken
+            # off sale while this order was being placed sells nothing more.
+            condition=TicketType.id.exists()
+            & (TicketType.remaining >= line.quantity)
+            & (TicketType.on_sale == True),  # noqa: E712
+        )
+
+
+def add_release(
+    tx: TransactWrite,
+    *,
+    event_id: str,
+    seller_id: str,
+    by_reseller: bool,
+    lines: list[Line],
+    state: str,
+    now: datetime,
+) -> None:
+    """Give `lines` back from `state` (held: an order ended unpaid; sold: tickets cancelled).
+    Each count must still hold what is given back, so nothing is returned twice."""
+    total = sum(line.quantity for line in lines)
+    counter = _pool_counter(state)
+    actions = [Allocation.available.add(total), counter.add(-total), Allocation.updated_at.set(now)]
+    condition = Allocation.event_id.exists() & (counter >= total)
+    if by_reseller:
+        for line in lines:
+            entry = Allocation.types[line.ticket_type_id]
+            available, count = entry["available"], entry[state]
+            actions += [available.set(available + line.quantity),
+                        count.set(count - line.quantity)]  # fmt: skip
+            condition &= count >= line.quantity
+    tx.update(Allocation(event_id=event_id, seller_id=seller_id), actions=actions,
+              condition=condition)  # fmt: skip
+    for line in lines:
+        type_counter = _type_counter(state)
+        tx.update(
+            TicketType(event_id=event_id, id=line.ticket_type_id),
+            actions=[TicketType.remaining.add(line.quantity), type_counter.add(-line.quantity)],
+            condition=TicketType.id.exists() & (type_counter >= line.quantity),
+        )
+
+
+def seller_stock(pool: Allocation | None, ticket_type_id: str) -> int:
+    """How many tickets of a type this seller's pool can still sell (ignoring the type's own
+    quantity): the organizer's whole pool, or the reseller's share of that type."""
+    if pool is None or pool.closed_at is not None:
+        return 0
+    if pool.seller_role == ORGANIZER:
+        return pool.available
+    return type_shares(pool).get(ticket_type_id, {}).get("available", 0)
+
+
+def available_of(ticket_type: TicketType, pool: Allocation | None) -> int:
+    """What an order of this type from this seller could take now."""
+    return max(0, min(ticket_type.remaining, seller_stock(pool, ticket_type.id)))

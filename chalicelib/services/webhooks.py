@@ -54,6 +54,8 @@ TYPES = frozenset(
         "event.updated",
         "event.deleted",
         "allocation.changed",
+        "order.paid",
+        "order.expired",
     }
 )
 ADMIN_TYPES = TYPES | {"user.blocked", "user.unblocked"}

@@ -25,6 +25,9 @@ from tests.conftest import (
 TICKET_FIELDS = {
     "id",
     "event_id",
+    "order_id",
+    "ticket_type_id",
+    "ticket_type_name",
     "seller_id",
     "buyer_id",
     "holder",

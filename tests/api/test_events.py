@@ -14,7 +14,8 @@ from tests.conftest import admin_user, buyer_body, make_event, make_user
 EVENT_KEYS = {
     "id", "title", "time", "price", "currency_code", "number_of_tickets", "organizer_id",
     "cancellable_until",
-    "created_at", "updated_at", "allocated", "sold", "available",
+    "created_at", "updated_at", "allocated", "sold", "available", "held", "payment",
+    "hold_minutes",
 }  # fmt: skip
 
 

@@ -17,6 +17,7 @@ POLICIES = {
     "BearerAuth": PROJECT_DIR / ".chalice" / "policy-authorizer.json",
     "ChangesConsumer": PROJECT_DIR / ".chalice" / "policy-consumer.json",
     "WebhookRetries": PROJECT_DIR / ".chalice" / "policy-retries.json",
+    "OrderExpiry": PROJECT_DIR / ".chalice" / "policy-expiry.json",
 }
 
 

@@ -217,6 +217,29 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     api.put(f"/buyers/{first['buyer_id']}", {"name": "Renamed"}, as_=admin)
     api.delete(f"/sold-tickets/{first['id']}", as_=admin)
     api.get(f"/events/{event_id}/revoked-tickets", as_=organizer_token)
+    # ticket types and orders, on an event paid online
+    online = {**event, "title": "Online", "payment": "online"}
+    online_id = api.post("/events", online, as_=organizer_token).json_body["event"]["id"]
+    types = f"/events/{online_id}/ticket-types"
+    vip = api.post(types, {"name": "VIP", "price": "30", "quantity": 5}, as_=organizer_token)
+    vip = vip.json_body["ticket_type"]
+    api.get(types)
+    api.put(f"{types}/{vip['id']}", {"quantity": 4, "name": "V.I.P."}, as_=organizer_token)
+    spare = api.post(types, {"name": "Spare", "price": "1"}, as_=organizer_token).json_body
+    api.delete(f"{types}/{spare['ticket_type']['id']}", as_=organizer_token)
+    line = {"ticket_type_id": vip["id"], "quantity": 1}
+    held = api.post("/orders", {"event_id": online_id, "items": [line],
+                                "buyer": buyer_body()}).json_body  # fmt: skip
+    api.get(f"/orders/{held['order']['id']}", as_=held["order_token"])
+    api.get("/orders?status=reserved", as_=organizer_token)
+    api.get(f"/orders?event_id={online_id}", as_=organizer_token)
+    api.get("/orders", as_=admin)
+    api.get("/orders", as_=reseller_token)
+    api.post(f"/orders/{held['order']['id']}/cancel", as_=held["order_token"])
+    own_sale = {"event_id": online_id, "items": [line], "buyer": buyer_body()}
+    api.post("/orders", own_sale, as_=organizer_token, headers={"Idempotency-Key": "k"})
+    stream()
+    api.delete(f"/events/{online_id}?force=true", as_=admin)
     # the door
     scanners = f"/events/{event_id}/scanners"
     device = api.post(scanners, {"name": "Gate"}, as_=organizer_token).json_body
@@ -354,6 +377,28 @@ def test_the_retry_schedules_policy_grants_exactly_what_it_does(api, webhook_rec
     assert not granted - performed, f"granted but never performed: {sorted(granted - performed)}"
 
 
+def test_the_expiry_schedules_policy_grants_exactly_what_it_does(api):
+    from datetime import timedelta
+
+    from chalicelib.db.base import utcnow
+    from chalicelib.services import orders
+
+    organizer = make_user("organizer")
+    event = {"title": "Held", "time": "2031-01-01T20:00:00Z", "price": "10",
+             "currency_code": "EUR", "number_of_tickets": 5, "payment": "online",
+             "hold_minutes": 1}  # fmt: skip
+    event_id = api.post("/events", event, as_=organizer).json_body["event"]["id"]
+    order = {"event_id": event_id, "items": [{"quantity": 2}], "buyer": buyer_body()}
+    assert api.post("/orders", order).json_body["order"]["status"] == "reserved"
+
+    with recording() as performed:
+        assert orders.sweep(utcnow() + timedelta(minutes=2)) == 1
+
+    granted = policy_grants("OrderExpiry")
+    assert not performed - granted, f"performed without permission: {sorted(performed - granted)}"
+    assert not granted - performed, f"granted but never performed: {sorted(granted - performed)}"
+
+
 def test_the_authorizers_policy_grants_exactly_one_read_per_kind_of_token(api):
     from tests.conftest import make_event, token_for
 
@@ -381,7 +426,7 @@ def test_the_authorizers_policy_grants_exactly_one_read_per_kind_of_token(api):
 
 
 @pytest.mark.parametrize(
-    "function", ["APIHandler", "BearerAuth", "ChangesConsumer", "WebhookRetries"]
+    "function", ["APIHandler", "BearerAuth", "ChangesConsumer", "WebhookRetries", "OrderExpiry"]
 )
 def test_no_statement_grants_a_wildcard_resource(function):
     for statement in policy(function)["Statement"]:

@@ -6,7 +6,8 @@ from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import new_id, utcnow
 from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import Event
-from chalicelib.services import bookings
+from chalicelib.db.ticket_types import TicketType
+from chalicelib.services import orders
 from chalicelib.services.buyers import BuyerDetails
 from tests.conftest import make_event, make_user
 
@@ -19,11 +20,11 @@ def dynamodb_calls_of(action):
 
 
 def book_one(event_id, n, *, key=True):
-    return lambda: bookings.book(
+    return lambda: orders.place_order(
         actor=None,
         event_id=event_id,
         seller_id=None,
-        quantity=1,
+        lines=[orders.LineRequest(None, 1)],
         buyer=BuyerDetails(name="B", email=f"buyer{n}@example.com", phone="+442079460958"),
         idempotency_key=f"key-{n}" if key else None,
     )
@@ -41,6 +42,7 @@ def sell_directly(event, count):
                     seller_id=event.organizer_id,
                     organizer_id=event.organizer_id,
                     buyer_id="bulk",
+                    ticket_type_id=event.id,
                     code="BULK-BULK-BULK",
                     price_minor=event.price_minor,
                     currency_code=event.currency_code,
@@ -49,6 +51,9 @@ def sell_directly(event, count):
             )
     Allocation(event_id=event.id, seller_id=event.organizer_id).update(
         actions=[Allocation.sold.add(count), Allocation.available.add(-count)]
+    )
+    TicketType(event_id=event.id, id=event.id).update(
+        actions=[TicketType.sold.add(count), TicketType.remaining.add(-count)]
     )
 
 
@@ -64,7 +69,8 @@ def test_booking_makes_the_same_dynamodb_calls_at_10_and_10000_sold(tables):
     at_10000 = dynamodb_calls_of(book_one(event.id, 3, key=False))
     keyed_at_10000 = dynamodb_calls_of(book_one(event.id, 4))
 
-    # One read (the event, the buyer's email claim, the key's record) and one transaction,
+    # One read (the event, its ticket type, the buyer's email claim, the key's record) and one
+    # transaction,
     # with or without a key; the confirmation email is the event stream's work, not the
     # request's.
     assert at_10 == at_10000 == ["BatchGetItem", "TransactWriteItems"]
@@ -77,11 +83,11 @@ def test_an_authenticated_seller_booking_costs_the_same_too(tables):
     actor = Principal(user_id=organizer.id, role="organizer")
 
     def sell():
-        bookings.book(
+        orders.place_order(
             actor=actor,
             event_id=event_id,
             seller_id=None,
-            quantity=2,
+            lines=[orders.LineRequest(None, 2)],
             buyer=BuyerDetails(name="B", email="b@example.com", phone="+442079460958"),
         )
 

@@ -46,6 +46,13 @@ EXPECTED_INDEXES = {
         "owner-index": ("owner_id", "created_at"),
         "role-index": ("owner_role", "created_at"),
     },
+    "test-ticket-types": {},
+    "test-orders": {
+        "event-index": ("event_id", "created_at"),
+        "seller-index": ("seller_id", "created_at"),
+        "organizer-index": ("organizer_id", "created_at"),
+        "due-index": ("due_minute", "expires_at"),
+    },
 }
 
 

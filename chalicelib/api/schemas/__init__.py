@@ -24,8 +24,10 @@ MODULES = frozenset(
         "common",
         "events",
         "my_tickets",
+        "orders",
         "responses",
         "social",
+        "ticket_types",
         "users",
         "webhooks",
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.schemas.common import Body, Email, Id, Name, Phone, Quantity
 
@@ -26,6 +26,9 @@ class BookingBody(Body):
 
     event_id: Id
     seller_id: Id | None = None
+    ticket_type_id: Id | None = Field(
+        default=None, description="Required when the event sells more than one ticket type."
+    )
     quantity: Quantity = 1
     buyer: BuyerBody
 

@@ -65,7 +65,7 @@ def _one_line(value: str) -> str:
     return value
 
 
-def _one_line_text(max_length: int) -> Any:
+def one_line_text(max_length: int) -> Any:
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
@@ -74,8 +74,8 @@ def _one_line_text(max_length: int) -> Any:
 
 
 # Free text that may reach an email or a page: one line, no control characters.
-Name = _one_line_text(MAX_TEXT)
-DeviceName = _one_line_text(100)
+Name = one_line_text(MAX_TEXT)
+DeviceName = one_line_text(100)
 SellerRole = Literal["organizer", "reseller"]
 
 
@@ -120,6 +120,6 @@ Quantity = Annotated[int, Field(ge=1, le=10)]
 TicketCount = Annotated[int, Field(ge=1, le=1_000_000)]
 # Ids in bodies follow the rule for ids in paths and query strings.
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[!-~]+$")]
-Title = _one_line_text(200)
+Title = one_line_text(200)
 # Tokens travel in HTTP headers, forms and links: printable ASCII only.
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[!-~]+$")]

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.schemas.common import Body, CurrencyCode, Id, Price, TicketCount, Time, Title
+
+Payment = Annotated[
+    Literal["offline", "online"],
+    Field(
+        description="offline (default): orders are confirmed at once and paid outside the API "
+        "(at the door, to the reseller); online: an order holds its tickets for hold_minutes "
+        "while the buyer pays by card."
+    ),
+]
+HoldMinutes = Annotated[
+    int, Field(ge=1, le=120, description="How long a reserved order holds its tickets.")
+]
 
 CANCELLABLE_UNTIL = (
     "Until when buyers may cancel their own tickets (DELETE /my-tickets/{id}); not after the "
@@ -31,6 +43,8 @@ class CreateEventBody(Body):
     number_of_tickets: TicketCount
     organizer_id: Id | None = None
     cancellable_until: Time | None = Field(default=None, description=CANCELLABLE_UNTIL)
+    payment: Payment = "offline"
+    hold_minutes: HoldMinutes = 15
 
 
 class UpdateEventBody(Body):
@@ -42,6 +56,8 @@ class UpdateEventBody(Body):
     cancellable_until: Time | None = Field(
         default=None, description=CANCELLABLE_UNTIL + " Null here ends buyers' cancellations."
     )
+    payment: Payment | None = None
+    hold_minutes: HoldMinutes | None = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateEventBody:
@@ -49,7 +65,7 @@ class UpdateEventBody(Body):
         if not given and "cancellable_until" not in self.model_fields_set:
             raise ValueError(
                 "Give at least one of title, time, price, currency_code, number_of_tickets, "
-                "cancellable_until."
+                "cancellable_until, payment, hold_minutes."
             )
         return self
 
@@ -63,6 +79,9 @@ class UpdateEventBody(Body):
 
 class AllocationBody(Body):
     number_of_tickets: Annotated[int, Field(ge=0, le=1_000_000)]
+    ticket_type_id: Id | None = Field(
+        default=None, description="Required when the event sells more than one ticket type."
+    )
 
 
 class OnSaleBody(Body):

@@ -76,18 +76,24 @@ class EventOut(Out):
     id: str
     title: str
     time: datetime
-    price: str = Field(examples=["50.00"])
+    price: str = Field(examples=["50.00"], description="The lowest price of a type on sale.")
     currency_code: str = Field(examples=["GBP"])
-    number_of_tickets: int
+    number_of_tickets: int = Field(description="The capacity all its ticket types share.")
     organizer_id: str
     cancellable_until: datetime | None = Field(
         description="Until when buyers may cancel their own tickets; null: they cannot."
     )
     created_at: datetime
     updated_at: datetime
+    payment: Literal["offline", "online"] = Field(
+        description="offline: orders are confirmed at once and paid outside the API; online: "
+        "an order holds its tickets for `hold_minutes` while the buyer pays."
+    )
+    hold_minutes: int
     allocated: int = Field(description="Tickets assigned to resellers.")
     sold: int = Field(description="Tickets sold by everyone.")
-    available: int = Field(description="number_of_tickets - sold.")
+    held: int = Field(description="Tickets in reserved orders that have not ended.")
+    available: int = Field(description="number_of_tickets - sold - held.")
 
 
 class EventEnvelope(Out):
@@ -101,10 +107,12 @@ class EventPage(Out):
 
 class AllocationOut(Out):
     reseller_id: str
+    ticket_type_id: str
     number_of_tickets: int
     sold: int
+    held: int
     available: int
-    on_sale: bool
+    on_sale: bool = Field(description="The reseller's switch, for all its types of the event.")
 
 
 class AllocationList(Out):
@@ -125,8 +133,11 @@ class EventSummaryOut(Out):
 class MyAllocationOut(Out):
     event_id: str
     event: EventSummaryOut
+    ticket_type_id: str
+    ticket_type_name: str | None
     number_of_tickets: int
     sold: int
+    held: int
     available: int
     on_sale: bool
 
@@ -138,6 +149,7 @@ class MyAllocationPage(Out):
 
 class MyAllocationEnvelope(Out):
     allocation: MyAllocationOut
+    allocations: list[MyAllocationOut] = Field(description="One per ticket type I hold.")
 
 
 class OfferOut(Out):
@@ -161,6 +173,9 @@ class HolderOut(Out):
 class TicketOut(Out):
     id: str
     event_id: str
+    order_id: str | None = Field(description="Null for tickets sold before orders existed.")
+    ticket_type_id: str
+    ticket_type_name: str
     seller_id: str
     buyer_id: str
     holder: HolderOut | None = Field(
@@ -325,6 +340,7 @@ class TicketKeysOut(Out):
 
 
 class BookingOut(Out):
+    order_id: str = Field(description="The paid order these tickets belong to.")
     tickets: list[TicketOut]
     email: Literal["queued"] = Field(
         description="The confirmation email (codes and QR images) goes out from the event "
@@ -364,4 +380,89 @@ class BuyerDetailEnvelope(Out):
 
 class BuyerPage(Out):
     buyers: list[BuyerOut]
+    next_token: str | None
+
+
+class TicketTypeOut(Out):
+    id: str
+    name: str
+    description: str | None
+    price: str
+    currency_code: str
+    quantity: int | None = Field(description="Its own limit; null: only the event's capacity.")
+    sold: int
+    held: int
+    available: int = Field(
+        description="What one order could take now: the least of what its own quantity, the "
+        "event's capacity and the seller's stock leave (the organizer's, unless `seller_id` "
+        "or a seller's token names another)."
+    )
+    available_from: datetime | None
+    available_until: datetime | None
+    max_per_order: int
+    on_sale: bool
+
+
+class TicketTypeList(Out):
+    ticket_types: list[TicketTypeOut]
+
+
+class TicketTypeEnvelope(Out):
+    ticket_type: TicketTypeOut
+
+
+class OrderLineOut(Out):
+    ticket_type_id: str
+    name: str
+    quantity: int
+    unit_price: str
+
+
+class PaymentOut(Out):
+    provider: str
+    client_secret: str | None
+    checkout_url: str | None
+
+
+class OrderOut(Out):
+    id: str
+    status: Literal["reserved", "paid", "expired", "cancelled"]
+    event_id: str
+    seller_id: str
+    buyer_id: str
+    items: list[OrderLineOut]
+    total: str
+    currency_code: str
+    created_at: datetime
+    expires_at: datetime | None = Field(
+        description="Until when a reserved order holds its tickets; null once paid at once."
+    )
+    paid_at: datetime | None
+    ended_at: datetime | None = Field(description="When it expired or was cancelled.")
+    payment: PaymentOut | None = Field(
+        description="The card payment under way; null for orders paid outside the API."
+    )
+    tickets: list[TicketOut] | None = Field(
+        default=None, description="The order's tickets, once paid (in GET /orders/{id})."
+    )
+
+
+class OrderEnvelope(Out):
+    order: OrderOut
+
+
+class PlacedOrderOut(Out):
+    order: OrderOut
+    order_token: str = Field(
+        description="A bearer token for this order only (GET /orders/{id}, POST "
+        "/orders/{id}/cancel), valid until 24 hours after the event: give it to the buyer."
+    )
+    email: Literal["queued"] | None = Field(
+        description="`queued` when the order is paid: the confirmation goes out from the event "
+        "stream within seconds."
+    )
+
+
+class OrderPage(Out):
+    orders: list[OrderOut]
     next_token: str | None

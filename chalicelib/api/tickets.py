@@ -1,4 +1,4 @@
-"""Bookings: /sold-tickets and /sold-tickets/{id}."""
+"""Sold tickets: /sold-tickets (the original's one-step booking) and /sold-tickets/{id}."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principal_of
 from chalicelib.db.bookings import Ticket
 from chalicelib.money import from_minor
-from chalicelib.services import bookings, limits
+from chalicelib.services import limits, orders, tickets
 from chalicelib.services.buyers import BuyerDetails
 
 bp = ApiBlueprint(__name__)
@@ -23,11 +23,14 @@ def ticket_out(ticket: Ticket) -> schemas.responses.TicketOut:
     return schemas.responses.TicketOut(
         id=ticket.id,
         event_id=ticket.event_id,
+        order_id=ticket.order_id,
+        ticket_type_id=ticket.ticket_type_id or "",
+        ticket_type_name=ticket.ticket_type_name or "",
         seller_id=ticket.seller_id,
         buyer_id=ticket.buyer_id,
         holder=holder_out(ticket),
         code=ticket.code,
-        qr=bookings.qr_of(ticket),
+        qr=tickets.qr_of(ticket),
         price=from_minor(ticket.price_minor, ticket.currency_code),
         currency_code=ticket.currency_code,
         created_at=ticket.created_at,
@@ -55,11 +58,14 @@ def ticket_status(ticket: Ticket) -> str:
     methods=["POST"],
     optional_auth=True,
     summary="Book tickets (anyone; a logged-in seller may book for a buyer)",
-    description="`seller_id` defaults to the logged-in seller, else to the event's organizer. "
-    'Sold out: 409 "Event sold out."; seller not offering: 409. The buyer record (unique by '
-    "email) is created by the first booking and kept as it is by later ones; the name and "
-    "phone given are stored on the tickets as `holder`. A door device's or a buyer's token "
-    "books nothing: 403.",
+    description="The original's one-step booking: a paid order of one ticket type, its tickets "
+    "issued at once. `seller_id` defaults to the logged-in seller, else to the event's "
+    "organizer; `ticket_type_id` to the event's only type (400 when it has several). "
+    'Sold out: 409 "Event sold out."; seller or type not on sale: 409 `not_on_sale`. An '
+    "anonymous booking for an `online` event: 409 `payment_required` (POST /orders). The "
+    "buyer record (unique by email) is created by the first booking and kept as it is by "
+    "later ones; the name and phone given are stored on the tickets as `holder`. A door "
+    "device's, a buyer's or an order's token books nothing: 403.",
     tag=TAG,
     body="bookings.BookingBody",
     headers=(
@@ -82,16 +88,17 @@ def book() -> Response:
         limits.enforce(booking_seller=actor.user_id)  # a box office serves many from one address
     else:
         limits.enforce(booking_ip=source_ip(request))
-    booking = bookings.book(
+    placed = orders.place_order(
         actor=actor,
         event_id=body.event_id,
         seller_id=body.seller_id,
-        quantity=body.quantity,
+        lines=[orders.LineRequest(body.ticket_type_id, body.quantity)],
         buyer=BuyerDetails(**body.buyer.model_dump()),
         idempotency_key=request.headers.get("idempotency-key"),
+        one_step=True,
     )
     out = schemas.responses.BookingOut(
-        tickets=[ticket_out(t) for t in booking.tickets], email="queued"
+        order_id=placed.order.id, tickets=[ticket_out(t) for t in placed.tickets], email="queued"
     )
     return model_response(out, status=201)
 
@@ -108,7 +115,7 @@ def book() -> Response:
 def list_tickets() -> Response:
     request = bp.current_request
     limit, next_token = page_params(request)
-    page = bookings.list_tickets(
+    page = tickets.list_tickets(
         actor=principal_of(request),
         event_id=id_param(request, "event_id"),
         limit=limit,
@@ -126,7 +133,7 @@ def list_tickets() -> Response:
     responses={200: "responses.TicketEnvelope"},
 )
 def get_ticket(ticket_id: str) -> Response:
-    ticket = bookings.get_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
+    ticket = tickets.get_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
     return model_response(schemas.responses.TicketEnvelope(ticket=ticket_out(ticket)))
 
 
@@ -142,7 +149,7 @@ def get_ticket(ticket_id: str) -> Response:
 )
 def change_buyer(ticket_id: str) -> Response:
     body = parse_body(bp.current_request, schemas.bookings.ChangeBuyerBody)
-    ticket = bookings.change_buyer(
+    ticket = tickets.change_buyer(
         actor=principal_of(bp.current_request),
         ticket_id=ticket_id,
         buyer=BuyerDetails(**body.buyer.model_dump()),
@@ -161,5 +168,5 @@ def change_buyer(ticket_id: str) -> Response:
     responses={204: None, 409: None},
 )
 def cancel_ticket(ticket_id: str) -> Response:
-    bookings.cancel_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
+    tickets.cancel_ticket(actor=principal_of(bp.current_request), ticket_id=ticket_id)
     return no_content()

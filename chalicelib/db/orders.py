@@ -1,0 +1,116 @@
+"""Orders: one buyer's purchase from one seller for one event, of one or more ticket types.
+
+A reserved order holds its stock until `expires_at`; while it does, it carries `due_minute`
+(the minute it expires, "2026-12-04T15:07"), which puts it in a sparse index that the expiry
+sweep reads minute by minute. Ending the order removes the attribute, so the sweep costs what
+has expired, never what was ever ordered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.db.base import TableModel, table_meta, utcnow
+from chalicelib.db.bookings import Holder
+
+RESERVED = "reserved"
+PAID = "paid"
+EXPIRED = "expired"
+CANCELLED = "cancelled"
+STATUSES = (RESERVED, PAID, EXPIRED, CANCELLED)
+
+
+def due_minute(at: datetime) -> str:
+    """The expiry index's partition: the minute an order expires in (UTC)."""
+    return at.strftime("%Y-%m-%dT%H:%M")
+
+
+class OrdersByEvent(GlobalSecondaryIndex["Order"]):
+    class Meta:
+        index_name = "event-index"
+        projection = AllProjection()
+
+    event_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OrdersBySeller(GlobalSecondaryIndex["Order"]):
+    class Meta:
+        index_name = "seller-index"
+        projection = AllProjection()
+
+    seller_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OrdersByOrganizer(GlobalSecondaryIndex["Order"]):
+    class Meta:
+        index_name = "organizer-index"
+        projection = AllProjection()
+
+    organizer_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class DueOrders(GlobalSecondaryIndex["Order"]):
+    """Sparse: only reserved orders carry `due_minute`. One partition per minute, so the
+    holds of a busy on-sale spread over many keys instead of one."""
+
+    class Meta:
+        index_name = "due-index"
+        projection = AllProjection()
+
+    due_minute = UnicodeAttribute(hash_key=True)
+    expires_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OrderLine(MapAttribute):
+    ticket_type_id = UnicodeAttribute()
+    name = UnicodeAttribute()  # the type's name when ordered
+    quantity = NumberAttribute()
+    unit_price_minor = NumberAttribute()  # the server's price when ordered
+
+
+class Order(TableModel):
+    Meta = table_meta("orders")
+
+    id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    # Whether the seller's pool is a reseller's (its shares are per ticket type).
+    by_reseller = BooleanAttribute(default=False)
+    organizer_id = UnicodeAttribute()
+    buyer_id = UnicodeAttribute()
+    holder = Holder()  # the name and phone given with the order, for its tickets
+    status = UnicodeAttribute()
+    items = ListAttribute(of=OrderLine)
+    total_minor = NumberAttribute()
+    currency_code = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+    expires_at = UTCDateTimeAttribute(null=True)
+    due_minute = UnicodeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)  # when it expired or was cancelled
+    ticket_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    # The buyer's reserved-orders counter for this event, given back when the hold ends.
+    hold_counter = UnicodeAttribute(null=True)
+
+    by_event = OrdersByEvent()
+    by_seller = OrdersBySeller()
+    by_organizer = OrdersByOrganizer()
+    due = DueOrders()
+
+    @property
+    def quantity(self) -> int:
+        return sum(line.quantity for line in self.items)

@@ -1,0 +1,564 @@
+"""Orders: taking every line's stock in one transaction, holding it while the buyer pays, and
+giving it back exactly once when the hold ends.
+
+An order is `paid` at once when nothing is owed through the API (an `offline` event, a total
+of 0, or a seller recording a sale it collected itself); otherwise it is `reserved` until
+`expires_at`. Every end of a hold (expiry by the sweep or on read, a cancel) is one
+conditional transaction on `status = reserved`, so whichever comes first releases the stock
+and the others change nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.auth import ticket_keys
+from chalicelib.auth.principal import (
+    ADMIN,
+    BUYER,
+    ORDER,
+    ORGANIZER,
+    RESELLER,
+    SELLER_ROLES,
+    Principal,
+)
+from chalicelib.db import batch, transactions
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.base import get_or_none, new_id, utcnow
+from chalicelib.db.bookings import Holder, Ticket
+from chalicelib.db.events import Event
+from chalicelib.db.idempotency import IdempotencyRecord
+from chalicelib.db.orders import (
+    CANCELLED,
+    EXPIRED,
+    PAID,
+    RESERVED,
+    Order,
+    OrderLine,
+    due_minute,
+)
+from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.rate_limits import RateCounter
+from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.uniques import UniqueClaim
+from chalicelib.email.addresses import normalize_email
+from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
+from chalicelib.errors import SoldOut as SoldOutError
+from chalicelib.services import idempotency, inventory, notifications
+from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
+from chalicelib.services.changes import record as record_change
+from chalicelib.services.events import owned_event
+from chalicelib.services.ticket_types import sale_closed_reason
+from chalicelib.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+ORDER_ATTEMPTS = 3
+# Far inside one TransactWriteItems (100 items): tickets + pool + types + order + the rest.
+MAX_TICKETS_PER_ORDER = 50
+MAX_LINES = 10
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
+# How far back the sweep looks for minutes with holds left: covers a sweep that stopped for
+# an hour. Older holds still end when their order is read (and `sweep(since=...)` reaches back).
+SWEEP_LOOKBACK = timedelta(minutes=60)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    ticket_type_id: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    tickets: list[Ticket]
+    event_time: datetime | None = None  # when placed (the order token lasts until after it)
+
+
+def ticket_code() -> str:
+    """12 random characters from 32 (60 bits), grouped for reading: ABCD-EFGH-JKLM."""
+    import secrets
+
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def hold_counter_key(event_id: str, email: str) -> str:
+    """The buyer's reserved-orders counter for one event (no email stored in clear)."""
+    digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()
+    return f"holds:{event_id}:{digest}"
+
+
+def _seller_for(actor: Principal | None, event: Event, seller_id: str | None) -> tuple[str, bool]:
+    """Who sells, and whether the caller is that seller (who may sell while off sale, and
+    whose own sale is paid at once: the seller collected the money)."""
+    if actor is not None and actor.role in SELLER_ROLES and seller_id in (None, actor.user_id):
+        return actor.user_id, True
+    # Anonymous buyers who name no seller buy from the organizer, always on sale.
+    return seller_id or event.organizer_id, False
+
+
+@dataclass(frozen=True)
+class _Reads:
+    event: Event | None
+    claim: UniqueClaim | None
+    record: IdempotencyRecord | None
+    types: dict[str, TicketType]
+
+
+def _read(event_id: str, buyer: BuyerDetails, key: str | None, type_ids: list[str]) -> _Reads:
+    """Everything an order decides on, in one strongly consistent BatchGetItem."""
+    keys: list[batch.Key] = [(Event, event_id, None), (UniqueClaim, buyer_claim_key(buyer), None)]
+    keys += [(TicketType, event_id, type_id) for type_id in type_ids]
+    if key is not None:
+        keys.append((IdempotencyRecord, key, None))
+    found = batch.get_items(keys)
+    types = {t.id: t for t in found[2 : 2 + len(type_ids)] if t is not None}
+    record = found[-1] if key is not None else None
+    return _Reads(found[0], found[1], record, types)  # type: ignore[arg-type]
+
+
+def place_order(
+    *,
+    actor: Principal | None,
+    event_id: str,
+    seller_id: str | None,
+    lines: list[LineRequest],
+    buyer: BuyerDetails,
+    idempotency_key: str | None = None,
+    one_step: bool = False,
+) -> PlacedOrder:
+    """Take every line's stock in one TransactWriteItems: at most two reads (one BatchGetItem,
+    and the event's only type when the lines name none) and one write, whatever was sold.
+
+    `one_step`: the original's POST /sold-tickets, which must end paid (an anonymous buyer of
+    an `online` event is told to order instead).
+    """
+    _check_lines(lines)
+    key = (
+        idempotency.record_key(scope=actor.user_id if actor else "anonymous", key=idempotency_key)
+        if idempotency_key is not None
+        else None
+    )
+    # A line naming no type means the event's only one, most often its first (whose id is the
+    # event's): read with the event, it costs no call of its own.
+    named = sorted({line.ticket_type_id or event_id for line in lines})
+    refused = False
+    for _ in range(ORDER_ATTEMPTS):
+        reads = _read(event_id, buyer, key, named)
+        event = reads.event
+        if event is None:
+            raise NotFound()
+        seller, own_sale = _seller_for(actor, event, seller_id)
+        resolved = _resolve_lines(event, lines, reads.types)
+        fingerprint = idempotency.fingerprint(
+            "order", event_id, seller, [(t.id, q) for t, q in resolved],
+            normalize_email(buyer.email), buyer.name, buyer.phone,
+        )  # fmt: skip
+        if key is not None:
+            replay = idempotency.replay_of(reads.record, fingerprint)
+            if replay is not None:
+                return _replayed(replay.result, event)
+        if refused:
+            # Raise the rule the refused order broke; if only the buyer or the key raced, retry.
+            _explain_refused(event, seller, own_sale, resolved, buyer)
+        else:
+            _check_sale(event, resolved)
+        total = sum(t.price_minor * q for t, q in resolved)
+        paid = event.payment == "offline" or total == 0 or own_sale
+        if not paid and one_step:
+            raise Conflict(
+                "This event is paid online: place an order (POST /orders) and pay it.",
+                code="payment_required",
+            )
+        if paid and not refused:
+            # Counted before selling: past the hourly email ceiling nothing is sold.
+            notifications.reserve(buyer.email)
+        buyer_part = buyer_write(buyer, reads.claim)
+        order = _new_order(event, seller, own_sale, resolved, buyer, buyer_part, paid, total)
+        tickets = _tickets(event, order, resolved) if paid else []
+        build = functools.partial(
+            _write_order, actor=actor, event=event, order=order, tickets=tickets,
+            buyer_part=buyer_part, must_be_on_sale=not own_sale,
+            record=(key, fingerprint) if key is not None else None,
+        )  # fmt: skip
+        if transactions.write_unless_refused(build):
+            return PlacedOrder(order=order, tickets=tickets, event_time=event.time)
+        refused = True
+    raise ServiceUnavailable("The order could not be completed; try again.", code="storage_busy")
+
+
+def _check_lines(lines: list[LineRequest]) -> None:
+    if not lines or len(lines) > MAX_LINES:
+        raise InvalidRequest(details={"items": f"Give 1-{MAX_LINES} lines."})
+    if sum(line.quantity for line in lines) > MAX_TICKETS_PER_ORDER:
+        raise InvalidRequest(
+            details={"items": f"At most {MAX_TICKETS_PER_ORDER} tickets in one order."}
+        )
+    ids = [line.ticket_type_id for line in lines]
+    if len(set(ids)) != len(ids):
+        raise InvalidRequest(details={"items": "Each ticket type once per order."})
+
+
+def _resolve_lines(
+    event: Event, lines: list[LineRequest], types: dict[str, TicketType]
+) -> list[tuple[TicketType, int]]:
+    """Each line's ticket type (the event's only one where a line names none)."""
+    resolved = []
+    for line in lines:
+        type_id = line.ticket_type_id
+        if type_id is None:
+            if len(event.ticket_type_ids) != 1:
+                raise InvalidRequest(
+                    details={"ticket_type_id": "Required: this event sells several ticket types."}
+                )
+            (type_id,) = event.ticket_type_ids
+            if type_id not in types:  # the second read, only for orders naming no type
+                found = get_or_none(TicketType, event.id, type_id, consistent_read=True)
+                if found is not None:
+                    types[type_id] = found
+        ticket_type = types.get(type_id)
+        if ticket_type is None:
+            raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+        resolved.append((ticket_type, line.quantity))
+    return resolved
+
+
+def _check_sale(event: Event, resolved: list[tuple[TicketType, int]]) -> None:
+    now = utcnow()
+    if event.time <= now:
+        raise Conflict("This event has already taken place.", code="event_over")
+    for ticket_type, quantity in resolved:
+        reason = sale_closed_reason(ticket_type, now)
+        if reason is not None:
+            raise Conflict(
+                f"The ticket type {ticket_type.name!r} {reason}.",
+                code="not_on_sale",
+                details={ticket_type.id: reason},
+            )
+        if quantity > ticket_type.max_per_order:
+            raise InvalidRequest(
+                f"At most {ticket_type.max_per_order} {ticket_type.name!r} tickets per order.",
+                details={ticket_type.id: f"At most {ticket_type.max_per_order} per order."},
+            )
+
+
+def _new_order(
+    event: Event,
+    seller: str,
+    own_sale: bool,
+    resolved: list[tuple[TicketType, int]],
+    buyer: BuyerDetails,
+    buyer_part: BuyerWrite,
+    paid: bool,
+    total: int,
+) -> Order:
+    now = utcnow()
+    expires_at = None if paid else now + timedelta(minutes=event.hold_minutes)
+    return Order(
+        id=new_id(),
+        event_id=event.id,
+        seller_id=seller,
+        by_reseller=seller != event.organizer_id,
+        organizer_id=event.organizer_id,
+        buyer_id=buyer_part.buyer.id,
+        holder=Holder(name=buyer.name, phone=buyer.phone),
+        status=PAID if paid else RESERVED,
+        items=[
+            OrderLine(ticket_type_id=t.id, name=t.name, quantity=q, unit_price_minor=t.price_minor)
+            for t, q in resolved
+        ],
+        total_minor=total,
+        currency_code=event.currency_code,
+        created_at=now,
+        updated_at=now,
+        expires_at=expires_at,
+        due_minute=due_minute(expires_at) if expires_at else None,
+        paid_at=now if paid else None,
+        hold_counter=None if paid else hold_counter_key(event.id, buyer.email),
+    )
+
+
+def _tickets(event: Event, order: Order, resolved: list[tuple[TicketType, int]]) -> list[Ticket]:
+    now = order.created_at
+    tickets = []
+    for ticket_type, quantity in resolved:
+        for _ in range(quantity):
+            ticket_id, code = new_id(), ticket_code()
+            tickets.append(
+                Ticket(
+                    id=ticket_id,
+                    event_id=event.id,
+                    seller_id=order.seller_id,
+                    organizer_id=event.organizer_id,
+                    buyer_id=order.buyer_id,
+                    holder=Holder(name=order.holder.name, phone=order.holder.phone),
+                    order_id=order.id,
+                    ticket_type_id=ticket_type.id,
+                    ticket_type_name=ticket_type.name,
+                    code=code,
+                    qr=ticket_keys.sign_ticket(
+                        ticket_id=ticket_id, event_id=event.id, code=code, issued_at=now
+                    ),
+                    price_minor=ticket_type.price_minor,
+                    currency_code=event.currency_code,
+                    created_at=now,
+                )
+            )
+    order.ticket_ids = [t.id for t in tickets]
+    return tickets
+
+
+def lines_of(order: Order) -> list[inventory.Line]:
+    return [inventory.Line(line.ticket_type_id, line.quantity) for line in order.items]
+
+
+def _write_order(
+    tx: TransactWrite,
+    *,
+    actor: Principal | None,
+    event: Event,
+    order: Order,
+    tickets: list[Ticket],
+    buyer_part: BuyerWrite,
+    must_be_on_sale: bool,
+    record: tuple[str, str] | None,
+) -> None:
+    paid = order.status == PAID
+    inventory.add_take(
+        tx, event_id=event.id, seller_id=order.seller_id, by_reseller=order.by_reseller,
+        must_be_on_sale=must_be_on_sale, lines=lines_of(order),
+        state=inventory.SOLD if paid else inventory.HELD, now=order.created_at,
+    )  # fmt: skip
+    tx.save(order, condition=Order.id.does_not_exist())
+    for ticket in tickets:
+        tx.save(ticket, condition=Ticket.id.does_not_exist())
+    buyer_part.add_to(tx)
+    if not paid:
+        _count_hold(tx, order, event)
+    else:
+        # The announcements the stream's consumers work from (the confirmation email,
+        # webhooks): ids only, so no personal data waits in them.
+        data = {"order_id": order.id, "ticket_ids": order.ticket_ids,
+                "buyer_id": order.buyer_id, "seller_id": order.seller_id,
+                "organizer_id": event.organizer_id}  # fmt: skip
+        record_change(
+            tx, "ticket.sold", actor=actor, target_type="booking", target_id=tickets[0].id,
+            event_id=event.id, details={"quantity": order.quantity}, data=data,
+        )  # fmt: skip
+        record_change(
+            tx, "order.paid", actor=actor, target_type="order", target_id=order.id,
+            event_id=event.id, details={"total": order.total_minor}, data=data,
+        )  # fmt: skip
+    if record is not None:
+        key, fingerprint = record
+        idempotency.record_in(tx, key, fingerprint, {"order_id": order.id})
+
+
+def _count_hold(tx: TransactWrite, order: Order, event: Event) -> None:
+    """One more reserved order for this buyer and event, refused past the setting: nobody
+    holds a whole event by scripting orders."""
+    limit = get_settings().reserved_orders_per_buyer
+    tx.update(
+        RateCounter(key=order.hold_counter),
+        actions=[
+            RateCounter.hits.add(1),
+            # Long after the event: TTL only tidies up, it never ends a hold.
+            RateCounter.expires_at.set(event.time + timedelta(days=2)),
+        ],
+        condition=RateCounter.hits.does_not_exist() | (RateCounter.hits < limit),
+    )
+
+
+def _explain_refused(
+    event: Event,
+    seller: str,
+    own_sale: bool,
+    resolved: list[tuple[TicketType, int]],
+    buyer: BuyerDetails,
+) -> None:
+    """Read what refused the order and raise the rule it broke, or return when only the buyer
+    or the key raced (then the order is tried again)."""
+    keys: list[batch.Key] = [(Allocation, event.id, seller)]
+    keys += [(TicketType, event.id, t.id) for t, _ in resolved]
+    keys.append((RateCounter, hold_counter_key(event.id, buyer.email), None))
+    found = batch.get_items(keys)
+    pool, types, holds = found[0], found[1:-1], found[-1]
+    if pool is None:
+        raise NotFound("This seller does not sell tickets for the event.", code="seller_not_found")
+    if pool.closed_at is not None:
+        raise Conflict("This event is closed for booking.", code="event_closed")
+    if not own_sale and not pool.on_sale:
+        raise Conflict("This seller is not offering tickets for the event.", code="not_on_sale")
+    now_types = [(t, q) for t, (_, q) in zip(types, resolved, strict=True) if t is not None]
+    if len(now_types) != len(resolved):
+        raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+    _check_sale(event, now_types)
+    short = {
+        t.id: f"{inventory.available_of(t, pool)} available"
+        for t, q in now_types
+        if inventory.available_of(t, pool) < q
+    }
+    total = sum(q for _, q in now_types)
+    if short or pool.available < total:
+        raise SoldOutError(details=short or {"available": str(pool.available)})
+    limit = get_settings().reserved_orders_per_buyer
+    if event.payment != "offline" and holds is not None and holds.hits >= limit:
+        raise Conflict(
+            f"This buyer already holds {limit} unpaid orders for the event; pay or cancel one.",
+            code="too_many_reserved_orders",
+        )
+
+
+def _replayed(result: dict, event: Event) -> PlacedOrder:
+    order = get_or_none(Order, result.get("order_id", ""), consistent_read=True)
+    if order is None:
+        raise NotFound()
+    tickets = {t.id: t for t in Ticket.batch_get(order.ticket_ids or [])}
+    return PlacedOrder(order=order, tickets=[tickets[i] for i in order.ticket_ids or []
+                                             if i in tickets], event_time=event.time)  # fmt: skip
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _may_read(actor: Principal, order: Order) -> bool:
+    if actor.role == ORDER:
+        return actor.user_id == order.id
+    if actor.role == BUYER:
+        return actor.user_id == order.buyer_id
+    return actor.role == ADMIN or actor.user_id in (order.seller_id, order.organizer_id)
+
+
+def get_order(*, actor: Principal, order_id: str) -> PlacedOrder:
+    """The order (a hold past its time ends here, as the sweep would), with its tickets."""
+    order = get_or_none(Order, order_id, consistent_read=True)
+    if order is None:
+        raise NotFound()
+    if not _may_read(actor, order):
+        raise Forbidden()
+    if order.status == RESERVED and order.expires_at <= utcnow():
+        end_hold(order, EXPIRED, actor=None)
+        order.refresh(consistent_read=True)
+    tickets = {t.id: t for t in Ticket.batch_get(order.ticket_ids)} if order.ticket_ids else {}
+    return PlacedOrder(order=order, tickets=[tickets[i] for i in order.ticket_ids or []
+                                             if i in tickets])  # fmt: skip
+
+
+def list_orders(
+    *,
+    actor: Principal,
+    event_id: str | None,
+    status: str | None,
+    limit: int,
+    next_token: str | None,
+) -> Page[Order]:
+    """Admins see all orders, organizers those of their events, resellers their own sales."""
+    of_status = (Order.status == status) if status else None
+    if event_id and actor.role in (ADMIN, ORGANIZER):
+        if actor.role == ORGANIZER:
+            owned_event(actor, event_id)
+        query = functools.partial(Order.by_event.query, event_id, filter_condition=of_status)
+    elif actor.role == ADMIN:
+        query = functools.partial(Order.scan, filter_condition=of_status)
+    elif actor.role == ORGANIZER:
+        query = functools.partial(
+            Order.by_organizer.query, actor.user_id, filter_condition=of_status
+        )
+    elif actor.role == RESELLER:
+        condition = of_status
+        if event_id:
+            condition = (Order.event_id == event_id) & of_status if of_status else (
+                Order.event_id == event_id)  # fmt: skip
+        query = functools.partial(Order.by_seller.query, actor.user_id, filter_condition=condition)
+    else:
+        raise Forbidden()
+    scope = f"orders:{actor.role}:{actor.user_id}:event={event_id}:status={status}"
+    return fetch_page(Order, query, scope=scope, limit=limit, next_token=next_token)
+
+
+# --- ending holds ------------------------------------------------------------------------------
+
+
+def cancel_order(*, actor: Principal, order_id: str) -> Order:
+    """A reserved order -> cancelled, its stock back at once (the order token, the seller, the
+    event's organizer, an admin)."""
+    order = get_or_none(Order, order_id, consistent_read=True)
+    if order is None:
+        raise NotFound()
+    if actor.role == BUYER or not _may_read(actor, order):
+        raise Forbidden()
+    if order.status == RESERVED and order.expires_at <= utcnow():
+        end_hold(order, EXPIRED, actor=None)
+    elif order.status == RESERVED:
+        end_hold(order, CANCELLED, actor=actor)
+    order.refresh(consistent_read=True)
+    if order.status != CANCELLED:
+        raise Conflict(
+            f"Only a reserved order can be cancelled; this one is {order.status}.",
+            code="order_not_reserved",
+            details={"status": order.status},
+        )
+    return order
+
+
+def end_hold(
+    order: Order, status: str, *, actor: Principal | None, now: datetime | None = None
+) -> bool:
+    """End a reserved order as `status` (expired or cancelled), giving its stock back, in one
+    transaction on `status = reserved`: True if this call ended it, False if something else
+    (the sweep, a cancel, a payment) got there first."""
+    now = now or utcnow()
+
+    def build(tx: TransactWrite) -> None:
+        condition = Order.status == RESERVED
+        if status == EXPIRED:
+            condition &= Order.expires_at <= now  # never before its time
+        tx.update(
+            order,
+            actions=[Order.status.set(status), Order.ended_at.set(now),
+                     Order.updated_at.set(now), Order.due_minute.remove()],
+            condition=condition,
+        )  # fmt: skip
+        inventory.add_release(
+            tx, event_id=order.event_id, seller_id=order.seller_id,
+            by_reseller=order.by_reseller, lines=lines_of(order), state=inventory.HELD, now=now,
+        )  # fmt: skip
+        if order.hold_counter:
+            tx.update(
+                RateCounter(key=order.hold_counter),
+                actions=[RateCounter.hits.add(-1)],
+                condition=RateCounter.hits >= 1,
+            )
+        record_change(
+            tx, f"order.{status}", actor=actor, target_type="order", target_id=order.id,
+            event_id=order.event_id, details={"quantity": order.quantity},
+            data={"order_id": order.id, "seller_id": order.seller_id,
+                  "organizer_id": order.organizer_id},
+        )  # fmt: skip
+
+    return transactions.write_unless_refused(build)
+
+
+def sweep(now: datetime | None = None, *, since: datetime | None = None) -> int:
+    """Expire every reserved order past its time: one Query per minute looked at (the last
+    hour's by default), each returning only orders still reserved. Returns how many ended."""
+    now = now or utcnow()
+    minute = (since or now - SWEEP_LOOKBACK).replace(second=0, microsecond=0)
+    ended = 0
+    while minute <= now:
+        for order in Order.due.query(due_minute(minute), Order.expires_at <= now):
+            # The index may lag the table: an order already ended is refused by the
+            # transaction's condition and changes nothing.
+            ended += end_hold(order, EXPIRED, actor=None, now=now)
+        minute += timedelta(minutes=1)
+    if ended:
+        log.info("expiry sweep: %d orders expired", ended)
+    return ended

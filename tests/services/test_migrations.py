@@ -1,0 +1,72 @@
+"""The setup step gives events stored before ticket types their "General admission" type."""
+
+from datetime import timedelta
+
+from chalicelib.bootstrap import bootstrap
+from chalicelib.db.allocations import Allocation, type_shares
+from chalicelib.db.base import new_id, utcnow
+from chalicelib.db.bookings import Holder, Ticket
+from chalicelib.db.events import Event
+from chalicelib.db.ticket_types import UNLIMITED, TicketType
+from chalicelib.services import migrations
+from chalicelib.settings import get_settings
+from tests.conftest import buyer_body, make_user
+
+
+def legacy_event(organizer, reseller, *, sold_by_organizer=2, sold_by_reseller=1):
+    """An event, its pools and tickets as the release before ticket types stored them."""
+    now = utcnow()
+    event = Event(id=new_id(), title="Old", time=now + timedelta(days=5), price_minor=2500,
+                  currency_code="GBP", number_of_tickets=10, organizer_id=organizer.id,
+                  seller_ids={organizer.id, reseller.id})  # fmt: skip
+    event.save()
+    Allocation(event_id=event.id, seller_id=organizer.id, seller_role="organizer",
+               number_of_tickets=6, sold=sold_by_organizer, available=6 - sold_by_organizer,
+               on_sale=True).save()  # fmt: skip
+    Allocation(event_id=event.id, seller_id=reseller.id, seller_role="reseller",
+               number_of_tickets=4, sold=sold_by_reseller, available=4 - sold_by_reseller,
+               on_sale=True).save()  # fmt: skip
+    for seller, count in ((organizer, sold_by_organizer), (reseller, sold_by_reseller)):
+        for _ in range(count):
+            Ticket(id=new_id(), event_id=event.id, seller_id=seller.id, organizer_id=organizer.id,
+                   buyer_id="b", holder=Holder(name="B", phone="+442079460958"),
+                   code="ABCD-EFGH-JKLM", price_minor=2500, currency_code="GBP",
+                   created_at=now).save()  # fmt: skip
+    return event
+
+
+def test_a_legacy_event_gets_its_general_admission_type_with_the_counts_it_had(tables, api):
+    organizer, reseller = make_user("organizer"), make_user("reseller")
+    event = legacy_event(organizer, reseller)
+
+    assert migrations.add_ticket_types() == 1
+
+    ticket_type = TicketType.get(event.id, event.id)
+    assert (ticket_type.name, ticket_type.price_minor, ticket_type.sold) == (
+        "General admission",
+        2500,
+        3,
+    )
+    assert ticket_type.remaining == UNLIMITED - 3
+    assert Event.get(event.id).ticket_type_ids == {event.id}
+    assert type_shares(Allocation.get(event.id, reseller.id)) == {
+        event.id: {"share": 4, "sold": 1, "held": 0, "available": 3}
+    }
+    assert {t.ticket_type_id for t in Ticket.by_event.query(event.id)} == {event.id}
+    # ... and it sells and lists as any event does.
+    types = api.get(f"/events/{event.id}/ticket-types").json_body["ticket_types"]
+    assert [(t["name"], t["sold"], t["available"]) for t in types] == [("General admission", 3, 4)]
+    sold = api.post("/sold-tickets", {"event_id": event.id, "seller_id": reseller.id,
+                                      "buyer": buyer_body()})  # fmt: skip
+    assert sold.status_code == 201, sold.json_body
+    assert sold.json_body["tickets"][0]["ticket_type_name"] == "General admission"
+
+
+def test_running_the_migration_again_changes_nothing(tables):
+    organizer, reseller = make_user("organizer"), make_user("reseller")
+    event = legacy_event(organizer, reseller)
+    bootstrap(get_settings(), create_missing_tables=True)
+    before = TicketType.get(event.id, event.id).sold
+
+    assert migrations.add_ticket_types() == 0
+    assert TicketType.get(event.id, event.id).sold == before == 3
