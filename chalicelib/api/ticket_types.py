@@ -56,10 +56,10 @@ def _one(event_id: str, type_id: str, status: int = 200) -> Response:
     summary="The event's ticket types (anyone: those on sale; its organizer, admin: all)",
     description="Two reads whatever the event sold. `available` is what one order could take "
     "now from the seller named by `seller_id` (default: the calling seller, else the "
-    "organizer).",
+    "organizer). A door device's, a buyer's or an order's token: 403.",
     tag=TAG,
     query=(Param("seller_id", "Count this seller's stock in `available`."),),
-    responses={200: "responses.TicketTypeList"},
+    responses={200: "responses.TicketTypeList", 403: None},
 )
 def list_ticket_types(event_id: str) -> Response:
     request = bp.current_request

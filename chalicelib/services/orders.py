@@ -228,6 +228,8 @@ def _resolve_lines(
         if ticket_type is None:
             raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
         resolved.append((ticket_type, line.quantity))
+    if len({t.id for t, _ in resolved}) != len(resolved):  # a line naming no type, and its twin
+        raise InvalidRequest(details={"items": "Each ticket type once per order."})
     return resolved
 
 
@@ -475,8 +477,8 @@ def list_orders(
     elif actor.role == RESELLER:
         condition = of_status
         if event_id:
-            condition = (Order.event_id == event_id) & of_status if of_status else (
-                Order.event_id == event_id)  # fmt: skip
+            of_event = Order.event_id == event_id
+            condition = of_event if of_status is None else of_event & of_status
         query = functools.partial(Order.by_seller.query, actor.user_id, filter_condition=condition)
     else:
         raise Forbidden()

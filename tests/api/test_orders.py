@@ -250,6 +250,30 @@ def test_who_reads_lists_and_cancels_orders(api, organizer):
     assert api.get("/orders", as_=placed["order_token"]).status_code == 403
 
 
+def test_a_reseller_lists_its_own_sales_by_event_and_status(api, organizer):
+    reseller = make_user("reseller")
+    event_id = new_event(api, organizer, payment="online")
+    other_event = new_event(api, organizer)
+    for event in (event_id, other_event):
+        api.put(f"/events/{event}/allocations/{reseller.id}", {"number_of_tickets": 5},
+                as_=organizer)  # fmt: skip
+    api.put(f"/allocations/{event_id}", {"on_sale": True}, as_=reseller)
+    sold = place(api, event_id, [{"quantity": 1}], as_=reseller).json_body["order"]
+    body = {"event_id": event_id, "seller_id": reseller.id, "items": [{"quantity": 1}],
+            "buyer": buyer_body()}  # fmt: skip
+    held = api.post("/orders", body).json_body["order"]
+    place(api, other_event, [{"quantity": 1}], as_=reseller)
+    place(api, event_id, [{"quantity": 1}])  # the organizer's sale: not the reseller's
+
+    def ids(query):
+        return [o["id"] for o in api.get(f"/orders{query}", as_=reseller).json_body["orders"]]
+
+    assert ids(f"?event_id={event_id}&status=reserved") == [held["id"]]
+    assert ids(f"?event_id={event_id}&status=paid") == [sold["id"]]
+    assert sorted(ids(f"?event_id={event_id}")) == sorted([sold["id"], held["id"]])
+    assert len(ids("")) == 3 and len(ids("?status=paid")) == 2
+
+
 def test_bad_order_bodies_are_refused_and_hold_nothing(api, organizer):
     event_id = new_event(api, organizer, payment="online")
     for items in (
@@ -257,6 +281,7 @@ def test_bad_order_bodies_are_refused_and_hold_nothing(api, organizer):
         [{"quantity": 0}],
         [{"quantity": 51}],
         [{"ticket_type_id": event_id, "quantity": 1}, {"ticket_type_id": event_id, "quantity": 1}],
+        [{"quantity": 1}, {"ticket_type_id": event_id, "quantity": 1}],  # the same type twice
         [{"ticket_type_id": "nope", "quantity": 1}],
         [{"quantity": 1, "price": "0"}],
     ):

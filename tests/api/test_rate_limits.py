@@ -121,6 +121,20 @@ def test_anonymous_bookings_are_limited_per_address(api, rate_limits):
     assert Ticket.count() == 2
 
 
+def test_anonymous_orders_are_limited_per_address_and_hold_nothing_past_it(api, rate_limits):
+    from chalicelib.db.orders import Order
+
+    rate_limits(order_ip="2/3600")
+    event_id = make_event()
+    body = {"event_id": event_id, "items": [{"quantity": 1}]}
+
+    answers = [api.post("/orders", {**body, "buyer": buyer_body()}) for _ in range(3)]
+
+    assert [a.status_code for a in answers[:2]] == [201, 201]
+    assert_rate_limited(answers[2])
+    assert Order.count() == 2 and Ticket.count() == 2
+
+
 def test_a_seller_booking_for_buyers_is_limited_per_seller_not_per_address(api, rate_limits):
     rate_limits(booking_ip="1/3600", booking_seller="2/3600")
     organizer = make_user("organizer")
