@@ -2,7 +2,8 @@
 
 What DynamoDB bills and limits is calls, items and capacity units, so that is what this counts
 (bench/meter.py) for the same request against small tables and again after they grew: about
-100 -> 10,000 sold tickets and 100 -> 2,000 events. A ratio of 1.00 means the request's cost does
+100 -> 10,000 sold tickets (per event measured), 10 -> 1,000 held orders not yet due and
+100 -> 2,000 events. A ratio of 1.00 means the request's cost does
 not grow with the data. Runs in-process against moto; prints JSON for `python -m bench`.
 """
 
@@ -12,6 +13,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.settings import BENCH_ENV
@@ -26,10 +28,11 @@ from moto.ses.models import ses_backends
 
 from app import app
 from bench.meter import Cost, metered
-from bench.seed import add_events, add_sold_tickets, bearer
+from bench.seed import add_events, add_orders, add_sold_tickets, bearer
 from chalicelib.auth.principal import authenticate
 from chalicelib.bootstrap import bootstrap, verify_sender
 from chalicelib.db.events import Event
+from chalicelib.services import orders
 from chalicelib.services.users import find_by_email, new_user, save_new_user
 from chalicelib.settings import get_settings
 from devstack import transactions
@@ -64,6 +67,13 @@ class Scenarios:
         self.call("put", path, {"number_of_tickets": 100}, self.org_auth)
         self.sold_out = self.post("/events", self._event_body(1), self.org_auth)["event"]["id"]
         self.call("post", "/sold-tickets", {"event_id": self.sold_out, "buyer": self._buyer()})
+        # Two ticket types on one capacity, and an event whose orders hold stock for a minute.
+        typed = self.post("/events", self._event_body(50_000), self.org_auth)["event"]["id"]
+        self.typed = Event.get(typed)
+        vip = {"name": "VIP", "price": "90", "quantity": 20_000}
+        self.vip = self.post(f"/events/{typed}/ticket-types", vip, self.org_auth)["ticket_type"]
+        held = {**self._event_body(50_000), "payment": "online", "hold_minutes": 1}
+        self.held = Event.get(self.post("/events", held, self.org_auth)["event"]["id"])
 
     def _buyer(self) -> dict[str, str]:
         return {"name": "B", "email": f"b{self._next()}@example.com", "phone": "+442079460958"}
@@ -129,6 +139,19 @@ class Scenarios:
             assert response.status_code == 401, response.body
             return response
 
+        def place(items: list[dict[str, Any]], event_id: str | None = None) -> Callable[[], Any]:
+            def run() -> Any:
+                body = {"event_id": event_id or self.typed.id, "items": items,
+                        "buyer": self._buyer()}  # fmt: skip
+                return self.call("post", "/orders", body)
+
+            return run
+
+        typed, vip = self.typed.id, self.vip["id"]
+
+        def sweep() -> Any:
+            return orders.sweep(prepared.pop("due") + timedelta(seconds=1))
+
         def refused_sold_out() -> Any:
             body = json.dumps({"event_id": self.sold_out, "buyer": self._buyer()})
             response = self.http.post("/sold-tickets", headers=JSON, body=body)
@@ -155,6 +178,8 @@ class Scenarios:
             self.call("get", f"/activate/{last_activation_token()}")
             prepared["wrong"] = wrong
             prepared["ticket"] = book(1)().json_body["tickets"][0]["id"]
+            held = place([{"quantity": 1}], self.held.id)().json_body["order"]
+            prepared["due"] = datetime.fromisoformat(held["expires_at"])
 
         self.prepare = prepare
         get = self.call
@@ -169,6 +194,13 @@ class Scenarios:
             "book 1": book(1),
             "book 10": book(10),
             "book (refused: sold out)": refused_sold_out,
+            "order 1 (event of 2 types)": place([{"ticket_type_id": typed, "quantity": 1}]),
+            "order 10 across 2 types": place(
+                [{"ticket_type_id": typed, "quantity": 5}, {"ticket_type_id": vip, "quantity": 5}]
+            ),
+            "expiry sweep (1 order due)": sweep,
+            "order 2 (held, online event)": place([{"quantity": 2}], self.held.id),
+            "GET /events/{id}/ticket-types": lambda: get("get", f"/events/{typed}/ticket-types"),
             "cancel ticket": cancel,
             "GET /events (page of 50)": lambda: get("get", "/events?limit=50"),
             "GET /events/{id}/offers": lambda: get("get", f"/events/{big}/offers"),
@@ -217,14 +249,22 @@ def main() -> dict[str, Any]:
         with Client(app, stage_name="dev") as client:
             scenarios = Scenarios(client.http)
             operations = scenarios.operations()
-            add_sold_tickets(scenarios.big, 100)
-            add_events(scenarios.organizer.id, 100)
-            small = measure_all(scenarios, operations)
-            add_sold_tickets(scenarios.big, 9_900)
-            add_events(scenarios.organizer.id, 1_900)
+            later = datetime.now(UTC) + timedelta(minutes=30)
+            for size in (100, 9_900):
+                add_sold_tickets(scenarios.big, size)
+                for ticket_type in (scenarios.typed.id, scenarios.vip["id"]):
+                    add_sold_tickets(scenarios.typed, size // 2, ticket_type)
+                # Holds not yet due: the sweep must not pay for them.
+                add_orders(scenarios.held, size // 10, reserved_until=later)
+                add_events(scenarios.organizer.id, 100 if size == 100 else 1_900)
+                if size == 100:
+                    small = measure_all(scenarios, operations)
             large = measure_all(scenarios, operations)
     return {
-        "sizes": {"small": "~100 sold, ~100 events", "large": "~10,000 sold, ~2,000 events"},
+        "sizes": {
+            "small": "~100 sold, ~10 held, ~100 events",
+            "large": "~10,000 sold, ~1,000 held, ~2,000 events",
+        },
         "operations": {name: {"small": small[name], "large": large[name]} for name in small},
     }
 

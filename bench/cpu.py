@@ -108,9 +108,22 @@ def _measure() -> dict[str, Any]:
             email = f"cpu{next(buyers)}@example.com"
             body = {
                 "event_id": big,
+                "ticket_type_id": big,  # the event has two types (below)
                 "buyer": {"name": "B", "phone": "+442079460958", "email": email},
             }
             return checked(http.post("/sold-tickets", headers=plain, body=json.dumps(body)))
+
+        vip = {"name": "VIP", "price": "90", "quantity": 500_000}
+        created = http.post(f"/events/{big}/ticket-types", headers=auth, body=json.dumps(vip))
+        vip_id = checked(created).json_body["ticket_type"]["id"]
+
+        def order_10() -> Any:
+            email = f"cpu{next(buyers)}@example.com"
+            body = {"event_id": big, "buyer": {"name": "B", "phone": "+442079460958",
+                                               "email": email},
+                    "items": [{"ticket_type_id": big, "quantity": 5},
+                              {"ticket_type_id": vip_id, "quantity": 5}]}  # fmt: skip
+            return checked(http.post("/orders", headers=plain, body=json.dumps(body)))
 
         sales: list = []
 
@@ -136,6 +149,10 @@ def _measure() -> dict[str, Any]:
             "authorizer": lambda: authorizer.bearer_auth(authorizer_event, None),
             "create event": lambda: checked(http.post("/events", headers=auth, body=event_body)),
             "book 1": book,
+            "order 10 across 2 types": order_10,
+            "GET /events/{id}/ticket-types": lambda: checked(
+                http.get(f"/events/{big}/ticket-types")
+            ),
             # The stream consumer's part of a booking, on the sales "book 1" just made.
             "confirmation (stream consumer)": confirm,
             "GET /events (page of 50)": lambda: checked(http.get("/events?limit=50")),

@@ -314,3 +314,22 @@ def test_cancelled_tickets_do_not_hold_up_erasure(api, bea):
         api.delete(f"/my-tickets/{ticket['id']}", as_=session)
 
     assert api.delete("/my-data", as_=session).status_code == 204
+
+
+def test_a_buyer_reads_its_own_orders_and_no_one_elses(api):
+    event_id = make_event()
+    mine = api.post("/orders", {"event_id": event_id, "items": [{"quantity": 1}],
+                                "buyer": buyer_body(email="own@example.com")})  # fmt: skip
+    theirs = api.post("/orders", {"event_id": event_id, "items": [{"quantity": 1}],
+                                  "buyer": buyer_body()})  # fmt: skip
+    session = open_session(api, "own@example.com")
+
+    own = api.get(f"/orders/{mine.json_body['order']['id']}", as_=session)
+    other = api.get(f"/orders/{theirs.json_body['order']['id']}", as_=session)
+
+    assert own.status_code == 200
+    assert own.json_body["order"]["tickets"][0]["ticket_type_name"] == "General admission"
+    assert other.status_code == 403
+    assert api.get("/orders", as_=session).status_code == 403
+    cancel = api.post(f"/orders/{mine.json_body['order']['id']}/cancel", as_=session)
+    assert cancel.status_code == 403
