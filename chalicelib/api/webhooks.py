@@ -40,7 +40,8 @@ def delivery_out(delivery: Delivery) -> schemas.responses.DeliveryOut:
     authorizer=bearer_auth,
     summary="Subscribe an HTTPS endpoint (organizer, reseller, admin)",
     description="Types: ticket.sold, ticket.cancelled, ticket.checked_in, event.created, "
-    "event.updated, event.deleted, allocation.changed; admins also user.blocked, "
+    "event.updated, event.deleted, allocation.changed, order.paid, order.expired; admins also "
+    "user.blocked, "
     "user.unblocked. An organizer hears about its events, a reseller about its own sales and "
     "allocations, an admin about everything. Each delivery is a POST of `{id, type, "
     "created_at, data}` signed per Standard Webhooks; at least once, retried after 5 s, 5 min, "

@@ -94,3 +94,56 @@ def test_an_authenticated_seller_booking_costs_the_same_too(tables):
     first, second = dynamodb_calls_of(sell), dynamodb_calls_of(sell)
 
     assert first == second
+
+
+def test_an_order_of_two_types_and_the_types_list_cost_the_same_at_10_and_10000_sold(tables):
+    from chalicelib.services import ticket_types
+
+    organizer = make_user("organizer")
+    event = Event.get(make_event(organizer, number_of_tickets=20_000))
+    actor = Principal(user_id=organizer.id, role="organizer")
+    vip = ticket_types.create_type(actor=actor, event_id=event.id, name="VIP", price="90")
+
+    def order(n):
+        return lambda: orders.place_order(
+            actor=None, event_id=event.id, seller_id=None,
+            lines=[orders.LineRequest(event.id, 2), orders.LineRequest(vip.id, 3)],
+            buyer=BuyerDetails(name="B", email=f"o{n}@example.com", phone="+442079460958"),
+        )  # fmt: skip
+
+    def listing():
+        return ticket_types.list_types(actor=None, event_id=event.id)
+
+    sell_directly(event, 10)
+    small = dynamodb_calls_of(order(1)), dynamodb_calls_of(listing)
+    sell_directly(event, 9_990)
+    large = dynamodb_calls_of(order(2)), dynamodb_calls_of(listing)
+
+    assert small == large == (["BatchGetItem", "TransactWriteItems"], ["Query", "Query"])
+
+
+def test_the_expiry_sweep_pays_for_what_expired_not_for_what_is_held(tables):
+    from datetime import timedelta
+
+    from chalicelib.services.events import update_event
+
+    organizer = make_user("organizer")
+    event_id = make_event(organizer, number_of_tickets=500)
+    actor = Principal(user_id=organizer.id, role="organizer")
+    update_event(actor=actor, event_id=event_id, payment="online", hold_minutes=1)
+
+    def hold(n, minutes=1):
+        update_event(actor=actor, event_id=event_id, hold_minutes=minutes)
+        return orders.place_order(
+            actor=None, event_id=event_id, seller_id=None, lines=[orders.LineRequest(None, 1)],
+            buyer=BuyerDetails(name="B", email=f"h{n}@example.com", phone="+442079460958"),
+        ).order  # fmt: skip
+
+    due = hold(0)
+    for n in range(1, 41):
+        hold(n, minutes=30)  # held, not due: the sweep never reads them
+    calls = dynamodb_calls_of(lambda: orders.sweep(due.expires_at + timedelta(seconds=1)))
+
+    assert calls.count("TransactWriteItems") == 1
+    assert set(calls) == {"Query", "TransactWriteItems"}
+    assert calls.count("Query") == 61  # one per minute of the hour looked back on
