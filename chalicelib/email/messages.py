@@ -125,16 +125,22 @@ def booking_confirmation(
     event_title: str,
     event_time: datetime,
     tickets: list[tuple[str, str]],
-    price: str,
+    lines: list[tuple[str, int, str]],
     currency_code: str,
 ) -> EmailMessage:
-    """`tickets` are (code, qr) pairs: the HTML part shows each code with its QR image."""
+    """`tickets` are (code, qr) pairs: the HTML part shows each code with its QR image.
+    `lines` are (ticket type, count, unit price) of the order."""
     count = len(tickets)
     plural = "s" if count != 1 else ""
     title = inline(event_title)
+    if len(lines) == 1:
+        cost = f"{lines[0][2]} {currency_code} each"
+    else:
+        cost = "; ".join(f"{n} x {inline(name)} at {price} {currency_code}"
+                         for name, n, price in lines)  # fmt: skip
     summary = (
         f"Your booking is confirmed: {count} ticket{plural} for {title} on "
-        f"{_when(event_time)}, {price} {currency_code} each."
+        f"{_when(event_time)}, {cost}."
     )
     return _tickets_email(
         to=to,

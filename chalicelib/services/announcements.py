@@ -58,9 +58,19 @@ def _confirmation(change: Change) -> EmailMessage | None:
         event_title=event.title,
         event_time=event.time,
         tickets=[(t.code, qr_of(t)) for t in tickets],
-        price=from_minor(tickets[0].price_minor, tickets[0].currency_code),
+        lines=_lines(tickets),
         currency_code=tickets[0].currency_code,
     )
+
+
+def _lines(tickets: list[Ticket]) -> list[tuple[str, int, str]]:
+    """(ticket type, count, unit price) of the tickets, in the order first seen."""
+    counted: dict[tuple[str, str], int] = {}
+    for ticket in tickets:
+        price = from_minor(ticket.price_minor, ticket.currency_code)
+        key = (ticket.ticket_type_name or "Ticket", price)
+        counted[key] = counted.get(key, 0) + 1
+    return [(name, count, price) for (name, price), count in counted.items()]
 
 
 def _cancellation(change: Change) -> EmailMessage | None:

@@ -369,8 +369,8 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
     if any(pool.sold or pool.held for pool in pools):
         if not force:
             raise Conflict(
-                "Tickets were sold for this event; an admin can delete it with ?force=true, "
-                "which also deletes the sold tickets.",
+                "Tickets were sold or are held for this event; an admin can delete it with "
+                "?force=true, which also deletes its tickets and orders.",
                 code="event_has_sales",
             )
         _close_and_clear_tickets(event_id, pools)

@@ -70,6 +70,7 @@ def test_an_offline_order_of_two_types_is_paid_at_once_with_its_tickets(api, org
     assert (counts(event_id, event_id), counts(event_id, vip)) == ((2, 0), (1, 0))
     (confirmation,) = sent_emails()
     assert len(confirmation.images) == 3
+    assert "2 x General admission at 50.00 GBP; 1 x VIP at 120.00 GBP" in confirmation.body
     # The order token reads that order and nothing else.
     token = response.json_body["order_token"]
     mine = api.get(f"/orders/{order['id']}", as_=token)

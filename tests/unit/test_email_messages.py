@@ -45,7 +45,7 @@ def test_the_booking_confirmation_escapes_the_holder_and_the_title():
         event_title="Show\r\nBcc: x@example.com <script>",
         event_time=datetime(2030, 1, 1, 20, tzinfo=UTC),
         tickets=[("ABCD-EFGH-JKLM", "eyJ.payload.sig")],
-        price="50",
+        lines=[("General admission", 1, "50")],
         currency_code="GBP",
     )
 
@@ -77,7 +77,7 @@ def test_the_booking_confirmation_is_multipart_with_each_qr_shown_inline():
         event_title="Show",
         event_time=datetime(2030, 1, 1, 20, tzinfo=UTC),
         tickets=[("ABCD-EFGH-JKLM", "qr-one"), ("NPQR-STUV-WXYZ", "qr-two")],
-        price="50",
+        lines=[("General admission", 1, "50"), ("VIP <b>", 1, "120")],
         currency_code="GBP",
     )
 
@@ -85,7 +85,9 @@ def test_the_booking_confirmation_is_multipart_with_each_qr_shown_inline():
         mime_bytes(message, sender="tickets@example.com"), policy=email.policy.default
     )
     assert parsed.get_content_type() == "multipart/alternative"
-    assert "ABCD-EFGH-JKLM" in parsed.get_body(("plain",)).get_content()
+    text = parsed.get_body(("plain",)).get_content()
+    assert "ABCD-EFGH-JKLM" in text
+    assert "1 x General admission at 50 GBP; 1 x VIP <b> at 120 GBP" in text
     html = parsed.get_body(("html",))
     images = [p for p in parsed.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 2
