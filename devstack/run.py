@@ -179,6 +179,8 @@ Events API is running (local stage; data lives in memory and is gone when you st
   emails sent         {env["AWS_ENDPOINT_URL"]}/_devstack/sent-emails  (also printed here)
   event stream        confirmations and webhooks go out within a second (webhook deliveries:
                       GET {api}/webhooks/<id>/deliveries; http://127.0.0.1 receivers allowed)
+  order holds         a reserved order past its expires_at is expired within 5 s, its tickets
+                      back on sale (deployed: a scheduled function, every minute)
   admin               {env["ADMIN_EMAIL"]} / {env["ADMIN_PASSWORD"]}
   ticket signing key  kid {_signing_kid(env)} (public keys: {api}/ticket-keys)
 

@@ -215,6 +215,12 @@ def _resolve_lines(
     for line in lines:
         type_id = line.ticket_type_id
         if type_id is None:
+            if not event.ticket_type_ids:
+                # Stored before ticket types, and the setup step has not migrated it yet.
+                raise Conflict(
+                    "This event's ticket types are being set up; try again in a minute.",
+                    code="event_not_ready",
+                )
             if len(event.ticket_type_ids) != 1:
                 raise InvalidRequest(
                     details={"ticket_type_id": "Required: this event sells several ticket types."}
