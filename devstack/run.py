@@ -35,10 +35,15 @@ class StackError(RuntimeError):
     pass
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _die_with_parent() -> None:
-    """Runs in each child before exec: ask Linux to SIGTERM it when this launcher dies."""
+    """Runs in each child before exec: ask Linux to SIGTERM it when this launcher dies, and
+    take the stop signals the launcher held back while spawning it."""
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def stack_environment(base: dict[str, str]) -> dict[str, str]:
@@ -107,13 +112,19 @@ class LocalStack:
         self.children: list[subprocess.Popen] = []
 
     def _spawn(self, *args: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-m", *args],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            preexec_fn=_die_with_parent,
-        )
-        self.children.append(process)
+        # A stop signal arriving between the fork and the append would leave a child that
+        # stop() does not know of: it waits until the child is listed.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", *args],
+                cwd=PROJECT_DIR,
+                env=self.env,
+                preexec_fn=_die_with_parent,
+            )
+            self.children.append(process)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         return process
 
     def start(self) -> None:
