@@ -23,8 +23,6 @@ from chalicelib.auth.principal import (
     ADMIN,
     BUYER,
     ORDER,
-    ORGANIZER,
-    RESELLER,
     SELLER_ROLES,
     Principal,
 )
@@ -53,7 +51,7 @@ from chalicelib.errors import SoldOut as SoldOutError
 from chalicelib.services import idempotency, inventory, notifications
 from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
 from chalicelib.services.changes import record as record_change
-from chalicelib.services.events import owned_event
+from chalicelib.services.sales_scope import sales_query
 from chalicelib.services.ticket_types import sale_closed_reason
 from chalicelib.settings import get_settings
 
@@ -470,24 +468,7 @@ def list_orders(
 ) -> Page[Order]:
     """Admins see all orders, organizers those of their events, resellers their own sales."""
     of_status = (Order.status == status) if status else None
-    if event_id and actor.role in (ADMIN, ORGANIZER):
-        if actor.role == ORGANIZER:
-            owned_event(actor, event_id)
-        query = functools.partial(Order.by_event.query, event_id, filter_condition=of_status)
-    elif actor.role == ADMIN:
-        query = functools.partial(Order.scan, filter_condition=of_status)
-    elif actor.role == ORGANIZER:
-        query = functools.partial(
-            Order.by_organizer.query, actor.user_id, filter_condition=of_status
-        )
-    elif actor.role == RESELLER:
-        condition = of_status
-        if event_id:
-            of_event = Order.event_id == event_id
-            condition = of_event if of_status is None else of_event & of_status
-        query = functools.partial(Order.by_seller.query, actor.user_id, filter_condition=condition)
-    else:
-        raise Forbidden()
+    query = sales_query(Order, actor=actor, event_id=event_id, condition=of_status)
     scope = f"orders:{actor.role}:{actor.user_id}:event={event_id}:status={status}"
     return fetch_page(Order, query, scope=scope, limit=limit, next_token=next_token)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime
 
@@ -11,7 +10,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth import ticket_keys
-from chalicelib.auth.principal import ADMIN, ORGANIZER, RESELLER, Principal
+from chalicelib.auth.principal import Principal
 from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.bookings import LIVE, Holder, Ticket
@@ -26,7 +25,7 @@ from chalicelib.errors import (
 from chalicelib.services import inventory
 from chalicelib.services.buyers import BuyerDetails, BuyerWrite, read_buyer_write
 from chalicelib.services.changes import record as record_change
-from chalicelib.services.events import owned_event
+from chalicelib.services.sales_scope import sales_query
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +44,7 @@ def list_tickets(
     *, actor: Principal, event_id: str | None, limit: int, next_token: str | None
 ) -> Page[Ticket]:
     """Admins see all tickets, organizers those of their events, resellers their own sales."""
-    if event_id and actor.role in (ADMIN, ORGANIZER):
-        if actor.role == ORGANIZER:
-            owned_event(actor, event_id)
-        query = functools.partial(Ticket.by_event.query, event_id)
-    elif actor.role == ADMIN:
-        query = Ticket.scan
-    elif actor.role == ORGANIZER:
-        query = functools.partial(Ticket.by_organizer.query, actor.user_id)
-    elif actor.role == RESELLER:
-        of_event = (Ticket.event_id == event_id) if event_id else None
-        query = functools.partial(Ticket.by_seller.query, actor.user_id, filter_condition=of_event)
-    else:
-        raise Forbidden()
+    query = sales_query(Ticket, actor=actor, event_id=event_id)
     scope = f"tickets:{actor.role}:{actor.user_id}:event={event_id}"
     return fetch_page(Ticket, query, scope=scope, limit=limit, next_token=next_token)
 
