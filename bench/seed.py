@@ -11,10 +11,10 @@ from typing import Any
 from chalicelib.auth.tokens import issue_token
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import new_id
-from chalicelib.db.bookings import Holder, Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.orders import RESERVED, Order, OrderLine, due_minute
 from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.tickets import Holder, Ticket
 
 
 def bearer(user: Any) -> dict[str, str]:

@@ -12,8 +12,8 @@ from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth import ticket_keys
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.scanners import Scanner
+from chalicelib.db.tickets import Ticket
 from chalicelib.services import check_ins, scanners
 
 bp = ApiBlueprint(__name__)

@@ -12,8 +12,8 @@ from chalicelib.api.tickets import ticket_out
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principal_of
 from chalicelib.auth.tokens import issue_order_token
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.orders import PAID, STATUSES, Order
+from chalicelib.db.tickets import Ticket
 from chalicelib.money import from_minor
 from chalicelib.services import limits, orders
 from chalicelib.services.buyers import BuyerDetails

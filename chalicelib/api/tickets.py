@@ -10,7 +10,7 @@ from chalicelib.api.requests import id_param, page_params, parse_body, source_ip
 from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principal_of
-from chalicelib.db.bookings import Ticket
+from chalicelib.db.tickets import Ticket
 from chalicelib.money import from_minor
 from chalicelib.services import limits, orders, tickets
 from chalicelib.services.buyers import BuyerDetails

@@ -21,7 +21,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.db.base import TableModel, table_meta, utcnow
-from chalicelib.db.bookings import Holder
+from chalicelib.db.tickets import Holder
 
 RESERVED = "reserved"
 PAID = "paid"

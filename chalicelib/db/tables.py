@@ -7,7 +7,6 @@ from pynamodb.exceptions import PynamoDBException, TableError
 from pynamodb.models import Model
 
 from chalicelib.db.allocations import Allocation
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.changes import Change
 from chalicelib.db.deliveries import Delivery
@@ -18,6 +17,7 @@ from chalicelib.db.orders import Order
 from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.scanners import Scanner
 from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.db.webhooks import Webhook

@@ -16,7 +16,6 @@ from chalicelib.auth.tokens import IssuedToken, issue_token
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, has_any, utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.link_tokens import (
     RESET_PASSWORD,
     VERIFY_EMAIL,
@@ -24,6 +23,7 @@ from chalicelib.db.link_tokens import (
     hash_token,
     new_link,
 )
+from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import User
 from chalicelib.email.addresses import normalize_email

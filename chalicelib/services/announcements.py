@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 
 from chalicelib.db.base import get_or_none
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.changes import Change
 from chalicelib.db.events import Event
+from chalicelib.db.tickets import Ticket
 from chalicelib.db.users import User
 from chalicelib.email.messages import (
     account_blocked_email,

@@ -15,11 +15,11 @@ from chalicelib.auth.principal import BUYER, Principal
 from chalicelib.auth.tokens import IssuedToken, issue_buyer_token
 from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, has_any, utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.events import Event
 from chalicelib.db.link_tokens import BUYER_ACCESS, LinkToken, hash_token, new_link
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import BUYER_EMAIL, UniqueClaim, unique_key
 from chalicelib.email.addresses import normalize_email
 from chalicelib.email.messages import (

@@ -13,9 +13,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.auth.principal import Principal
 from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, new_id, utcnow
-from chalicelib.db.bookings import Ticket, any_live
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.tickets import Ticket, any_live
 from chalicelib.db.uniques import BUYER_EMAIL, UniqueClaim, unique_key
 from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import BuyerHasTickets, Conflict, Forbidden, NotFound

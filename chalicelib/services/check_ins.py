@@ -21,9 +21,9 @@ from chalicelib.auth.principal import SCANNER, Principal
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, utcnow
-from chalicelib.db.bookings import LIVE, Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.tickets import LIVE, Ticket
 from chalicelib.errors import (
     AlreadyCheckedIn,
     Forbidden,

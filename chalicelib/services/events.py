@@ -13,12 +13,12 @@ from chalicelib.auth.principal import ADMIN, ORGANIZER, Principal
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import CATALOG, Event
 from chalicelib.db.orders import Order
 from chalicelib.db.pagination import Page, fetch_page, shorten
 from chalicelib.db.scanners import Scanner
 from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound

@@ -16,9 +16,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.ticket_types import DEFAULT_NAME
+from chalicelib.db.tickets import Ticket
 from chalicelib.services import inventory
 from chalicelib.services.ticket_types import add_new_type, default_type
 

@@ -29,7 +29,6 @@ from chalicelib.auth.principal import (
 from chalicelib.db import batch, transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, utcnow
-from chalicelib.db.bookings import Holder, Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.orders import (
@@ -44,6 +43,7 @@ from chalicelib.db.orders import (
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.tickets import Holder, Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable

@@ -13,8 +13,8 @@ from chalicelib.auth import ticket_keys
 from chalicelib.auth.principal import Principal
 from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, utcnow
-from chalicelib.db.bookings import LIVE, Holder, Ticket
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.tickets import LIVE, Holder, Ticket
 from chalicelib.errors import (
     AlreadyCheckedIn,
     Forbidden,

@@ -13,8 +13,8 @@ from chalicelib.auth.principal import ADMIN, SELLER_ROLES, Principal
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, has_any, new_id, utcnow
-from chalicelib.db.bookings import Ticket, any_live
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.tickets import Ticket, any_live
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.email.addresses import normalize_email

@@ -9,10 +9,10 @@ from botocore.exceptions import ClientError
 
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
+from chalicelib.db.tickets import Ticket
 from tests.conftest import (
     admin_user,
     buyer_body,

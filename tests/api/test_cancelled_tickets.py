@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.db.allocations import Allocation
-from chalicelib.db.bookings import Ticket
+from chalicelib.db.tickets import Ticket
 from tests.conftest import admin_user, buyer_body, make_event, make_user
 
 

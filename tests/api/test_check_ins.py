@@ -11,7 +11,7 @@ import pytest
 from chalicelib.auth import ticket_keys
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import utcnow
-from chalicelib.db.bookings import Ticket
+from chalicelib.db.tickets import Ticket
 from tests.conftest import admin_user, buyer_body, make_event, make_user
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import Event
+from chalicelib.db.tickets import Ticket
 from tests.conftest import admin_user, buyer_body, make_event, make_user
 
 EVENT_KEYS = {

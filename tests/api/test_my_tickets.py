@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.db.base import utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.events import Event
 from chalicelib.db.link_tokens import LinkToken, hash_token
+from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
 from tests.conftest import admin_user, buyer_body, make_event, make_user, sent_emails
 

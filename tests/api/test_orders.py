@@ -7,9 +7,9 @@ import pytest
 
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.orders import Order
 from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.tickets import Ticket
 from chalicelib.services import orders
 from tests.conftest import admin_user, buyer_body, drain_stream, make_user, sent_emails
 

@@ -3,8 +3,8 @@
 import pytest
 
 from chalicelib.db import rate_limits as counters
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.rate_limits import RateCounter
+from chalicelib.db.tickets import Ticket
 from chalicelib.db.users import User
 from tests.conftest import DEFAULT_PASSWORD, buyer_body, make_event, make_user, sent_emails
 

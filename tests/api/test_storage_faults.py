@@ -8,9 +8,9 @@ from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib.db.allocations import Allocation
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.idempotency import IdempotencyRecord
+from chalicelib.db.tickets import Ticket
 from tests.conftest import buyer_body, make_event, make_user
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from chalicelib.db.allocations import Allocation, type_shares
 from chalicelib.db.base import utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.tickets import Ticket
 from tests.conftest import admin_user, buyer_body, make_event, make_user
 
 TYPE_KEYS = {

@@ -3,7 +3,7 @@
 import pytest
 
 from chalicelib.db.allocations import Allocation
-from chalicelib.db.bookings import Ticket
+from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from tests.conftest import DEFAULT_PASSWORD, admin_user, make_user, random_email, token_for

@@ -4,9 +4,9 @@ from bench.meter import metered
 from chalicelib.auth.principal import Principal
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import new_id, utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.tickets import Ticket
 from chalicelib.services import orders
 from chalicelib.services.buyers import BuyerDetails
 from tests.conftest import make_event, make_user

@@ -13,10 +13,10 @@ from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import bootstrap
 from chalicelib.db.allocations import Allocation, type_shares
 from chalicelib.db.base import utcnow
-from chalicelib.db.bookings import Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.orders import RESERVED, Order
 from chalicelib.db.ticket_types import TicketType
+from chalicelib.db.tickets import Ticket
 from chalicelib.errors import AppError
 from chalicelib.services import allocations, events, orders, ticket_types
 from chalicelib.services import tickets as ticket_service

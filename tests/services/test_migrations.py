@@ -5,9 +5,9 @@ from datetime import timedelta
 from chalicelib.bootstrap import bootstrap
 from chalicelib.db.allocations import Allocation, type_shares
 from chalicelib.db.base import new_id, utcnow
-from chalicelib.db.bookings import Holder, Ticket
 from chalicelib.db.events import Event
 from chalicelib.db.ticket_types import UNLIMITED, TicketType
+from chalicelib.db.tickets import Holder, Ticket
 from chalicelib.services import migrations
 from chalicelib.settings import get_settings
 from tests.conftest import buyer_body, make_user

@@ -1,5 +1,6 @@
-"""Sold tickets. A cancelled ticket stays as a tombstone (`cancelled_at`), so the door can say
-it was cancelled and offline scanners can fetch the event's revoked tickets."""
+"""Sold tickets, one item per admission (in the table named `bookings`, as it always was). A
+cancelled ticket stays as a tombstone (`cancelled_at`), so the door can say it was cancelled
+and offline scanners can fetch the event's revoked tickets."""
 
 from __future__ import annotations
 
