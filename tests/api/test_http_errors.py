@@ -28,16 +28,16 @@ def build_probe_app() -> Chalice:
 
     doc = {"summary": "probe", "tag": "probe", "responses": {200: None}}
 
-    @bp.route("/orders", methods=["POST"], **doc)
+    @bp.route("/_probe/orders", methods=["POST"], **doc)
     def create_order():
         order = parse_body(bp.current_request, Order)
         return json_response(order.model_dump(), status=201)
 
-    @bp.route("/conflict", methods=["GET"], **doc)
+    @bp.route("/_probe/conflict", methods=["GET"], **doc)
     def conflict():
         raise Conflict("Event sold out.", code="sold_out")
 
-    @bp.route("/crash", methods=["GET"], **doc)
+    @bp.route("/_probe/crash", methods=["GET"], **doc)
     def crash():
         raise RuntimeError("secret internals /srv/app.py line 7")
 
@@ -47,10 +47,15 @@ def build_probe_app() -> Chalice:
 
 @pytest.fixture
 def probe():
+    from chalicelib.api.blueprint import ROUTE_DOCS
+
+    real_docs = dict(ROUTE_DOCS)  # the probe's routes must not document the real app's
     app = build_probe_app()
     with Client(app) as client:
         client.http._local_gateway = ContractGateway(app, client.http._config)
         yield client.http
+    ROUTE_DOCS.clear()
+    ROUTE_DOCS.update(real_docs)
 
 
 def post_json(http, path, body, **headers):
@@ -62,7 +67,7 @@ def post_json(http, path, body, **headers):
 
 
 def test_valid_body_reaches_the_view(probe):
-    response = post_json(probe, "/orders", {"title": "A concert", "quantity": 2})
+    response = post_json(probe, "/_probe/orders", {"title": "A concert", "quantity": 2})
 
     assert response.status_code == 201
     assert response.json_body == {"title": "A concert", "quantity": 2}
@@ -70,7 +75,7 @@ def test_valid_body_reaches_the_view(probe):
 
 @pytest.mark.parametrize("body", ["{not json", "", "[1, 2]", '"text"', b"\xff\xfe"])
 def test_malformed_or_non_object_json_is_a_400(probe, body):
-    response = post_json(probe, "/orders", body)
+    response = post_json(probe, "/_probe/orders", body)
 
     assert response.status_code == 400
     assert response.json_body["error"] == "Invalid request."
@@ -79,7 +84,7 @@ def test_malformed_or_non_object_json_is_a_400(probe, body):
 
 
 def test_invalid_fields_are_a_400_naming_each_field(probe):
-    response = post_json(probe, "/orders", {"title": "", "quantity": 11})
+    response = post_json(probe, "/_probe/orders", {"title": "", "quantity": 11})
 
     assert response.status_code == 400
     assert response.json_body["code"] == "invalid_request"
@@ -87,7 +92,7 @@ def test_invalid_fields_are_a_400_naming_each_field(probe):
 
 
 def test_missing_fields_are_named_in_details(probe):
-    response = post_json(probe, "/orders", {})
+    response = post_json(probe, "/_probe/orders", {})
 
     assert response.status_code == 400
     assert set(response.json_body["details"]) == {"title", "quantity"}
@@ -95,7 +100,9 @@ def test_missing_fields_are_named_in_details(probe):
 
 def test_wrong_content_type_is_a_415_in_the_error_shape(probe):
     response = probe.post(
-        "/orders", body="title=x", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        "/_probe/orders",
+        body="title=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
 
     assert response.status_code == 415
@@ -106,7 +113,7 @@ def test_wrong_content_type_is_a_415_in_the_error_shape(probe):
 def test_body_over_64_kib_is_a_413_and_never_reaches_the_view(probe):
     big = {"title": "x", "quantity": 1, "padding": "a" * MAX_BODY_BYTES}
 
-    response = post_json(probe, "/orders", big)
+    response = post_json(probe, "/_probe/orders", big)
 
     assert response.status_code == 413
     assert response.json_body["code"] == "payload_too_large"
@@ -117,20 +124,20 @@ def test_body_of_exactly_64_kib_is_accepted(probe):
     body = body.replace('"pad": ""', '"pad": "' + "a" * (MAX_BODY_BYTES - len(body)) + '"')
     assert len(body) == MAX_BODY_BYTES
 
-    response = post_json(probe, "/orders", body)
+    response = post_json(probe, "/_probe/orders", body)
 
     assert response.status_code == 201
 
 
 def test_domain_error_is_rendered_with_its_status_and_code(probe):
-    response = probe.get("/conflict")
+    response = probe.get("/_probe/conflict")
 
     assert response.status_code == 409
     assert response.json_body == {"error": "Event sold out.", "code": "sold_out"}
 
 
 def test_unexpected_exception_is_a_500_without_internals(probe):
-    response = probe.get("/crash")
+    response = probe.get("/_probe/crash")
 
     assert response.status_code == 500
     assert response.json_body == {"error": "An internal error occurred.", "code": "internal_error"}
