@@ -168,9 +168,10 @@ def build_openapi(app: Chalice) -> dict[str, Any]:
             "title": "Events API",
             "version": "1.0.0",
             "description": (
-                "Sell and manage event tickets. Organizers create events and give shares of "
-                "their tickets to resellers; resellers offer them; buyers (no account) pick a "
-                "seller and book. Errors are `{error, code, details?}`."
+                "Sell and manage event tickets. Organizers create events, sell them in ticket "
+                "types sharing one capacity and give shares of their tickets to resellers; "
+                "resellers offer them; buyers (no account) pick a seller and order, receiving "
+                "an order token for that order. Errors are `{error, code, details?}`."
             ),
         },
         # The public base URL (stage path included), so "Try it out" calls this API.
