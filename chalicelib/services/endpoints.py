@@ -5,8 +5,8 @@ link-local (the cloud metadata service at 169.254.169.254 included), multicast, 
 unspecified address. Checked when a webhook is created and again before every delivery (a
 name may point elsewhere later), and the delivery connects to the address just checked
 (`post`), so a name that changes its answer in between (DNS rebinding) cannot send it inside.
-TLS is still verified against the host's name. In the local stack `http://127.0.0.1` and
-`localhost` are allowed, so a receiver on the developer's machine can get deliveries.
+TLS is still verified against the host's name. In the local stack `http://127.0.0.1` (with a
+real port, or none) is allowed too, so a receiver on the developer's machine can get deliveries.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from chalicelib.settings import get_settings
 
 MAX_URL = 2048
+# The one receiver the local stack allows besides public HTTPS: a program on this machine.
+LOCAL_RECEIVER = "127.0.0.1"
 
 
 class UnsafeEndpoint(ValueError):
@@ -56,14 +58,12 @@ def check(url: str) -> Target:
         raise UnsafeEndpoint("Credentials in the URL are not allowed.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     default_port = 443 if parts.scheme == "https" else 80
-    local = get_settings().is_local
-    if local and parts.scheme in ("http", "https") and host in ("127.0.0.1", "localhost", "::1"):
-        address = "::1" if host == "::1" else "127.0.0.1"
-        return Target(parts.scheme, host, port or default_port, path, address)
-    if parts.scheme != "https" or not host:
-        raise UnsafeEndpoint("Must be an https:// URL.")
     if port is not None and not 1 <= port <= 65535:
         raise UnsafeEndpoint("Not a valid port.")
+    if get_settings().is_local and parts.scheme == "http" and host == LOCAL_RECEIVER:
+        return Target(parts.scheme, host, port or default_port, path, LOCAL_RECEIVER)
+    if parts.scheme != "https" or not host:
+        raise UnsafeEndpoint("Must be an https:// URL.")
     try:
         addresses = resolve(host)
     except (OSError, UnicodeError):
