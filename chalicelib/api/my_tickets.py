@@ -13,6 +13,7 @@ from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.api.tickets import holder_out, ticket_status
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import BUYER, Principal, principal_of
+from chalicelib.db.ticket_types import DEFAULT_NAME
 from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import AppError
 from chalicelib.money import from_minor
@@ -39,6 +40,9 @@ def my_ticket_out(item: MyTicket) -> schemas.responses.MyTicketOut:
         code=ticket.code,
         qr=tickets.qr_of(ticket),
         holder=holder_out(ticket),
+        order_id=ticket.order_id,
+        ticket_type_id=ticket.ticket_type_id or ticket.event_id,
+        ticket_type_name=ticket.ticket_type_name or DEFAULT_NAME,
         price=from_minor(ticket.price_minor, ticket.currency_code),
         currency_code=ticket.currency_code,
         created_at=ticket.created_at,

@@ -10,6 +10,7 @@ from chalicelib.api.requests import id_param, page_params, parse_body, source_ip
 from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principal_of
+from chalicelib.db.ticket_types import DEFAULT_NAME
 from chalicelib.db.tickets import Ticket
 from chalicelib.money import from_minor
 from chalicelib.services import limits, orders, tickets
@@ -24,8 +25,9 @@ def ticket_out(ticket: Ticket) -> schemas.responses.TicketOut:
         id=ticket.id,
         event_id=ticket.event_id,
         order_id=ticket.order_id,
-        ticket_type_id=ticket.ticket_type_id or "",
-        ticket_type_name=ticket.ticket_type_name or "",
+        # A ticket sold before ticket types has its event's first (the setup step names it).
+        ticket_type_id=ticket.ticket_type_id or ticket.event_id,
+        ticket_type_name=ticket.ticket_type_name or DEFAULT_NAME,
         seller_id=ticket.seller_id,
         buyer_id=ticket.buyer_id,
         holder=holder_out(ticket),

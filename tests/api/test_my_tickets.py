@@ -145,6 +145,8 @@ def test_my_tickets_list_the_buyers_tickets_with_event_code_and_qr(api, bea):
         assert item["event"]["id"] == event_id and item["event"]["title"] == "A music concert"
         assert item["qr"] == next(t["qr"] for t in tickets if t["id"] == item["id"])
         assert (item["status"], item["cancellable"], item["checked_in_at"]) == ("valid", True, None)
+        assert (item["ticket_type_id"], item["ticket_type_name"]) == (event_id, "General admission")
+        assert item["order_id"] == next(t["order_id"] for t in tickets if t["id"] == item["id"])
 
 
 def test_a_buyer_token_reaches_only_the_my_routes(api, bea):

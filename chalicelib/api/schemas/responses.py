@@ -224,6 +224,9 @@ class MyTicketOut(Out):
     code: str
     qr: str = Field(description="What the ticket's QR code holds (see TicketOut).")
     holder: HolderOut | None
+    order_id: str | None = Field(description="Null for tickets sold before orders existed.")
+    ticket_type_id: str
+    ticket_type_name: str
     price: str
     currency_code: str
     created_at: datetime
