@@ -24,15 +24,12 @@ from chalicelib.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.money import from_minor
 from chalicelib.services import inventory
 from chalicelib.services.changes import record as record_change
-from chalicelib.services.events import owned_event, price_minor
+from chalicelib.services.events import UNCHANGED, owned_event, price_minor
 
 # A type's changes and an order's lines stay far inside one TransactWriteItems (100 items).
 MAX_TYPES_PER_EVENT = 20
 CHANGE_ATTEMPTS = 3
 TYPE_NAME = "ticket-type-name"
-
-# update_type's default: leave the field as it is (None may mean "clear it").
-UNCHANGED: Any = object()
 
 
 @dataclass(frozen=True)
