@@ -115,6 +115,10 @@ def update_buyer(
     if phone is not None:
         actions.append(Buyer.phone.set(phone))
     new_email = normalize_email(email) if email is not None else buyer.email
+    if new_email != buyer.email:
+        # A session opened through the old address belonged to whoever read that inbox: it
+        # ends here, with every other session of this buyer.
+        actions.append(Buyer.token_version.add(1))
 
     def build(tx: TransactWrite) -> None:
         condition = Buyer.email == buyer.email
