@@ -305,7 +305,7 @@ def test_erasure_after_the_event_deletes_the_buyer_and_their_details(api, bea):
     assert UniqueClaim.count(f"buyer-email:{email}") == 0
     for ticket in tickets:
         assert Ticket.get(ticket["id"]).holder is None
-    assert api.get("/my-tickets", as_=session).status_code == 403  # the authorizer denies it  # the session ended
+    assert api.get("/my-tickets", as_=session).status_code == 403  # the session ended
     api.post("/buyer-access", {"email": email})
     assert len(access_links(email)) == 1  # the one from before: nobody to send a link to
 
