@@ -37,6 +37,7 @@ from chalicelib.db.deliveries import (
 )
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.transactions import condition_failed
+from chalicelib.db.users import User
 from chalicelib.db.webhooks import Webhook
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.services import endpoints
@@ -188,12 +189,21 @@ def fan_out(change: Change) -> int:
 
 
 def _subscribers(change: Change) -> list[Webhook]:
+    """The active webhooks that hear of this change, of owners not blocked (nor deleted): a
+    blocked account hears nothing of what happens while it is blocked."""
     data = change.data or {}
     owners = {data.get(k) for k in ("organizer_id", "seller_id", "reseller_id")} - {None}
     found = {w.id: w for owner in owners for w in Webhook.by_owner.query(owner)}
     found.update({w.id: w for w in Webhook.by_role.query(ADMIN)})
-    return [w for w in found.values() if w.active and change.type in w.types
-            and _in_scope(w, data)]  # fmt: skip
+    hearing = [w for w in found.values() if w.active and change.type in w.types
+               and _in_scope(w, data)]  # fmt: skip
+    allowed = {owner for owner in {w.owner_id for w in hearing} if _owner_may_hear(owner)}
+    return [w for w in hearing if w.owner_id in allowed]
+
+
+def _owner_may_hear(owner_id: str) -> bool:
+    owner = get_or_none(User, owner_id, consistent_read=True)
+    return owner is not None and not owner.blocked
 
 
 def _in_scope(webhook: Webhook, data: dict) -> bool:
@@ -251,7 +261,9 @@ def attempt(delivery: Delivery) -> int | None:
     if webhook is None or not webhook.active:
         _finish(delivery, DISABLED, last_status=delivery.last_status)
         return None
-    status = _post(webhook.url, webhook.id, delivery)
+    # While its owner is blocked an attempt sends nothing and counts as unanswered, so the
+    # schedule goes on: unblocked in time, a later attempt delivers it.
+    status = _post(webhook.url, webhook.id, delivery) if _owner_may_hear(webhook.owner_id) else 0
     attempts = int(delivery.attempts or 0) + 1
     if 200 <= status < 300:
         _finish(delivery, DELIVERED, last_status=status, attempts=attempts)

@@ -297,3 +297,48 @@ def test_the_delivery_goes_to_the_address_checked_then_whatever_the_name_says_la
 
     [call] = receiver.calls
     assert call.address == "93.184.215.14"  # the connection never asks the name again
+
+
+def test_a_blocked_accounts_webhooks_are_paused_and_resume_when_unblocked(api, receiver):
+    organizer, other = make_user("organizer"), make_user("organizer")
+    paused = subscribe(api, organizer).json_body["webhook"]["id"]
+    other_url = "https://hooks.example.com/other"
+    kept = subscribe(api, other, url=other_url).json_body["webhook"]["id"]
+    receiver.add(URL, 200)
+    receiver.add(other_url, 200)
+    event_id, other_event = make_event(organizer), make_event(other)
+    admin = admin_user()
+    assert api.put(f"/users/{organizer.id}", {"blocked": True}, as_=admin).status_code == 200
+
+    book(api, event_id)
+    book(api, other_event)
+    drain_stream()
+
+    assert [c.url for c in receiver.calls] == [other_url]  # the other owner loses nothing
+    assert log_of(api, admin, paused) == []
+    assert [d["status"] for d in log_of(api, other, kept)] == ["delivered"]
+    assert api.put(f"/users/{organizer.id}", {"blocked": False}, as_=admin).status_code == 200
+    book(api, event_id)
+    drain_stream()
+    assert [c.url for c in receiver.calls] == [other_url, URL]
+
+
+def test_a_pending_delivery_is_not_made_while_its_owner_is_blocked(api, receiver):
+    organizer = make_user("organizer")
+    webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
+    for status in (500, 200):
+        receiver.add(URL, status)
+    book(api, make_event(organizer))
+    drain_stream()
+    admin = admin_user()
+    api.put(f"/users/{organizer.id}", {"blocked": True}, as_=admin)
+
+    webhooks.retry_due(utcnow() + timedelta(seconds=6))
+
+    assert len(receiver.calls) == 1  # nothing sent for a blocked account
+    [pending] = log_of(api, admin, webhook_id)
+    assert (pending["status"], pending["attempts"]) == ("pending", 2)
+    api.put(f"/users/{organizer.id}", {"blocked": False}, as_=admin)
+    webhooks.retry_due(utcnow() + timedelta(minutes=6))
+    [done] = log_of(api, admin, webhook_id)
+    assert (done["status"], len(receiver.calls)) == ("delivered", 2)
