@@ -182,6 +182,11 @@ class TicketNotFound(NotFound):
     message = "No such ticket: the code is unknown or the signature does not verify."
 
 
+class TicketTypeNotFound(NotFound):
+    code = "ticket_type_not_found"
+    message = "No such ticket type for this event."
+
+
 class WrongEvent(Conflict):
     code = "wrong_event"
     message = "This ticket is for another event."

@@ -16,7 +16,13 @@ from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.users import User
-from chalicelib.errors import Conflict, InvalidRequest, NotEnoughToResell, NotFound
+from chalicelib.errors import (
+    Conflict,
+    InvalidRequest,
+    NotEnoughToResell,
+    NotFound,
+    TicketTypeNotFound,
+)
 from chalicelib.services import inventory
 from chalicelib.services.changes import record as record_change
 from chalicelib.services.events import get_event, owned_event
@@ -73,7 +79,7 @@ def type_of_request(event: Event, ticket_type_id: str | None) -> str:
             )
         (ticket_type_id,) = event.ticket_type_ids
     if ticket_type_id not in event.ticket_type_ids:
-        raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+        raise TicketTypeNotFound()
     return ticket_type_id
 
 
@@ -231,7 +237,7 @@ def _explain_refused_move(
     if organizer.available < target - share:
         raise NotEnoughToResell(details={"organizer_available": str(organizer.available)})
     if get_or_none(TicketType, event.id, type_id) is None:
-        raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+        raise TicketTypeNotFound()
 
 
 def set_allocation(

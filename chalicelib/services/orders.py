@@ -46,7 +46,14 @@ from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Holder, Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.email.addresses import normalize_email
-from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
+from chalicelib.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+    TicketTypeNotFound,
+)
 from chalicelib.errors import SoldOut as SoldOutError
 from chalicelib.services import idempotency, inventory, notifications
 from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
@@ -230,7 +237,7 @@ def _resolve_lines(
                     types[type_id] = found
         ticket_type = types.get(type_id)
         if ticket_type is None:
-            raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+            raise TicketTypeNotFound()
         resolved.append((ticket_type, line.quantity))
     if len({t.id for t, _ in resolved}) != len(resolved):  # a line naming no type, and its twin
         raise InvalidRequest(details={"items": "Each ticket type once per order."})
@@ -405,7 +412,7 @@ def _explain_refused(
         raise Conflict("This seller is not offering tickets for the event.", code="not_on_sale")
     now_types = [(t, q) for t, (_, q) in zip(types, resolved, strict=True) if t is not None]
     if len(now_types) != len(resolved):
-        raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+        raise TicketTypeNotFound()
     _check_sale(event, now_types)
     short = {
         t.id: f"{inventory.available_of(t, pool)} available"
@@ -427,9 +434,13 @@ def _replayed(result: dict, event: Event) -> PlacedOrder:
     order = get_or_none(Order, result.get("order_id", ""), consistent_read=True)
     if order is None:
         raise NotFound()
-    tickets = {t.id: t for t in Ticket.batch_get(order.ticket_ids or [])}
-    return PlacedOrder(order=order, tickets=[tickets[i] for i in order.ticket_ids or []
-                                             if i in tickets], event_time=event.time)  # fmt: skip
+    return PlacedOrder(order=order, tickets=_tickets_of(order), event_time=event.time)
+
+
+def _tickets_of(order: Order) -> list[Ticket]:
+    """The order's tickets in the order they were issued (one BatchGetItem; none if unpaid)."""
+    found = {t.id: t for t in Ticket.batch_get(order.ticket_ids)} if order.ticket_ids else {}
+    return [found[i] for i in order.ticket_ids or [] if i in found]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -453,9 +464,7 @@ def get_order(*, actor: Principal, order_id: str) -> PlacedOrder:
     if order.status == RESERVED and order.expires_at <= utcnow():
         end_hold(order, EXPIRED, actor=None)
         order.refresh(consistent_read=True)
-    tickets = {t.id: t for t in Ticket.batch_get(order.ticket_ids)} if order.ticket_ids else {}
-    return PlacedOrder(order=order, tickets=[tickets[i] for i in order.ticket_ids or []
-                                             if i in tickets])  # fmt: skip
+    return PlacedOrder(order=order, tickets=_tickets_of(order))
 
 
 def list_orders(

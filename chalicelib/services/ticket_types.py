@@ -20,7 +20,7 @@ from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.ticket_types import DEFAULT_MAX_PER_ORDER, DEFAULT_NAME, UNLIMITED, TicketType
 from chalicelib.db.uniques import UniqueClaim, unique_key
-from chalicelib.errors import Conflict, InvalidRequest, NotFound
+from chalicelib.errors import Conflict, InvalidRequest, NotFound, TicketTypeNotFound
 from chalicelib.money import from_minor
 from chalicelib.services import inventory
 from chalicelib.services.changes import record as record_change
@@ -155,7 +155,14 @@ def _shown_to_buyers(ticket_type: TicketType, now: datetime) -> bool:
 def get_type(event_id: str, type_id: str) -> TicketType:
     found = get_or_none(TicketType, event_id, type_id, consistent_read=True)
     if found is None:
-        raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+        raise TicketTypeNotFound()
+    return found
+
+
+def _one_of(types: list[TicketType], type_id: str) -> TicketType:
+    found = next((t for t in types if t.id == type_id), None)
+    if found is None:
+        raise TicketTypeNotFound()
     return found
 
 
@@ -270,9 +277,7 @@ def update_type(
     for _ in range(CHANGE_ATTEMPTS):
         event = owned_event(actor, event_id)
         types = types_of(event_id)
-        current = next((t for t in types if t.id == type_id), None)
-        if current is None:
-            raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+        current = _one_of(types, type_id)
         now = utcnow()
         actions: list = [TicketType.updated_at.set(now)]
         changed = _apply(current, actions, given)
@@ -286,8 +291,6 @@ def update_type(
             condition &= (TicketType.quantity == current.quantity) & (
                 TicketType.remaining >= -delta
             )
-        if price is not None:
-            actions.append(TicketType.price_minor.set(price_minor(price, current.currency_code)))
         after = tuple(changed if t.id == type_id else t for t in types)
 
         def build(
@@ -333,6 +336,7 @@ def _apply(current: TicketType, actions: list, given: dict[str, Any]) -> TicketT
         setattr(changed, field, value)
     if given["price"] is not None:
         changed.price_minor = price_minor(given["price"], current.currency_code)
+        actions.append(TicketType.price_minor.set(changed.price_minor))
     return changed
 
 
@@ -356,9 +360,7 @@ def delete_type(*, actor: Principal, event_id: str, type_id: str) -> None:
     for _ in range(CHANGE_ATTEMPTS):
         event = owned_event(actor, event_id)
         types = types_of(event_id)
-        current = next((t for t in types if t.id == type_id), None)
-        if current is None:
-            raise NotFound("No such ticket type for this event.", code="ticket_type_not_found")
+        current = _one_of(types, type_id)
         if len(types) == 1:
             raise Conflict(
                 "An event sells at least one ticket type; change this one instead.",
