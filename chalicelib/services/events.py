@@ -237,6 +237,10 @@ def update_event(
                     Event.types_version.add(1)]  # fmt: skip
         if repriced:
             actions.append(Event.price_minor.set(_lowest_after(repriced)))
+        elif price is not None:  # stored before ticket types and not migrated yet
+            actions.append(
+                Event.price_minor.set(price_minor(price, currency_code or event.currency_code))
+            )
         # The types as read are the ones repriced: a type added meanwhile refuses this write.
         condition &= Event.types_version == event.types_version
     if number_of_tickets is None or number_of_tickets == event.number_of_tickets:
