@@ -15,6 +15,7 @@ from chalicelib.api import (
     health,
     my_tickets,
     orders,
+    payments,
     social,
     ticket_types,
     tickets,
@@ -46,6 +47,7 @@ app.register_blueprint(allocations.bp)
 app.register_blueprint(tickets.bp)
 app.register_blueprint(ticket_types.bp)
 app.register_blueprint(orders.bp)
+app.register_blueprint(payments.bp)
 app.register_blueprint(buyers.bp)
 app.register_blueprint(check_ins.bp)
 app.register_blueprint(my_tickets.bp)

@@ -29,6 +29,8 @@ PROVIDER_URLS = (
     "GITHUB_TOKEN_URL",
     "GITHUB_API_URL",
 )
+# Stripe's API and Stripe.js: https, or a local fake on loopback (localstripe, in the tests).
+STRIPE_URLS = ("STRIPE_API_URL", "STRIPE_JS_URL")
 
 # RFC 7518 asks for an HS256 key of at least 256 bits.
 MIN_JWT_SECRET_LENGTH = 32
@@ -104,6 +106,14 @@ class Settings:
     webhook_retry_after: tuple[int, ...] | None = None
     # Unpaid (reserved) orders one buyer email may hold at once for one event.
     reserved_orders_per_buyer: int = 3
+    # Card payments (chalicelib.payments): without a secret key, `online` events take no orders.
+    stripe_secret_key: str | None = None
+    stripe_publishable_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    # Stripe's API, or the local fake's (localstripe) in the local stack and the tests.
+    stripe_api_url: str = "https://api.stripe.com"
+    # Where the checkout page loads Stripe.js from (localstripe serves a fake one locally).
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -142,6 +152,7 @@ def _rate_limits(get: Callable[[str], str | None]) -> dict[str, tuple[int, int]]
 # configuration, where CloudFormation would write it in plain text).
 SECRETS = (
     "JWT_SECRET", "TICKET_KEYS", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET", "ADMIN_PASSWORD",
+    "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
 )  # fmt: skip
 
 
@@ -281,12 +292,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reserved_orders_per_buyer=_positive_int(
             "RESERVED_ORDERS_PER_BUYER", get("RESERVED_ORDERS_PER_BUYER", "3")
         ),
+        stripe_secret_key=get("STRIPE_SECRET_KEY"),
+        stripe_publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
+        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
+        stripe_api_url=get("STRIPE_API_URL", "https://api.stripe.com").rstrip("/"),
+        stripe_js_url=get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
     )
     if not is_local and not packaging:
         plain = [
             name
             for name in PROVIDER_URLS
             if not getattr(settings, name.lower()).startswith("https://")
+        ]
+        plain += [
+            name
+            for name in STRIPE_URLS
+            if not getattr(settings, name.lower()).startswith("https://")
+            and not _on_loopback(getattr(settings, name.lower()))
         ]
         if plain:
             raise SettingsError(

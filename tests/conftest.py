@@ -2,8 +2,19 @@
 names and endpoints are read once, at import."""
 
 import os
+import socket
 
 from chalicelib.auth.ticket_keys import local_key_set
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# This test process's own local Stripe (localstripe), started on first use (`stripe_fake`).
+STRIPE_PORT = _free_port()
 
 TEST_ENV = {
     "STAGE": "dev",
@@ -26,6 +37,11 @@ TEST_ENV = {
     "RATE_LIMITS": "off",
     # botocore would send stream calls to an account-based host moto does not serve.
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "STRIPE_SECRET_KEY": "sk_test_local",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
+    "STRIPE_WEBHOOK_SECRET": "whsec_test_secret_for_the_suite",
+    "STRIPE_API_URL": f"http://127.0.0.1:{STRIPE_PORT}",
+    "STRIPE_JS_URL": f"http://127.0.0.1:{STRIPE_PORT}/js.stripe.com/v3/",
 }
 os.environ.update(TEST_ENV)
 # Unit and API tests talk to moto in-process; an endpoint would bypass it.
@@ -52,8 +68,31 @@ def aws_mock():
         yield
 
 
+@pytest.fixture(scope="session")
+def stripe_fake():
+    """localstripe on STRIPE_PORT for this test process (its webhooks point nowhere: tests
+    post signed events themselves, see tests/payments.py)."""
+    import subprocess
+    import sys
+
+    from devstack.stripe_server import wait_ready
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack.stripe_server", "--port", str(STRIPE_PORT)],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(TEST_ENV["STRIPE_API_URL"])
+        yield TEST_ENV["STRIPE_API_URL"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture
-def tables(aws_mock):
+def tables(aws_mock, stripe_fake):
     """Every table created, the SES sender verified and the first admin seeded."""
     bootstrap(get_settings(), create_missing_tables=True)
     verify_sender(get_settings())  # the setup step does this only in the local stack

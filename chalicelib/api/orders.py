@@ -1,4 +1,4 @@
-"""Orders: /orders, /orders/{id} and /orders/{id}/cancel."""
+"""Orders: /orders, /orders/{id}, paying, cancelling and refunding them."""
 
 from __future__ import annotations
 
@@ -11,19 +11,50 @@ from chalicelib.api.responses import model_response, page_response
 from chalicelib.api.tickets import ticket_out
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principal_of
-from chalicelib.auth.tokens import issue_order_token
-from chalicelib.db.orders import PAID, STATUSES, Order
+from chalicelib.auth.tokens import issue_checkout_token, issue_order_token
+from chalicelib.db.orders import RESERVED, SETTLED, STATUSES, STRIPE, Order, Refund
 from chalicelib.db.tickets import Ticket
 from chalicelib.money import from_minor
-from chalicelib.services import limits, orders
+from chalicelib.services import limits, orders, payments, refunds
 from chalicelib.services.buyers import BuyerDetails
+from chalicelib.settings import get_settings
 
 bp = ApiBlueprint(__name__)
 TAG = "orders"
 
 
-def order_out(order: Order, tickets: list[Ticket] | None = None) -> schemas.responses.OrderOut:
+def payment_out(order: Order) -> schemas.responses.PaymentOut | None:
+    if order.payment_provider != STRIPE:
+        return None
+    checkout_url = None
+    if order.status == RESERVED and order.expires_at is not None:
+        token = issue_checkout_token(order_id=order.id, expires_at=order.expires_at).auth_token
+        checkout_url = f"{get_settings().app_url}/orders/{order.id}/pay?token={token}"
+    return schemas.responses.PaymentOut(
+        provider=STRIPE,
+        client_secret=order.client_secret if order.status == RESERVED else None,
+        checkout_url=checkout_url,
+    )
+
+
+def refund_out(order: Order, refund: Refund) -> schemas.responses.RefundOut:
+    return schemas.responses.RefundOut(
+        id=refund.id, amount=from_minor(refund.amount_minor, order.currency_code),
+        currency_code=order.currency_code, status=refund.status, source=refund.source,
+        reason=refund.reason, ticket_ids=refund.ticket_ids, created_at=refund.created_at,
+    )  # fmt: skip
+
+
+def _money(order: Order, minor: int | None) -> str | None:
+    return from_minor(int(minor), order.currency_code) if minor is not None else None
+
+
+def order_out(
+    order: Order, tickets: list[Ticket] | None = None, *, full: bool = False
+) -> schemas.responses.OrderOut:
+    """`full`: one order read on its own (its refunds and dispute too)."""
     currency = order.currency_code
+    dispute = order.dispute if full else None
     return schemas.responses.OrderOut(
         id=order.id,
         status=order.status,
@@ -45,9 +76,16 @@ def order_out(order: Order, tickets: list[Ticket] | None = None) -> schemas.resp
         expires_at=order.expires_at,
         paid_at=order.paid_at,
         ended_at=order.ended_at,
-        payment=None,  # card payments come with the Stripe integration
+        payment=payment_out(order),
         tickets=[ticket_out(t) for t in tickets] if tickets is not None else None,
-    )
+        paid=_money(order, order.paid_minor),
+        refunded=_money(order, order.refunded_minor) if order.paid_minor is not None else None,
+        refunds=[refund_out(order, r) for r in order.refunds or []] if full else None,
+        dispute=schemas.responses.DisputeOut(
+            id=dispute.id, amount=from_minor(dispute.amount_minor, currency),
+            reason=dispute.reason, status=dispute.status, created_at=dispute.created_at,
+        ) if dispute is not None else None,
+    )  # fmt: skip
 
 
 @bp.route(
@@ -93,12 +131,12 @@ def place_order() -> Response:
         buyer=BuyerDetails(**body.buyer.model_dump()),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    order = placed.order
+    order = payments.start_payment(placed.order)
     token = issue_order_token(order_id=order.id, event_time=placed.event_time)
     out = schemas.responses.PlacedOrderOut(
-        order=order_out(order, placed.tickets if order.status == PAID else None),
+        order=order_out(order, placed.tickets if order.status in SETTLED else None),
         order_token=token.auth_token,
-        email="queued" if order.status == PAID else None,
+        email="queued" if order.status in SETTLED else None,
     )
     return model_response(out, status=201)
 
@@ -136,14 +174,16 @@ def list_orders() -> Response:
     summary="One order, with its tickets once paid (its order token, its buyer, the seller, "
     "the event's organizer, admin)",
     description="A reserved order past `expires_at` is expired here (its stock back) if the "
-    "sweep has not got to it yet.",
+    "sweep has not got to it yet. While a card payment is under way this asks Stripe, and "
+    "settles a payment whose webhook has not arrived (a lost webhook only delays the answer).",
     tag=TAG,
     responses={200: "responses.OrderEnvelope"},
 )
 def get_order(order_id: str) -> Response:
-    found = orders.get_order(actor=principal_of(bp.current_request), order_id=order_id)
-    tickets = found.tickets if found.order.status == PAID else None
-    return model_response(schemas.responses.OrderEnvelope(order=order_out(found.order, tickets)))
+    found = payments.read_order(actor=principal_of(bp.current_request), order_id=order_id)
+    tickets = found.tickets if found.order.status in SETTLED else None
+    out = order_out(found.order, tickets, full=True)
+    return model_response(schemas.responses.OrderEnvelope(order=out))
 
 
 @bp.route(
@@ -159,3 +199,76 @@ def get_order(order_id: str) -> Response:
 def cancel_order(order_id: str) -> Response:
     order = orders.cancel_order(actor=principal_of(bp.current_request), order_id=order_id)
     return model_response(schemas.responses.OrderEnvelope(order=order_out(order)))
+
+
+@bp.route(
+    "/orders/{order_id}/pay",
+    methods=["POST"],
+    authorizer=bearer_auth,
+    summary="Pay a reserved order by card (its order token or checkout link's token)",
+    description="`card_token` is what Stripe.js made of the card in the buyer's browser "
+    "(`stripe.createToken(cardElement)`); the API never sees card numbers. Stripe's answer "
+    "settles the order at once: `paid` with its tickets. A declined card: 402 `card_declined` "
+    "with the bank's reason, the order still reserved (try another card). A card asking for "
+    "3-D Secure: `next_action: authenticate` with the intent's `client_secret` for Stripe.js; "
+    "then read the order. Not reserved any more: 409 `order_not_reserved`.",
+    tag=TAG,
+    body="orders.PayBody",
+    responses={200: "responses.PayOut", 402: None, 403: None, 409: None, 502: None},
+)
+def pay_order(order_id: str) -> Response:
+    request = bp.current_request
+    body = parse_body(request, schemas.orders.PayBody)
+    result = payments.pay_order(
+        actor=principal_of(request), order_id=order_id, card_token=body.card_token
+    )
+    order = result.order
+    tickets = orders.tickets_of(order) if order.status in SETTLED else None
+    out = schemas.responses.PayOut(
+        order=order_out(order, tickets),
+        next_action="authenticate" if result.action_secret else None,
+        client_secret=result.action_secret,
+    )
+    return model_response(out)
+
+
+@bp.route(
+    "/orders/{order_id}/refunds",
+    methods=["POST"],
+    authorizer=bearer_auth,
+    summary="Refund a paid order: all of it, some tickets, or an amount (the event's organizer, "
+    "admin)",
+    description="Never more than was paid, also under parallel requests: 409 "
+    "`refund_exceeds_payment`. Refunded tickets are cancelled (they fail check-in, are listed "
+    "as revoked) and their seats go back on sale in the same transaction; an amount alone "
+    "keeps the tickets valid. A card payment is refunded through Stripe (the refund's id as "
+    "idempotency key; `pending` until Stripe confirms, tried again when the order is read); "
+    "an offline payment is recorded. Not paid: 409 `order_not_paid`.",
+    tag=TAG,
+    body="orders.RefundBody",
+    responses={201: "responses.RefundEnvelope", 403: None, 404: None, 409: None},
+)
+def refund_order(order_id: str) -> Response:
+    request = bp.current_request
+    body = parse_body(request, schemas.orders.RefundBody)
+    order, refund = refunds.refund_order(
+        actor=principal_of(request), order_id=order_id, amount=body.amount,
+        ticket_ids=body.ticket_ids, reason=body.reason,
+    )  # fmt: skip
+    return model_response(
+        schemas.responses.RefundEnvelope(refund=refund_out(order, refund)), status=201
+    )
+
+
+@bp.route(
+    "/orders/{order_id}/refunds",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="An order's refunds (as GET /orders/{id})",
+    tag=TAG,
+    responses={200: "responses.RefundList"},
+)
+def list_refunds(order_id: str) -> Response:
+    order = payments.read_order(actor=principal_of(bp.current_request), order_id=order_id).order
+    items = [refund_out(order, r) for r in refunds.list_refunds(order)]
+    return model_response(schemas.responses.RefundList(refunds=items))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import AuthResponse, AuthRoute, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib.auth.principal import BUYER, ORDER, SCANNER, Principal, authenticate
+from chalicelib.auth.principal import BUYER, ORDER, ORDER_ROLES, SCANNER, Principal, authenticate
 from chalicelib.errors import Unauthorized
 
 bp = Blueprint(__name__)
@@ -45,9 +45,12 @@ def allowed_routes(principal: Principal) -> list[str | AuthRoute]:
             AuthRoute("/my-data", ["DELETE"]),
             AuthRoute("/orders/*", ["GET"]),  # its own orders (the route checks whose)
         ]
-    if principal.role == ORDER:
+    if principal.role in ORDER_ROLES:
         order = f"/orders/{principal.user_id}"
-        return [AuthRoute(order, ["GET"]), AuthRoute(f"{order}/cancel", ["POST"])]
+        routes = [AuthRoute(order, ["GET"]), AuthRoute(f"{order}/pay", ["POST"])]
+        if principal.role == ORDER:
+            routes.append(AuthRoute(f"{order}/cancel", ["POST"]))
+        return routes
     if principal.role == SCANNER:
         event = f"/events/{principal.event_id}"
         return [

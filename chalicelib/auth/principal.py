@@ -25,6 +25,10 @@ SCANNER = "scanner"
 BUYER = "buyer"
 # The holder of one order's `order_token`: reads and cancels that order, nothing else.
 ORDER = "order"
+# The holder of an order's checkout link: reads and pays that order, nothing else.
+CHECKOUT = "checkout"
+# Tokens for one order, not for a person: they reach that order's routes only.
+ORDER_ROLES = (ORDER, CHECKOUT)
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,9 @@ def authenticate(authorization: str | None) -> Principal:
         claims = decode_token(token)
     except InvalidToken:
         raise Unauthorized() from None
-    if claims.is_order:
+    if claims.is_order or claims.is_checkout:
         # Signed for one order, which the route reads anyway: no lookup here.
-        return Principal(user_id=claims.user_id, role=ORDER)
+        return Principal(user_id=claims.user_id, role=ORDER if claims.is_order else CHECKOUT)
     if claims.is_buyer:
         # Erasing their data deletes the buyer, and with it every session they opened.
         buyer = get_or_none(Buyer, claims.user_id, consistent_read=True)
@@ -108,7 +112,7 @@ def optional_principal(request: Request) -> Principal | None:
     if scanner_tokens.is_scanner_token(bearer_token(header) or ""):
         raise Forbidden()
     principal = authenticate(header)
-    if principal.role in (BUYER, ORDER):
+    if principal.role in (BUYER, *ORDER_ROLES):
         raise Forbidden()
     return principal
 

@@ -21,6 +21,10 @@ BUYER_AUDIENCE = "events-api:buyer"
 # An order's token (given to whoever placed it): that order only, until a day after the event.
 ORDER_AUDIENCE = "events-api:order"
 ORDER_TOKEN_AFTER_EVENT = timedelta(hours=24)
+# The checkout link's token: reads and pays one order (never cancels it), and lasts a day past
+# the hold, long enough to come back to the page for the tickets.
+CHECKOUT_AUDIENCE = "events-api:checkout"
+CHECKOUT_TOKEN_AFTER_HOLD = timedelta(hours=24)
 TOKEN_LIFETIME = timedelta(minutes=30)
 BUYER_TOKEN_LIFETIME = timedelta(hours=1)
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "ver"]
@@ -40,6 +44,7 @@ class TokenClaims:
     token_version: int
     is_buyer: bool = False
     is_order: bool = False
+    is_checkout: bool = False
 
 
 class InvalidToken(Exception):
@@ -57,6 +62,11 @@ def issue_buyer_token(*, buyer_id: str, token_version: int) -> IssuedToken:
 def issue_order_token(*, order_id: str, event_time: datetime) -> IssuedToken:
     lifetime = max(event_time + ORDER_TOKEN_AFTER_EVENT - utcnow(), timedelta(minutes=1))
     return _issue(order_id, "order", 0, ORDER_AUDIENCE, lifetime)
+
+
+def issue_checkout_token(*, order_id: str, expires_at: datetime) -> IssuedToken:
+    lifetime = max(expires_at + CHECKOUT_TOKEN_AFTER_HOLD - utcnow(), timedelta(minutes=1))
+    return _issue(order_id, "checkout", 0, CHECKOUT_AUDIENCE, lifetime)
 
 
 def _issue(
@@ -90,7 +100,7 @@ def decode_token(token: str) -> TokenClaims:
             settings.jwt_secret,
             # An explicit list: never "none", never an algorithm the header picks.
             algorithms=[ALGORITHM],
-            audience=[AUDIENCE, BUYER_AUDIENCE, ORDER_AUDIENCE],
+            audience=[AUDIENCE, BUYER_AUDIENCE, ORDER_AUDIENCE, CHECKOUT_AUDIENCE],
             issuer=settings.app_url,
             options={"require": REQUIRED_CLAIMS},
         )
@@ -102,6 +112,7 @@ def decode_token(token: str) -> TokenClaims:
         token_version=claims["ver"],
         is_buyer=claims["aud"] == BUYER_AUDIENCE,
         is_order=claims["aud"] == ORDER_AUDIENCE,
+        is_checkout=claims["aud"] == CHECKOUT_AUDIENCE,
     )
 
 

@@ -27,7 +27,13 @@ RESERVED = "reserved"
 PAID = "paid"
 EXPIRED = "expired"
 CANCELLED = "cancelled"
-STATUSES = (RESERVED, PAID, EXPIRED, CANCELLED)
+PARTIALLY_REFUNDED = "partially_refunded"
+REFUNDED = "refunded"
+STATUSES = (RESERVED, PAID, EXPIRED, CANCELLED, PARTIALLY_REFUNDED, REFUNDED)
+# Statuses of an order whose money was taken (its tickets, if any left, valid).
+SETTLED = (PAID, PARTIALLY_REFUNDED, REFUNDED)
+
+STRIPE = "stripe"
 
 
 def due_minute(at: datetime) -> str:
@@ -81,6 +87,30 @@ class OrderLine(MapAttribute):
     unit_price_minor = NumberAttribute()  # the server's price when ordered
 
 
+class Refund(MapAttribute):
+    """Money given back on a paid order: recorded (status `pending`) in the same write that
+    checks it against what is left to refund, then made through the provider."""
+
+    id = UnicodeAttribute()
+    amount_minor = NumberAttribute()
+    status = UnicodeAttribute()  # pending | succeeded | failed
+    # Who asked: organizer (an organizer or admin), buyer (a self-cancel), late_payment,
+    # duplicate_payment, provider (made in Stripe's dashboard).
+    source = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    ticket_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    provider_refund_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class Dispute(MapAttribute):
+    id = UnicodeAttribute()
+    amount_minor = NumberAttribute()
+    reason = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
 class Order(TableModel):
     Meta = table_meta("orders")
 
@@ -105,6 +135,21 @@ class Order(TableModel):
     ticket_ids = ListAttribute(of=UnicodeAttribute, null=True)
     # The buyer's reserved-orders counter for this event, given back when the hold ends.
     hold_counter = UnicodeAttribute(null=True)
+    # Card payment (online events): the provider's current attempt (a Stripe PaymentIntent)
+    # and the secret Stripe.js confirms it with; `paid_intent_id` is the attempt that paid.
+    payment_provider = UnicodeAttribute(null=True)
+    payment_intent_id = UnicodeAttribute(null=True)
+    client_secret = UnicodeAttribute(null=True)
+    paid_intent_id = UnicodeAttribute(null=True)
+    payment_attempts = NumberAttribute(null=True)  # intents made so far (a tried one is not reused)
+    # What was paid, and how much of it has been given back (never more: a write condition).
+    paid_minor = NumberAttribute(null=True)
+    refunded_minor = NumberAttribute(null=True)
+    refunds = ListAttribute(of=Refund, null=True)
+    # A payment that came after the hold ended and found the stock gone: set before refunding
+    # it, so the stock is never taken again for money on its way back.
+    late_refund_intent = UnicodeAttribute(null=True)
+    dispute = Dispute(null=True)
 
     by_event = OrdersByEvent()
     by_seller = OrdersBySeller()

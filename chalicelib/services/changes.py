@@ -37,6 +37,8 @@ AUDITED = frozenset(
         "ticket_type.deleted",
         "order.cancelled",
         "order.expired",
+        "order.refunded",
+        "order.disputed",
     }
 )
 ANNOUNCED_ONLY = frozenset({"ticket.sold", "order.paid"})

@@ -212,6 +212,37 @@ def add_release(
         )
 
 
+def add_settle(
+    tx: TransactWrite,
+    *,
+    event_id: str,
+    seller_id: str,
+    by_reseller: bool,
+    lines: list[Line],
+    now: datetime,
+) -> None:
+    """Turn a reserved order's held tickets into sold ones (it was paid): nothing changes hands
+    in the pool's `available`, and each count must still hold what moves."""
+    total = sum(line.quantity for line in lines)
+    actions = [Allocation.held.add(-total), Allocation.sold.add(total),
+               Allocation.updated_at.set(now)]  # fmt: skip
+    condition = Allocation.event_id.exists() & (Allocation.held >= total)
+    if by_reseller:
+        for line in lines:
+            entry = Allocation.types[line.ticket_type_id]
+            held, sold = entry[HELD], entry[SOLD]
+            actions += [held.set(held - line.quantity), sold.set(sold + line.quantity)]
+            condition &= held >= line.quantity
+    tx.update(Allocation(event_id=event_id, seller_id=seller_id), actions=actions,
+              condition=condition)  # fmt: skip
+    for line in lines:
+        tx.update(
+            TicketType(event_id=event_id, id=line.ticket_type_id),
+            actions=[TicketType.held.add(-line.quantity), TicketType.sold.add(line.quantity)],
+            condition=TicketType.id.exists() & (TicketType.held >= line.quantity),
+        )
+
+
 def seller_stock(pool: Allocation | None, ticket_type_id: str) -> int:
     """How many tickets of a type this seller's pool can still sell (ignoring the type's own
     quantity): the organizer's whole pool, or the reseller's share of that type."""

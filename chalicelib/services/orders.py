@@ -22,7 +22,8 @@ from chalicelib.auth import ticket_keys
 from chalicelib.auth.principal import (
     ADMIN,
     BUYER,
-    ORDER,
+    CHECKOUT,
+    ORDER_ROLES,
     SELLER_ROLES,
     Principal,
 )
@@ -36,6 +37,7 @@ from chalicelib.db.orders import (
     EXPIRED,
     PAID,
     RESERVED,
+    STRIPE,
     Order,
     OrderLine,
     due_minute,
@@ -55,6 +57,8 @@ from chalicelib.errors import (
     TicketTypeNotFound,
 )
 from chalicelib.errors import SoldOut as SoldOutError
+from chalicelib.payments import stripe_api
+from chalicelib.payments.base import PaymentsNotConfigured
 from chalicelib.services import idempotency, inventory, notifications
 from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
 from chalicelib.services.changes import record as record_change
@@ -183,12 +187,14 @@ def place_order(
                 "This event is paid online: place an order (POST /orders) and pay it.",
                 code="payment_required",
             )
+        if not paid and not stripe_api.configured():
+            raise PaymentsNotConfigured()
         if paid and not refused:
             # Counted before selling: past the hourly email ceiling nothing is sold.
             notifications.reserve(buyer.email)
         buyer_part = buyer_write(buyer, reads.claim)
         order = _new_order(event, seller, own_sale, resolved, buyer, buyer_part, paid, total)
-        tickets = _tickets(event, order, resolved) if paid else []
+        tickets = issue_tickets(order, order.created_at) if paid else []
         build = functools.partial(
             _write_order, actor=actor, event=event, order=order, tickets=tickets,
             buyer_part=buyer_part, must_be_on_sale=not own_sale,
@@ -295,33 +301,35 @@ def _new_order(
         expires_at=expires_at,
         due_minute=due_minute(expires_at) if expires_at else None,
         paid_at=now if paid else None,
+        paid_minor=total if paid else None,
         hold_counter=None if paid else hold_counter_key(event.id, buyer.email),
+        payment_provider=None if paid else STRIPE,
     )
 
 
-def _tickets(event: Event, order: Order, resolved: list[tuple[TicketType, int]]) -> list[Ticket]:
-    now = order.created_at
+def issue_tickets(order: Order, now: datetime) -> list[Ticket]:
+    """The order's tickets, one per admission, at the prices it was placed at (unsaved)."""
     tickets = []
-    for ticket_type, quantity in resolved:
-        for _ in range(quantity):
+    for line in order.items:
+        for _ in range(line.quantity):
             ticket_id, code = new_id(), ticket_code()
             tickets.append(
                 Ticket(
                     id=ticket_id,
-                    event_id=event.id,
+                    event_id=order.event_id,
                     seller_id=order.seller_id,
-                    organizer_id=event.organizer_id,
+                    organizer_id=order.organizer_id,
                     buyer_id=order.buyer_id,
                     holder=Holder(name=order.holder.name, phone=order.holder.phone),
                     order_id=order.id,
-                    ticket_type_id=ticket_type.id,
-                    ticket_type_name=ticket_type.name,
+                    ticket_type_id=line.ticket_type_id,
+                    ticket_type_name=line.name,
                     code=code,
                     qr=ticket_keys.sign_ticket(
-                        ticket_id=ticket_id, event_id=event.id, code=code, issued_at=now
+                        ticket_id=ticket_id, event_id=order.event_id, code=code, issued_at=now
                     ),
-                    price_minor=ticket_type.price_minor,
-                    currency_code=event.currency_code,
+                    price_minor=line.unit_price_minor,
+                    currency_code=order.currency_code,
                     created_at=now,
                 )
             )
@@ -357,22 +365,26 @@ def _write_order(
     if not paid:
         _count_hold(tx, order, event)
     else:
-        # The announcements the stream's consumers work from (the confirmation email,
-        # webhooks): ids only, so no personal data waits in them.
-        data = {"order_id": order.id, "ticket_ids": order.ticket_ids,
-                "buyer_id": order.buyer_id, "seller_id": order.seller_id,
-                "organizer_id": event.organizer_id}  # fmt: skip
-        record_change(
-            tx, "ticket.sold", actor=actor, target_type="booking", target_id=tickets[0].id,
-            event_id=event.id, details={"quantity": order.quantity}, data=data,
-        )  # fmt: skip
-        record_change(
-            tx, "order.paid", actor=actor, target_type="order", target_id=order.id,
-            event_id=event.id, details={"total": order.total_minor}, data=data,
-        )  # fmt: skip
+        record_sale(tx, actor=actor, order=order)
     if record is not None:
         key, fingerprint = record
         idempotency.record_in(tx, key, fingerprint, {"order_id": order.id})
+
+
+def record_sale(tx: TransactWrite, *, actor: Principal | None, order: Order) -> None:
+    """The announcements the stream's consumers work from when an order is paid (the
+    confirmation email, webhooks): ids only, so no personal data waits in them."""
+    data = {"order_id": order.id, "ticket_ids": order.ticket_ids,
+            "buyer_id": order.buyer_id, "seller_id": order.seller_id,
+            "organizer_id": order.organizer_id}  # fmt: skip
+    record_change(
+        tx, "ticket.sold", actor=actor, target_type="booking", target_id=order.ticket_ids[0],
+        event_id=order.event_id, details={"quantity": order.quantity}, data=data,
+    )  # fmt: skip
+    record_change(
+        tx, "order.paid", actor=actor, target_type="order", target_id=order.id,
+        event_id=order.event_id, details={"total": order.total_minor}, data=data,
+    )  # fmt: skip
 
 
 def _count_hold(tx: TransactWrite, order: Order, event: Event) -> None:
@@ -434,10 +446,10 @@ def _replayed(result: dict, event: Event) -> PlacedOrder:
     order = get_or_none(Order, result.get("order_id", ""), consistent_read=True)
     if order is None:
         raise NotFound()
-    return PlacedOrder(order=order, tickets=_tickets_of(order), event_time=event.time)
+    return PlacedOrder(order=order, tickets=tickets_of(order), event_time=event.time)
 
 
-def _tickets_of(order: Order) -> list[Ticket]:
+def tickets_of(order: Order) -> list[Ticket]:
     """The order's tickets in the order they were issued (one BatchGetItem; none if unpaid)."""
     found = {t.id: t for t in Ticket.batch_get(order.ticket_ids)} if order.ticket_ids else {}
     return [found[i] for i in order.ticket_ids or [] if i in found]
@@ -447,7 +459,7 @@ def _tickets_of(order: Order) -> list[Ticket]:
 
 
 def _may_read(actor: Principal, order: Order) -> bool:
-    if actor.role == ORDER:
+    if actor.role in ORDER_ROLES:
         return actor.user_id == order.id
     if actor.role == BUYER:
         return actor.user_id == order.buyer_id
@@ -464,7 +476,7 @@ def get_order(*, actor: Principal, order_id: str) -> PlacedOrder:
     if order.status == RESERVED and order.expires_at <= utcnow():
         end_hold(order, EXPIRED, actor=None)
         order.refresh(consistent_read=True)
-    return PlacedOrder(order=order, tickets=_tickets_of(order))
+    return PlacedOrder(order=order, tickets=tickets_of(order))
 
 
 def list_orders(
@@ -491,7 +503,7 @@ def cancel_order(*, actor: Principal, order_id: str) -> Order:
     order = get_or_none(Order, order_id, consistent_read=True)
     if order is None:
         raise NotFound()
-    if actor.role == BUYER or not _may_read(actor, order):
+    if actor.role in (BUYER, CHECKOUT) or not _may_read(actor, order):
         raise Forbidden()
     if order.status == RESERVED and order.expires_at <= utcnow():
         end_hold(order, EXPIRED, actor=None)

@@ -57,6 +57,8 @@ TYPES = frozenset(
         "allocation.changed",
         "order.paid",
         "order.expired",
+        "order.refunded",
+        "order.disputed",
     }
 )
 ADMIN_TYPES = TYPES | {"user.blocked", "user.unblocked"}

@@ -25,6 +25,7 @@ MODULES = frozenset(
         "events",
         "my_tickets",
         "orders",
+        "payments",
         "responses",
         "social",
         "ticket_types",

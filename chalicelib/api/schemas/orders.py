@@ -7,7 +7,9 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.schemas.bookings import BuyerBody
-from chalicelib.api.schemas.common import Body, Id
+from chalicelib.api.schemas.common import Body, Id, Price, Token, one_line_text
+
+Reason = one_line_text(500)
 
 
 class OrderItemBody(Body):
@@ -33,3 +35,30 @@ class OrderBody(Body):
     seller_id: Id | None = None
     items: Annotated[list[OrderItemBody], Field(min_length=1, max_length=10)]
     buyer: BuyerBody
+
+
+class RefundBody(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ticket_ids": ["9a1e..."], "reason": "Cannot attend"}, {"amount": "5.00"}]
+        }
+    )
+
+    amount: Price | None = Field(
+        default=None,
+        description="In the order's currency. Default: what the named tickets were paid, or "
+        "everything not yet refunded.",
+    )
+    ticket_ids: Annotated[list[Id], Field(min_length=1, max_length=50)] | None = Field(
+        default=None,
+        description="Tickets of this order to cancel with the refund (they stop passing "
+        "check-in, their seats go back on sale). Without them, an amount cancels nothing, and "
+        "no amount refunds the whole order and cancels every ticket not yet used.",
+    )
+    reason: Reason | None = None
+
+
+class PayBody(Body):
+    card_token: Token = Field(
+        description="The token Stripe.js made of the card in the buyer's browser (`tok_...`)."
+    )

@@ -422,14 +422,53 @@ class OrderLineOut(Out):
 
 
 class PaymentOut(Out):
-    provider: str
-    client_secret: str | None
-    checkout_url: str | None
+    provider: Literal["stripe"]
+    client_secret: str | None = Field(
+        description="The PaymentIntent's client secret, for Stripe.js (`confirmCardPayment`) "
+        "in your own page; null while Stripe could not be reached (the checkout page opens it)."
+    )
+    checkout_url: str | None = Field(
+        description="Our own checkout page for this order (carries a signed token for it, "
+        "valid until a day after the hold ends); null once the order is no longer reserved."
+    )
+
+
+class RefundOut(Out):
+    id: str
+    amount: str
+    currency_code: str
+    status: Literal["pending", "succeeded", "failed"] = Field(
+        description="`pending` while Stripe has not confirmed it (tried again when the order is "
+        "read); offline refunds are recorded as `succeeded`."
+    )
+    source: Literal["organizer", "buyer", "late_payment", "duplicate_payment", "provider"] = Field(
+        description="Who gave it: an organizer or admin, the buyer cancelling a ticket, the API "
+        "for a payment that came after the hold ended (or paid twice), or Stripe's dashboard."
+    )
+    reason: str | None
+    ticket_ids: list[str] | None = Field(description="The tickets it cancelled.")
+    created_at: datetime
+
+
+class RefundEnvelope(Out):
+    refund: RefundOut
+
+
+class RefundList(Out):
+    refunds: list[RefundOut]
+
+
+class DisputeOut(Out):
+    id: str
+    amount: str
+    reason: str | None
+    status: str | None
+    created_at: datetime
 
 
 class OrderOut(Out):
     id: str
-    status: Literal["reserved", "paid", "expired", "cancelled"]
+    status: Literal["reserved", "paid", "expired", "cancelled", "partially_refunded", "refunded"]
     event_id: str
     seller_id: str
     buyer_id: str
@@ -448,10 +487,25 @@ class OrderOut(Out):
     tickets: list[TicketOut] | None = Field(
         default=None, description="The order's tickets, once paid (in GET /orders/{id})."
     )
+    paid: str | None = Field(default=None, description="What was paid, once paid.")
+    refunded: str | None = Field(default=None, description="How much of it was given back.")
+    refunds: list[RefundOut] | None = Field(default=None, description="In GET /orders/{id}.")
+    dispute: DisputeOut | None = Field(
+        default=None, description="A chargeback the buyer's bank opened (from Stripe)."
+    )
 
 
 class OrderEnvelope(Out):
     order: OrderOut
+
+
+class PayOut(Out):
+    order: OrderOut
+    next_action: Literal["authenticate"] | None = Field(
+        description="`authenticate`: the card asks for 3-D Secure; finish with Stripe.js "
+        "`confirmCardPayment(client_secret)`, then read the order."
+    )
+    client_secret: str | None = None
 
 
 class PlacedOrderOut(Out):
@@ -469,3 +523,10 @@ class PlacedOrderOut(Out):
 class OrderPage(Out):
     orders: list[OrderOut]
     next_token: str | None
+
+
+class StripeReceipt(Out):
+    received: bool
+    outcome: str = Field(
+        description="What the event did: paid, already (done before), refunded, recorded, ignored."
+    )
