@@ -79,7 +79,7 @@ def order_out(
         payment=payment_out(order),
         tickets=[ticket_out(t) for t in tickets] if tickets is not None else None,
         paid=_money(order, order.paid_minor),
-        refunded=_money(order, order.refunded_minor) if order.paid_minor is not None else None,
+        refunded=_money(order, order.refunded_minor or 0) if order.paid_minor is not None else None,
         refunds=[refund_out(order, r) for r in order.refunds or []] if full else None,
         dispute=schemas.responses.DisputeOut(
             id=dispute.id, amount=from_minor(dispute.amount_minor, currency),

@@ -222,6 +222,48 @@ def ticket_cancelled_email(
     )
 
 
+# Why a refund was made, in the buyer's words, by who made it.
+_REFUND_REASONS = {
+    "late_payment": "Your payment arrived after the hold on your tickets had ended, and the "
+    "tickets had gone to someone else in the meantime, so it was refunded in full.",
+    "duplicate_payment": "The order had already been paid, so this second payment was "
+    "refunded in full.",
+    "buyer": "You cancelled the ticket, so its price was refunded.",
+    "organizer": "The event's organizers refunded it.",
+    "provider": "It was refunded by the payment provider.",
+}
+
+
+def refund_email(
+    *,
+    to: str,
+    name: str | None,
+    event_title: str,
+    amount: str,
+    currency_code: str,
+    source: str,
+    cancelled: int,
+) -> EmailMessage:
+    lines = [
+        _greeting(name),
+        f"{amount} {currency_code} of your order for {inline(event_title)} is on its way "
+        "back to your card (banks take a few days to show it).",
+        _REFUND_REASONS.get(source, _REFUND_REASONS["organizer"]),
+    ]
+    if cancelled:
+        lines.append(
+            f"{cancelled} ticket{'s' if cancelled != 1 else ''} of the order "
+            f"{'are' if cancelled != 1 else 'is'} cancelled and no longer get"
+            f"{'' if cancelled != 1 else 's'} in at the entrance."
+        )
+    return EmailMessage(
+        to=to,
+        subject=f"Refund: {inline(event_title)}",
+        text="\n\n".join(lines) + "\n",
+        html=_html([escape(line) for line in lines]),
+    )
+
+
 def _when(time: datetime) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC")
 

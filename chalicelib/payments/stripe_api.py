@@ -186,12 +186,11 @@ def verify_event(payload: bytes, signature: str | None) -> ProviderEvent:
         )
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise BadSignature() from exc
-    data = event.get("data")
-    obj = data.get("object") if data is not None else None
-    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+    raw = event.to_dict()
+    data = raw.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(raw.get("id"), str) or not isinstance(raw.get("type"), str):
         raise BadSignature("The webhook's body is not a Stripe event.")
     return ProviderEvent(
-        id=event["id"],
-        type=event["type"],
-        object=obj.to_dict() if hasattr(obj, "to_dict") else {},
+        id=raw["id"], type=raw["type"], object=obj if isinstance(obj, dict) else {}
     )

@@ -16,11 +16,13 @@ from chalicelib.db.base import get_or_none
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.changes import Change
 from chalicelib.db.events import Event
+from chalicelib.db.orders import Order
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.users import User
 from chalicelib.email.messages import (
     account_blocked_email,
     booking_confirmation,
+    refund_email,
     ticket_cancelled_email,
 )
 from chalicelib.email.sender import EmailMessage, send_email
@@ -88,6 +90,28 @@ def _cancellation(change: Change) -> EmailMessage | None:
     )  # fmt: skip
 
 
+def _refund_notice(change: Change) -> EmailMessage | None:
+    """The buyer told that money is coming back, and why (counted against the ceiling: the
+    refund stands whether or not this email goes)."""
+    data = change.data or {}
+    buyer = get_or_none(Buyer, data.get("buyer_id", ""), consistent_read=True)
+    event = get_or_none(Event, change.event_id or "", consistent_read=True)
+    order = get_or_none(Order, data.get("order_id", ""), consistent_read=True)
+    refund = next((r for r in (order.refunds or []) if r.id == data.get("refund_id")), None) if (
+        order
+    ) else None  # fmt: skip
+    if buyer is None or event is None or refund is None or refund.amount_minor <= 0:
+        return None
+    if not notifications.reserve_quietly(buyer.email):
+        return None
+    return refund_email(
+        to=buyer.email, name=buyer.name, event_title=event.title,
+        amount=from_minor(refund.amount_minor, order.currency_code),
+        currency_code=order.currency_code, source=refund.source,
+        cancelled=len(refund.ticket_ids or []),
+    )  # fmt: skip
+
+
 def _blocked_notice(change: Change) -> EmailMessage | None:
     user = get_or_none(User, change.target_id, consistent_read=True)
     if user is None or not notifications.reserve_quietly(user.email):
@@ -101,4 +125,5 @@ _EMAILS = {
     "ticket.sold": _confirmation,
     "ticket.cancelled": _cancellation,
     "user.blocked": _blocked_notice,
+    "order.refunded": _refund_notice,
 }

@@ -403,7 +403,7 @@ def _finish_late_refund(order: Order, intent: Intent, stripe_event_id: str | Non
                 Order.refunded_minor.set(intent.amount_minor),
                 Order.refunds.set((Order.refunds | []).append([entry])),
             ],
-            condition=Order.late_refund_intent == intent.id
+            condition=(Order.late_refund_intent == intent.id)
             & Order.status.is_in(EXPIRED, CANCELLED),
         )  # fmt: skip
         _record_refund_change(tx, order, entry)
@@ -469,7 +469,7 @@ def handle_event(event: ProviderEvent) -> str:
 def _on_succeeded(event: ProviderEvent) -> str:
     raw = event.object
     intent = _intent_from(raw)
-    order = get_or_none(Order, intent.order_id or "", consistent_read=True)
+    order = get_or_none(Order, intent.order_id, consistent_read=True) if intent.order_id else None
     if order is None:
         raise UnknownOrder()
     return settle(order, intent, stripe_event_id=event.id)
@@ -495,7 +495,7 @@ def _order_of_payment(raw: dict) -> Order:
     if not isinstance(intent_id, str) or not intent_id:
         raise UnknownOrder()
     intent = stripe_api.get_intent(intent_id)
-    order = get_or_none(Order, intent.order_id or "", consistent_read=True)
+    order = get_or_none(Order, intent.order_id, consistent_read=True) if intent.order_id else None
     if order is None or order.paid_intent_id != intent_id:
         raise UnknownOrder()
     return order
