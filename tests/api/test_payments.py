@@ -169,7 +169,6 @@ def test_only_the_orders_own_tokens_pay_it(api, organizer):
 
 def test_an_expired_or_paid_order_cannot_be_paid_again(api, organizer):
     _, placed = reserve(api, organizer)
-    order_id = placed["order"]["id"]
     orders.sweep(utcnow() + timedelta(minutes=20))
 
     response = pay(api, placed)
