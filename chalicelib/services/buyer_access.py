@@ -27,8 +27,15 @@ from chalicelib.email.messages import (
     buyer_access_email,
     my_tickets_email,
 )
-from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, TicketCancelled
-from chalicelib.services import buyers, notifications, tickets
+from chalicelib.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+    TicketCancelled,
+)
+from chalicelib.services import buyers, notifications, refunds, tickets
 from chalicelib.settings import get_settings
 
 ACCESS_LINK_LIFETIME = timedelta(minutes=15)
@@ -198,12 +205,28 @@ def cancel(*, actor: Principal, ticket_id: str) -> None:
     if not is_cancellable(ticket, event, now):
         raise NotCancellable()
 
+    def in_window(tx: TransactWrite) -> None:
+        # The organizer may close the window meanwhile: the event decides at write time.
+        tx.condition_check(Event, event.id, condition=Event.cancellable_until > now)
+
+    if refunds.paid_by_card(ticket):
+        # Paid by card: cancelled with its price refunded, in the refund's own transaction.
+        try:
+            refunds.refund_cancelled_ticket(actor=actor, ticket=ticket, also=in_window)
+        except ServiceUnavailable:
+            # Refused again and again: the window closed, or the ticket changed, meanwhile.
+            current = tickets.live_ticket(ticket_id)
+            event = get_or_none(Event, ticket.event_id, consistent_read=True)
+            if not is_cancellable(current, event, utcnow()):
+                raise NotCancellable() from None
+            raise
+        return
+
     def build(tx: TransactWrite) -> None:
         tickets.add_cancellation(
             tx, ticket, now, actor=actor, condition=Ticket.buyer_id == buyer.id
         )
-        # The organizer may close the window meanwhile: the event decides at write time.
-        tx.condition_check(Event, event.id, condition=Event.cancellable_until > now)
+        in_window(tx)
 
     if not transactions.write_unless_refused(build):
         tickets.live_ticket(ticket_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,6 +63,10 @@ class RefundExceedsPayment(Conflict):
     message = "That is more than is left to refund on this order."
 
 
+# More conditions for a refund's transaction, from the caller (a buyer's cancellation window).
+Extra = Callable[[TransactWrite], None]
+
+
 @dataclass(frozen=True)
 class Plan:
     amount_minor: int
@@ -102,13 +107,15 @@ def refund_order(
     return _refund(order, actor, amount_minor, ticket_ids, reason, source="organizer")
 
 
-def refund_cancelled_ticket(*, actor: Principal, ticket: Ticket) -> tuple[Order, Refund]:
+def refund_cancelled_ticket(
+    *, actor: Principal, ticket: Ticket, also: Extra | None = None
+) -> tuple[Order, Refund]:
     """A buyer's own cancellation of a ticket paid by card: the ticket cancelled and its price
-    refunded in one go."""
+    refunded in one go (`also` adds the caller's own conditions to that transaction)."""
     if actor.role != BUYER or ticket.buyer_id != actor.user_id or not ticket.order_id:
         raise Forbidden()
     order = _order(ticket.order_id)
-    return _refund(order, actor, None, [ticket.id], None, source="buyer")
+    return _refund(order, actor, None, [ticket.id], None, source="buyer", also=also)
 
 
 def paid_by_card(ticket: Ticket) -> bool:
@@ -134,6 +141,7 @@ def _refund(
     reason: str | None,
     *,
     source: str,
+    also: Extra | None = None,
 ) -> tuple[Order, Refund]:
     for attempt in range(REFUND_ATTEMPTS):
         plan = _plan(order, amount_minor, ticket_ids)
@@ -143,7 +151,7 @@ def _refund(
             status=PENDING if online else SUCCEEDED, source=source, reason=reason,
             ticket_ids=[t.id for t in plan.tickets] or None, created_at=utcnow(),
         )  # fmt: skip
-        if _write(order, plan, entry, actor):
+        if _write(order, plan, entry, actor, also):
             break
         time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - jitter, not secrets
         order = _order(order.id)
@@ -204,7 +212,7 @@ def _tickets_to_cancel(order: Order, ticket_ids: list[str] | None, *, whole: boo
     return tickets
 
 
-def _write(order: Order, plan: Plan, entry: Refund, actor: Principal) -> bool:
+def _write(order: Order, plan: Plan, entry: Refund, actor: Principal, also: Extra | None) -> bool:
     """The refund recorded, its tickets cancelled and their stock back: one transaction, refused
     if the refund would take the order past what was paid. A refund that leaves something is
     conditional on leaving it; the one that finishes, on exactly what it finishes."""
@@ -240,6 +248,8 @@ def _write(order: Order, plan: Plan, entry: Refund, actor: Principal) -> bool:
             condition=condition,
         )  # fmt: skip
         _cancel_tickets(tx, order, plan.tickets, now)
+        if also is not None:
+            also(tx)
         record_change(
             tx, "order.refunded", actor=actor, target_type="order", target_id=order.id,
             event_id=order.event_id,
