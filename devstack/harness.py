@@ -22,6 +22,9 @@ STARTUP_TIMEOUT_S = 60
 _NOT_INHERITED = (
     "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "AWS_ENDPOINT_URL", "TABLE_PREFIX", "APP_URL",
     "JWT_SECRET", "TICKET_KEYS", "ADMIN_EMAIL", "ADMIN_PASSWORD", "STAGE",
+    # Always the local Stripe, never an account the caller's shell happens to name.
+    "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_URL",
+    "STRIPE_JS_URL", "STRIPE_PORT",
 )  # fmt: skip
 
 
@@ -40,6 +43,7 @@ class Stack:
     process: subprocess.Popen
     api_url: str
     emulator_url: str
+    stripe_url: str
     log_path: Path
     _log_file: IO[str]
 
@@ -63,11 +67,12 @@ def start_stack(
     exclude_env: tuple[str, ...] = (),
 ) -> Stack:
     """Start `python -m devstack` (or `command`) and wait until /health answers 200."""
-    api_port, emulator_port = free_port(), free_port()
+    api_port, emulator_port, stripe_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED + exclude_env}
     env.update(
         PORT=str(api_port),
         AWS_ENDPOINT_URL=f"http://127.0.0.1:{emulator_port}",
+        STRIPE_PORT=str(stripe_port),
         **(extra_env or {}),
     )
     log_file = log_path.open("w")
@@ -82,6 +87,7 @@ def start_stack(
         process=process,
         api_url=f"http://127.0.0.1:{api_port}",
         emulator_url=f"http://127.0.0.1:{emulator_port}",
+        stripe_url=f"http://127.0.0.1:{stripe_port}",
         log_path=log_path,
         _log_file=log_file,
     )

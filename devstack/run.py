@@ -24,6 +24,8 @@ from urllib.parse import urlparse
 from chalicelib.auth.ticket_keys import local_key_set
 from chalicelib.settings import LOCAL_ADMIN_EMAIL, LOCAL_ADMIN_PASSWORD
 from devstack.fake_providers import FakeProviders
+from devstack.stripe_server import DEFAULT_PORT as DEFAULT_STRIPE_PORT
+from devstack.stripe_server import point_webhook
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = "127.0.0.1"
@@ -62,6 +64,16 @@ def stack_environment(base: dict[str, str]) -> dict[str, str]:
     # ones the stream poller signs with.
     if not env.get("JWT_SECRET"):
         env["JWT_SECRET"] = secrets.token_urlsafe(32)
+    if not env.get("STRIPE_SECRET_KEY"):
+        # No Stripe account given: the local Stripe (localstripe) takes the payments, its
+        # webhooks signed with a secret made for this run.
+        stripe = f"http://{HOST}:{env.setdefault('STRIPE_PORT', str(DEFAULT_STRIPE_PORT))}"
+        env["STRIPE_SECRET_KEY"] = "sk_test_local"
+        env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_local"
+        env["STRIPE_API_URL"] = stripe
+        env["STRIPE_JS_URL"] = f"{stripe}/js.stripe.com/v3/"
+        env.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_" + secrets.token_hex(24))
+        env["LOCAL_STRIPE"] = "1"
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"]
     env["STAGE"] = "dev"
@@ -109,6 +121,7 @@ class LocalStack:
         self.api_port = int(env["PORT"])
         endpoint = urlparse(env["AWS_ENDPOINT_URL"])
         self.emulator_port = endpoint.port or 4566
+        self.stripe_port = int(env["STRIPE_PORT"]) if env.get("LOCAL_STRIPE") else None
         self.children: list[subprocess.Popen] = []
 
     def _spawn(self, *args: str) -> subprocess.Popen:
@@ -128,7 +141,10 @@ class LocalStack:
         return process
 
     def start(self) -> None:
-        for name, port in (("PORT", self.api_port), ("AWS_ENDPOINT_URL", self.emulator_port)):
+        ports = [("PORT", self.api_port), ("AWS_ENDPOINT_URL", self.emulator_port)]
+        if self.stripe_port is not None:
+            ports.append(("STRIPE_PORT", self.stripe_port))
+        for name, port in ports:
             if not _port_free(port):
                 raise StackError(f"port {port} is already in use; set {name} to use another")
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -136,6 +152,9 @@ class LocalStack:
             "devstack.emulator", "--host", HOST, "--port", str(self.emulator_port)
         )
         _wait_for(f"http://{HOST}:{self.emulator_port}/moto-api/", emulator, deadline)
+        if self.stripe_port is not None:
+            stripe = self._spawn("devstack.stripe_server", "--port", str(self.stripe_port))
+            _wait_for(f"{self.env['STRIPE_API_URL']}/js.stripe.com/v3/", stripe, deadline)
         subprocess.run(
             [sys.executable, "-m", "chalicelib.bootstrap"],
             cwd=PROJECT_DIR,
@@ -145,6 +164,12 @@ class LocalStack:
         )
         api = self._spawn("devstack.api_server", "--host", HOST, "--port", str(self.api_port))
         _wait_for(f"http://{HOST}:{self.api_port}/health", api, deadline)
+        if self.stripe_port is not None:
+            point_webhook(
+                self.env["STRIPE_API_URL"],
+                f"http://{HOST}:{self.api_port}/payments/stripe",
+                self.env["STRIPE_WEBHOOK_SECRET"],
+            )
         # The event stream's consumer (confirmation emails, notices), as Lambda would run it.
         self._spawn("devstack.stream_poller")
 
@@ -178,6 +203,17 @@ def _signing_kid(env: dict[str, str]) -> str:
     return json.loads(env["TICKET_KEYS"])["keys"][0]["kid"]
 
 
+def _stripe_lines(env: dict[str, str]) -> str:
+    if not env.get("LOCAL_STRIPE"):
+        return "  card payments       Stripe, with the keys you gave (STRIPE_SECRET_KEY)\n"
+    stripe = env["STRIPE_API_URL"]
+    return f"""  card payments       the local Stripe (localstripe), {stripe}: open an
+                      order's checkout_url and pay with 4242 4242 4242 4242 (any future
+                      date, any CVC); 4000 0000 0000 0341 is declined, 4000 0025 0000 3155
+                      asks for 3-D Secure. Its webhooks reach POST /payments/stripe, signed.
+"""
+
+
 def banner(env: dict[str, str]) -> str:
     api = f"http://{HOST}:{env['PORT']}"
     return f"""
@@ -194,7 +230,7 @@ Events API is running (local stage; data lives in memory and is gone when you st
                       back on sale (deployed: a scheduled function, every minute)
   admin               {env["ADMIN_EMAIL"]} / {env["ADMIN_PASSWORD"]}
   ticket signing key  kid {_signing_kid(env)} (public keys: {api}/ticket-keys)
-
+{_stripe_lines(env)}
 Try:
   curl -s {api}/health
   curl -s -X POST {api}/login -H 'Content-Type: application/json' \\

@@ -6,6 +6,8 @@ from chalice import Response
 
 from chalicelib.api import schemas
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
+from chalicelib.api.checkout_page import checkout_page
+from chalicelib.api.pages import HTML, html_page
 from chalicelib.api.requests import choice_param, id_param, page_params, parse_body, source_ip
 from chalicelib.api.responses import model_response, page_response
 from chalicelib.api.tickets import ticket_out
@@ -14,6 +16,7 @@ from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principa
 from chalicelib.auth.tokens import issue_checkout_token, issue_order_token
 from chalicelib.db.orders import RESERVED, SETTLED, STATUSES, STRIPE, Order, Refund
 from chalicelib.db.tickets import Ticket
+from chalicelib.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 from chalicelib.money import from_minor
 from chalicelib.services import limits, orders, payments, refunds
 from chalicelib.services.buyers import BuyerDetails
@@ -272,3 +275,34 @@ def list_refunds(order_id: str) -> Response:
     order = payments.read_order(actor=principal_of(bp.current_request), order_id=order_id).order
     items = [refund_out(order, r) for r in refunds.list_refunds(order)]
     return model_response(schemas.responses.RefundList(refunds=items))
+
+
+@bp.route(
+    "/orders/{order_id}/pay",
+    methods=["GET"],
+    summary="The checkout page: an order's lines, total, time left and a card form (the link "
+    "in `payment.checkout_url`)",
+    description="Plain HTML for a person, the card form driven by Stripe.js (the card goes to "
+    "Stripe, never to this API). After paying it shows the tickets and their QR codes; a "
+    "declined card shows the bank's reason and the order stays reserved; after the hold ends "
+    "it says so. `token` is the signed token the link carries (an order token works too). "
+    "A missing, wrong or expired token: 400, as a page.",
+    tag=TAG,
+    query=(Param("token", "The signed token of the checkout link."),),
+    responses={200: HTML, 400: HTML},
+)
+def checkout(order_id: str) -> Response:
+    token = (bp.current_request.query_params or {}).get("token", "")
+    try:
+        view = payments.checkout_view(order_id=order_id, token=token)
+    except (Unauthorized, Forbidden, NotFound, InvalidRequest):
+        return html_page(
+            title="Link not valid",
+            message="This checkout link is not valid or has expired. Check that you copied "
+            "all of it, or place a new order.",
+            status=400,
+        )
+    return checkout_page(
+        order=view.order, tickets=view.tickets, event_title=view.event_title, token=token,
+        now=view.now,
+    )  # fmt: skip

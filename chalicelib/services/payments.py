@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.auth.principal import ORDER_ROLES, Principal
+from chalicelib.auth.principal import ORDER_ROLES, Principal, authenticate
 from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.events import Event
@@ -39,7 +39,14 @@ from chalicelib.db.orders import (
 from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim, unique_key
-from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
+from chalicelib.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import (
     REQUIRES_PAYMENT_METHOD,
@@ -170,6 +177,30 @@ def read_order(*, actor: Principal, order_id: str) -> PlacedOrder:
     if refunds.retry_pending(order):
         order = _reread(order)
     return PlacedOrder(order=order, tickets=tickets_of(order))
+
+
+@dataclass(frozen=True)
+class CheckoutView:
+    order: Order
+    tickets: list[Ticket]
+    event_title: str
+    now: datetime
+
+
+def checkout_view(*, order_id: str, token: str) -> CheckoutView:
+    """What the checkout page shows, for the holder of the order's checkout link (or token):
+    the order as Stripe and the clock leave it now."""
+    if not token:
+        raise Unauthorized()
+    actor = authenticate(f"Bearer {token}")
+    if actor.role not in ORDER_ROLES or actor.user_id != order_id:
+        raise Forbidden()
+    found = read_order(actor=actor, order_id=order_id)
+    event = get_or_none(Event, found.order.event_id)
+    return CheckoutView(
+        order=found.order, tickets=found.tickets, event_title=event.title if event else "",
+        now=utcnow(),
+    )  # fmt: skip
 
 
 def pay_order(*, actor: Principal, order_id: str, card_token: str) -> PayResult:

@@ -64,7 +64,9 @@ def local_stack(tmp_path_factory, fake_providers):
     which the abuse limits exist to stop. `limited_stack` runs with the limits on. Webhook
     retries come after 1 s instead of 5 s, 5 min, ... so a test can watch them.
     """
-    env = {**fake_providers.env(), "RATE_LIMITS": "off", "WEBHOOK_RETRY_AFTER": "1,1,1"}
+    env = {**fake_providers.env(), "RATE_LIMITS": "off", "WEBHOOK_RETRY_AFTER": "1,1,1",
+           # Tests sign Stripe events themselves, with the secret the stack's receiver checks.
+           "STRIPE_WEBHOOK_SECRET": TEST_ENV["STRIPE_WEBHOOK_SECRET"]}  # fmt: skip
     stack = start(None, tmp_path_factory.mktemp("stack") / "stack.log", env)
     yield stack
     stack.stop()
