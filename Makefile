@@ -49,7 +49,12 @@ package: $(STAMP)
 
 # Package, upload the code to DEPLOY_BUCKET and create or update the stack events-api-$(STAGE).
 # Needs the AWS CLI and credentials; APP_URL and SES_SENDER name the deployment (see README).
+# STRIPE_PUBLISHABLE_KEY turns card payments on, with Stripe's secret key and webhook secret in
+# the SSM SecureStrings /events-api/$(STAGE)/stripe-secret-key and .../stripe-webhook-secret.
 STACK := events-api-$(STAGE)
+STRIPE_PARAMETERS = $(if $(STRIPE_PUBLISHABLE_KEY),StripePublishableKey=$(STRIPE_PUBLISHABLE_KEY) \
+	StripeSecretKeyParameter=/events-api/$(STAGE)/stripe-secret-key \
+	StripeWebhookSecretParameter=/events-api/$(STAGE)/stripe-webhook-secret)
 deploy: package
 	@command -v aws >/dev/null || { echo "make deploy needs the AWS CLI (aws) on PATH"; exit 1; }
 	@test -n "$(DEPLOY_BUCKET)" || { echo "set DEPLOY_BUCKET to an S3 bucket for the code"; exit 1; }
@@ -61,7 +66,7 @@ deploy: package
 		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
 		--parameter-overrides Stage=$(STAGE) TablePrefix=events-api-$(STAGE)- \
 			AppUrl=$(APP_URL) SesSender=$(SES_SENDER) \
-			JwtSecretParameter=/events-api/$(STAGE)/jwt-secret $(DEPLOY_PARAMETERS)
+			JwtSecretParameter=/events-api/$(STAGE)/jwt-secret $(STRIPE_PARAMETERS) $(DEPLOY_PARAMETERS)
 	aws cloudformation describe-stacks --stack-name $(STACK) \
 		--query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue" --output text
 
