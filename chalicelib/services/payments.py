@@ -141,8 +141,10 @@ def _open_intent(order: Order, *, replacing: str | None) -> Order:
          Order.payment_attempts.set(attempt)],
         condition,
     )  # fmt: skip
+    if stored:
+        return order  # the update wrote these on the item and on `order` alike
     order.refresh(consistent_read=True)
-    if not stored and order.payment_intent_id != intent.id:
+    if order.payment_intent_id != intent.id:
         _cancel_quietly(intent.id)  # another request's intent is the order's
     return order
 

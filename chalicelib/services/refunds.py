@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import ADMIN, BUYER, Principal
@@ -160,7 +161,9 @@ def _refund(
             "The refund could not be recorded; try again.", code="storage_busy"
         )
     if online:
-        entry = _make(order, entry)
+        marked = _make(order, entry)
+        if marked is not None:
+            return marked
     return _order(order.id), entry
 
 
@@ -284,21 +287,24 @@ def _cancel_tickets(tx: TransactWrite, order: Order, tickets: list[Ticket], now:
     )  # fmt: skip
 
 
-def _make(order: Order, entry: Refund) -> Refund:
+def _make(order: Order, entry: Refund) -> tuple[Order, Refund] | None:
     """Send a recorded refund's money back through Stripe (its id the idempotency key) and mark
-    it; Stripe unreachable leaves it pending, retried when the order is next read."""
+    it: the order as marked, or None when Stripe is unreachable (the refund stays pending and
+    is made when the order is next read) or the mark must wait for that read."""
     try:
         made = stripe_api.refund(
             intent_id=order.paid_intent_id, amount_minor=entry.amount_minor, refund_id=entry.id
         )
     except PaymentProviderUnavailable:
         log.warning("refund %s of order %s left pending", entry.id, order.id)
-        return entry
+        return None
     status = SUCCEEDED if made.status in ("succeeded", "pending") else FAILED
-    return _mark(order.id, entry.id, status, made.id) or entry
+    return _mark(order.id, entry.id, status, made.id)
 
 
-def _mark(order_id: str, refund_id: str, status: str, provider_refund_id: str) -> Refund | None:
+def _mark(
+    order_id: str, refund_id: str, status: str, provider_refund_id: str
+) -> tuple[Order, Refund] | None:
     """Set one refund's outcome, found by its id in a fresh read (its place in the list is
     fixed: refunds are only ever appended)."""
     order = _order(order_id)
@@ -306,7 +312,7 @@ def _mark(order_id: str, refund_id: str, status: str, provider_refund_id: str) -
         if entry.id != refund_id:
             continue
         if entry.status != PENDING:
-            return entry
+            return order, entry
         path = Order.refunds[index]
         try:
             order.update(
@@ -314,11 +320,10 @@ def _mark(order_id: str, refund_id: str, status: str, provider_refund_id: str) -
                          path["provider_refund_id"].set(provider_refund_id)],
                 condition=path["id"] == refund_id,
             )  # fmt: skip
-        except Exception:
-            log.exception("refund %s made but not marked", refund_id)
+        except PynamoDBException:
+            log.exception("refund %s made but not marked; marked on the next read", refund_id)
             return None
-        entry.status, entry.provider_refund_id = status, provider_refund_id
-        return entry
+        return order, order.refunds[index]
     return None
 
 
