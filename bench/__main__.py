@@ -65,14 +65,15 @@ def show_costs(costs: dict[str, Any]) -> None:
     sizes = costs["sizes"]
     _rule(f"3. DynamoDB per request: small ({sizes['small']}) -> large ({sizes['large']})")
     print(f"{'request':<34}{'calls':>8}{'items':>12}{'read units':>14}{'write units':>13}"
-          f"{'ratio':>7}")  # fmt: skip
+          f"{'ratio':>7}{'Stripe':>7}")  # fmt: skip
     for name, sized in costs["operations"].items():
         s, lg = sized["small"], sized["large"]
         units_small = s["read_units"] + s["write_units"]
         ratio = (lg["read_units"] + lg["write_units"]) / units_small if units_small else 1.0
         print(f"{name:<34}{s['calls']:>3} -> {lg['calls']:<2}{s['items']:>5} -> {lg['items']:<4}"
               f"{s['read_units']:>6.1f} -> {lg['read_units']:<5.1f}"
-              f"{s['write_units']:>5.1f} -> {lg['write_units']:<5.1f}{ratio:>6.2f}")  # fmt: skip
+              f"{s['write_units']:>5.1f} -> {lg['write_units']:<5.1f}{ratio:>6.2f}"
+              f"{lg.get('stripe_calls', 0):>7}")  # fmt: skip
 
 
 def aws(costs: dict[str, Any], cpu: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +86,18 @@ def aws(costs: dict[str, Any], cpu: dict[str, Any]) -> dict[str, Any]:
         1,
         through_gateway=False,
     )
+    # A card-paid order, as a buyer makes it: the order (its PaymentIntent), the checkout's
+    # payment (settled from Stripe's answer), Stripe's webhook arriving after (a read: already
+    # done) and the confirmation. CPU is not measured per step: each is taken as a booking's.
+    online = [ops["order 2 (held, online event)"]["large"], ops["pay on the checkout (card)"][
+        "large"], {**ops["Stripe webhook (order paid)"]["large"], "calls": 1, "read_units": 0.5,
+                  "write_units": 0.0}]  # fmt: skip
+    paid_order = aws_costs.combined(
+        *(aws_costs.per_million(cost, booking_cpu, 0) for cost in online), confirmation
+    )
     return {
+        "per_million_card_paid_orders": paid_order,
+        "stripe_calls_per_card_paid_order": sum(c.get("stripe_calls", 0) for c in online),
         "per_million_booking_requests": request,
         "per_million_booking_confirmations": confirmation,
         "per_million_bookings": aws_costs.combined(request, confirmation),
@@ -107,10 +119,15 @@ def show_aws(priced: dict[str, Any]) -> None:
     for label, key in (("booking requests (1 ticket)", "per_million_booking_requests"),
                        ("their confirmations (consumer)", "per_million_booking_confirmations"),
                        ("bookings, in all", "per_million_bookings"),
-                       ("sold-out refusals", "per_million_sold_out_refusals")):  # fmt: skip
+                       ("sold-out refusals", "per_million_sold_out_refusals"),
+                       ("card-paid orders (2 tickets)", "per_million_card_paid_orders")):  # fmt: skip
         d = priced[key]
         print(f"{label:<34}{d['api_gateway']:>9.2f}{d['lambda']:>9.2f}{d['dynamodb']:>10.2f}"
               f"{d['ses']:>9.2f}{d['total']:>9.2f}{d['lambda_ms_estimated']:>11.1f}")  # fmt: skip
+    print(
+        f"a card-paid order also makes {priced['stripe_calls_per_card_paid_order']} Stripe API "
+        "calls (free); Stripe's own fee per payment comes on top (by country and card)"
+    )
     print("max one-ticket bookings/s for one event (DynamoDB partition write limit):")
     for label, rate in priced["max_bookings_per_second_one_event"].items():
         print(f"  {label:<60}{rate:>8.0f}/s")

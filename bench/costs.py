@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.settings import BENCH_ENV
+from bench.settings import BENCH_ENV, STRIPE_PORT
 
 os.environ.update(BENCH_ENV, TABLE_PREFIX="bench-")
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -32,10 +32,12 @@ from bench.seed import add_events, add_orders, add_sold_tickets, bearer
 from chalicelib.auth.principal import authenticate
 from chalicelib.bootstrap import bootstrap, verify_sender
 from chalicelib.db.events import Event
+from chalicelib.payments import stripe_api
 from chalicelib.services import orders
 from chalicelib.services.users import find_by_email, new_user, save_new_user
 from chalicelib.settings import get_settings
 from devstack import transactions
+from devstack.stripe_server import running
 
 PASSWORD = "bench-password-1"
 LINK = re.compile(r"/activate/([A-Za-z0-9_-]+)")
@@ -167,6 +169,27 @@ class Scenarios:
             return self.call("put", f"/events/{self.big.id}/allocations/{self.reseller.id}",
                              share, self.org_auth)  # fmt: skip
 
+        def online_order() -> dict[str, Any]:
+            return place([{"quantity": 2}], self.held.id)().json_body
+
+        def pay() -> Any:
+            placed = prepared.pop("to_pay")
+            body = {"card_token": prepared.pop("card")}
+            return self.call("post", f"/orders/{placed['order']['id']}/pay", body,
+                             {"Authorization": f"Bearer {placed['order_token']}"})  # fmt: skip
+
+        def stripe_webhook() -> Any:
+            body = prepared.pop("webhook")
+            response = self.http.post("/payments/stripe", body=body[0], headers={
+                **JSON, "Stripe-Signature": body[1]})  # fmt: skip
+            assert response.json_body["outcome"] == "paid", response.body
+            return response
+
+        def refund_ticket() -> Any:
+            order_id, ticket_id = prepared.pop("refund")
+            return self.call("post", f"/orders/{order_id}/refunds", {"ticket_ids": [ticket_id]},
+                             self.org_auth)  # fmt: skip
+
         def prepare() -> None:
             """Inputs some operations consume, made outside the measurement."""
             self.registered_email()
@@ -182,6 +205,29 @@ class Scenarios:
             orders.sweep(datetime.now(UTC) + timedelta(minutes=2))
             held = place([{"quantity": 1}], self.held.id)().json_body["order"]
             prepared["due"] = datetime.fromisoformat(held["expires_at"])
+            # Card payments: an order to pay on its checkout, one paid at Stripe whose webhook
+            # comes, one paid whose ticket is refunded.
+            prepared["to_pay"], prepared["card"] = online_order(), card_token()
+            unsettled = online_order()["order"]
+            intent_id = unsettled["payment"]["client_secret"].split("_secret_")[0]
+            stripe_api.pay_with_card(intent_id, card_token())
+            intent = stripe_api._client().v1.payment_intents.retrieve(intent_id).to_dict()
+            payload = json.dumps(
+                {
+                    "id": f"evt_bench{self._next()}",
+                    "type": "payment_intent.succeeded",
+                    "data": {"object": intent},
+                }
+            )
+            prepared["webhook"] = (payload, _signature(payload))
+            paid = online_order()
+            done = self.call(
+                "post",
+                f"/orders/{paid['order']['id']}/pay",
+                {"card_token": card_token()},
+                {"Authorization": f"Bearer {paid['order_token']}"},
+            ).json_body
+            prepared["refund"] = (done["order"]["id"], done["order"]["tickets"][0]["id"])
 
         self.prepare = prepare
         get = self.call
@@ -200,6 +246,10 @@ class Scenarios:
             "order 10 across 2 types": place(
                 [{"ticket_type_id": typed, "quantity": 5}, {"ticket_type_id": vip, "quantity": 5}]
             ),
+            # Before the sweep, which would end these holds (made within its second).
+            "pay on the checkout (card)": pay,
+            "Stripe webhook (order paid)": stripe_webhook,
+            "refund 1 ticket (card)": refund_ticket,
             "expiry sweep (1 order due)": sweep,
             "order 2 (held, online event)": place([{"quantity": 2}], self.held.id),
             "GET /events/{id}/ticket-types": lambda: get("get", f"/events/{typed}/ticket-types"),
@@ -217,6 +267,31 @@ class Scenarios:
             "GET /buyers": lambda: get("get", "/buyers?limit=50", None, adm),
             "GET /users": lambda: get("get", "/users?limit=50", None, adm),
         }
+
+
+def card_token() -> str:
+    """A card tokenised at the local Stripe, as Stripe.js does in the buyer's browser."""
+    import requests
+
+    response = requests.post(
+        f"{BENCH_ENV['STRIPE_API_URL']}/v1/tokens",
+        data={"card[number]": "4242424242424242", "card[exp_month]": "12",
+              "card[exp_year]": "2030", "card[cvc]": "123", "key": "pk_test_local"},
+        timeout=10,
+    )  # fmt: skip
+    response.raise_for_status()
+    return response.json()["id"]
+
+
+def _signature(payload: str) -> str:
+    import hashlib
+    import hmac
+    import time
+
+    at = int(time.time())
+    secret = BENCH_ENV["STRIPE_WEBHOOK_SECRET"].encode()
+    digest = hmac.new(secret, f"{at}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={at},v1={digest}"
 
 
 def measure_all(scenarios: Scenarios, operations: dict[str, Callable[[], Any]]) -> dict:
@@ -245,7 +320,7 @@ def measure_all(scenarios: Scenarios, operations: dict[str, Callable[[], Any]]) 
 
 def main() -> dict[str, Any]:
     transactions.install()  # whole-table copies would only cost time here, not change counts
-    with mock_aws():
+    with running(STRIPE_PORT), mock_aws():
         bootstrap(get_settings(), create_missing_tables=True)
         verify_sender(get_settings())
         with Client(app, stage_name="dev") as client:

@@ -60,6 +60,8 @@ class Cost:
     read_units: float = 0.0
     write_units: float = 0.0
     operations: list[str] = field(default_factory=list)
+    # Calls to Stripe's API (by what they were for), made by chalicelib.payments.stripe_api.
+    stripe: list[str] = field(default_factory=list)
     # (table, key, transactional) of updates and deletes, sized after the request
     _pending_writes: list[tuple[str, dict, bool]] = field(default_factory=list)
 
@@ -70,6 +72,8 @@ class Cost:
             "read_units": self.read_units,
             "write_units": self.write_units,
             "operations": self.operations,
+            "stripe_calls": len(self.stripe),
+            "stripe": self.stripe,
         }
 
 
@@ -159,12 +163,22 @@ def metered(*, count_authorizer: bool = False) -> Iterator[Meter]:
         finally:
             _in_authorizer.active = False
 
+    from chalicelib.payments import stripe_api
+
+    stripe_call = stripe_api._call
+
+    def counted(what: str, *args: Any, **kwargs: Any) -> Any:
+        meter.cost.stripe.append(what)
+        return stripe_call(what, *args, **kwargs)
+
+    stripe_api._call = counted
     if not count_authorizer:
         authorizer.authenticate = authenticate
     try:
         yield meter
     finally:
         authorizer.authenticate = original
+        stripe_api._call = stripe_call
         events.unregister("before-parameter-build.dynamodb.*", meter.before)
         events.unregister("after-call.dynamodb.*", meter.after)
         meter.settle()

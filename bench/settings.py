@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from chalicelib.auth.ticket_keys import local_key_set
+from devstack.harness import free_port
+
+# The local Stripe the in-process measurements pay through (bench.costs starts it).
+STRIPE_PORT = free_port()
 
 BENCH_ENV = {
     "STAGE": "dev",
@@ -19,4 +23,9 @@ BENCH_ENV = {
     # The app's own work per request; each abuse limit adds one conditional UpdateItem
     # (an anonymous booking: two, the address and the recipient).
     "RATE_LIMITS": "off",
+    "STRIPE_SECRET_KEY": "sk_test_local",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
+    "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+    "STRIPE_API_URL": f"http://127.0.0.1:{STRIPE_PORT}",
+    "STRIPE_JS_URL": f"http://127.0.0.1:{STRIPE_PORT}/js.stripe.com/v3/",
 }

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 
@@ -57,6 +62,24 @@ def point_webhook(url: str, receiver: str, secret: str) -> None:
         timeout=5,
     )
     response.raise_for_status()
+
+
+@contextmanager
+def running(port: int) -> Iterator[str]:
+    """localstripe on `port` in its own process for the block's length; yields its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack.stripe_server", "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_ready(url)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def main() -> None:

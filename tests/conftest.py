@@ -72,23 +72,10 @@ def aws_mock():
 def stripe_fake():
     """localstripe on STRIPE_PORT for this test process (its webhooks point nowhere: tests
     post signed events themselves, see tests/payments.py)."""
-    import subprocess
-    import sys
+    from devstack.stripe_server import running
 
-    from devstack.stripe_server import wait_ready
-
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack.stripe_server", "--port", str(STRIPE_PORT)],
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(TEST_ENV["STRIPE_API_URL"])
-        yield TEST_ENV["STRIPE_API_URL"]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running(STRIPE_PORT) as url:
+        yield url
 
 
 @pytest.fixture
