@@ -120,7 +120,8 @@ def show_aws(priced: dict[str, Any]) -> None:
                        ("their confirmations (consumer)", "per_million_booking_confirmations"),
                        ("bookings, in all", "per_million_bookings"),
                        ("sold-out refusals", "per_million_sold_out_refusals"),
-                       ("card-paid orders (2 tickets)", "per_million_card_paid_orders")):  # fmt: skip
+                       ("card-paid orders (2 tickets)", "per_million_card_paid_orders"),
+                       ):  # fmt: skip
         d = priced[key]
         print(f"{label:<34}{d['api_gateway']:>9.2f}{d['lambda']:>9.2f}{d['dynamodb']:>10.2f}"
               f"{d['ses']:>9.2f}{d['total']:>9.2f}{d['lambda_ms_estimated']:>11.1f}")  # fmt: skip
