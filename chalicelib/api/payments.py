@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.api import schemas
-from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.blueprint import ApiBlueprint, Param
 from chalicelib.api.responses import model_response
 from chalicelib.payments import stripe_api
 from chalicelib.services import payments
@@ -29,7 +29,13 @@ TAG = "payments"
     "ignored.",
     tag=TAG,
     body="payments.StripeEventBody",
-    headers=(),
+    headers=(
+        Param(
+            "Stripe-Signature",
+            "Stripe's signature of the body: `t=<unix time>,v1=<HMAC-SHA256 hex>`.",
+            {"type": "string", "maxLength": 1024},
+        ),
+    ),
     responses={200: "responses.StripeReceipt", 400: None, 404: None},
 )
 def stripe_webhook() -> Response:
