@@ -352,3 +352,64 @@ def test_bearer_of_the_wrong_kind_cannot_reach_the_payment_routes(api, organizer
         f"/orders/{placed['order']['id']}/pay", {"card_token": "tok_x"}, headers=bearer(buyer)
     )
     assert response.status_code == 403
+
+
+def test_two_requests_opening_an_intent_at_once_leave_the_order_one(api, organizer):
+    """The fake makes a new intent per call whatever the idempotency key; the order's
+    conditional write keeps the first stored, and the loser's intent is cancelled."""
+    from chalicelib.services import payments
+
+    _, placed = reserve(api, organizer)
+    order_id = placed["order"]["id"]
+    stored = Order.get(order_id)
+    stale = Order.get(order_id)
+    stale.payment_intent_id = None  # as read before the first request stored its intent
+    Order(id=order_id).update(actions=[Order.payment_intent_id.remove()])
+    stored.refresh()
+
+    first = payments._open_intent(stored, replacing=None)
+    second = payments._open_intent(stale, replacing=None)
+
+    assert first.payment_intent_id == second.payment_intent_id
+    intents = stripe_get("payment_intents?limit=100")["data"]
+    made = [i for i in intents if i["metadata"].get("order_id") == order_id]
+    # The one placing the order made (set aside above), the first request's, the second's.
+    assert len(made) == 3
+    loser = next(i for i in made[::-1] if i["id"] not in (placed["order"]["payment"][
+        "client_secret"].split("_secret_")[0], first.payment_intent_id))  # fmt: skip
+    assert loser["status"] == "canceled"
+    assert stripe_get(f"payment_intents/{first.payment_intent_id}")["status"] == (
+        "requires_payment_method")  # fmt: skip
+
+
+def test_retrying_an_order_with_its_key_opens_no_second_intent(api, organizer):
+    event_id = new_event(api, organizer, payment="online")
+    body = [{"quantity": 1}]
+    key = {"Idempotency-Key": "pay-once"}
+    buyer = buyer_body()
+
+    first = place(api, event_id, body, buyer=buyer, headers=key).json_body
+    again = place(api, event_id, body, buyer=buyer, headers=key).json_body
+
+    assert again["order"]["id"] == first["order"]["id"]
+    assert again["order"]["payment"]["client_secret"] == first["order"]["payment"]["client_secret"]
+    intents = stripe_get("payment_intents?limit=100")["data"]
+    assert len([i for i in intents if i["metadata"].get("order_id") == first["order"]["id"]]) == 1
+
+
+def test_without_stripe_an_online_event_takes_no_order_and_holds_nothing(
+    api, organizer, monkeypatch
+):
+    from chalicelib.settings import get_settings
+
+    event_id = new_event(api, organizer, payment="online")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "")
+    get_settings.cache_clear()
+    try:
+        response = place(api, event_id, [{"quantity": 1}])
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+    assert (response.status_code, response.json_body["code"]) == (503, "payments_not_configured")
+    assert counts(event_id, event_id) == (0, 0)
