@@ -101,7 +101,10 @@ def order_out(
     'short: 409 "Event sold out." with `details` per ticket type. Prices come from the server. '
     "An `offline` event, a total of 0, or a seller recording its own sale: `paid` at once, "
     "tickets issued, confirmation queued. Otherwise `reserved` until `expires_at` "
-    "(`hold_minutes`), then `expired` and the stock back on sale within a minute. A type not "
+    "(`hold_minutes`), then `expired` and the stock back on sale within a minute, unless paid "
+    "by card first: `payment` holds the Stripe PaymentIntent's `client_secret` (for your own "
+    "Stripe.js page) and `checkout_url` (ours). Card payments not configured on this server: "
+    "503 `payments_not_configured`, nothing held. A type not "
     "on sale or outside its sale window: 409 `not_on_sale`; more than its `max_per_order`: "
     "400. A buyer holds at most RESERVED_ORDERS_PER_BUYER (default 3) reserved orders per "
     "event: 409 `too_many_reserved_orders`.",

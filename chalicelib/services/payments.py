@@ -49,6 +49,7 @@ from chalicelib.errors import (
 )
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import (
+    REQUIRES_CONFIRMATION,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
     Intent,
@@ -231,7 +232,7 @@ def pay(order: Order, card_token: str) -> PayResult:
         order = _open_intent(order, replacing=old)
         if old is not None and order.payment_intent_id != old:
             _cancel_quietly(old)
-    elif intent.status != REQUIRES_PAYMENT_METHOD:
+    elif intent.status not in (REQUIRES_PAYMENT_METHOD, REQUIRES_CONFIRMATION):
         # Already confirmed and under way (3-D Secure, processing): the page waits for it.
         return PayResult(order, action_secret=intent.client_secret)
     intent = stripe_api.pay_with_card(order.payment_intent_id, card_token)
@@ -522,22 +523,26 @@ def _intent_from(raw: dict) -> Intent:
         raise InvalidRequest("The event carries no PaymentIntent.") from None
 
 
-def _order_of_payment(raw: dict) -> Order:
-    """The order a charge or dispute belongs to, through its PaymentIntent's metadata."""
+def _order_of_payment(raw: dict) -> Order | None:
+    """The order a charge or dispute belongs to, through its PaymentIntent's metadata: None for
+    a payment that did not pay it (a second payment, refunded already); UnknownOrder for a
+    payment of no order of ours."""
     intent_id = raw.get("payment_intent")
     if not isinstance(intent_id, str) or not intent_id:
         raise UnknownOrder()
     intent = stripe_api.get_intent(intent_id)
     order = get_or_none(Order, intent.order_id, consistent_read=True) if intent.order_id else None
-    if order is None or order.paid_intent_id != intent_id:
+    if order is None:
         raise UnknownOrder()
-    return order
+    return order if order.paid_intent_id == intent_id else None
 
 
 def _on_charge_refunded(event: ProviderEvent) -> str:
     """Refunds made in Stripe's dashboard: recorded (money only: the tickets stay valid, an
     organizer cancels them if meant) and announced. Our own refunds are already recorded."""
     order = _order_of_payment(event.object)
+    if order is None:
+        return "ignored"
     made = (event.object.get("refunds") or {}).get("data") or []
     known = {r.provider_refund_id for r in order.refunds or []}
     now = utcnow()
@@ -563,6 +568,8 @@ def _on_charge_refunded(event: ProviderEvent) -> str:
 def _on_dispute(event: ProviderEvent) -> str:
     raw = event.object
     order = _order_of_payment(raw)
+    if order is None:
+        return "ignored"
     now = utcnow()
     dispute = Dispute(
         id=str(raw.get("id")), amount_minor=int(raw.get("amount") or 0),

@@ -116,7 +116,9 @@ def refund_cancelled_ticket(
     if actor.role != BUYER or ticket.buyer_id != actor.user_id or not ticket.order_id:
         raise Forbidden()
     order = _order(ticket.order_id)
-    return _refund(order, actor, None, [ticket.id], None, source="buyer", also=also)
+    # Its price, or what is left of the payment if an organizer already gave some back.
+    amount = min(ticket.price_minor, paid_of(order) - refunded_of(order))
+    return _refund(order, actor, max(amount, 0), [ticket.id], None, source="buyer", also=also)
 
 
 def paid_by_card(ticket: Ticket) -> bool:
@@ -170,9 +172,11 @@ def _refund(
 def _plan(order: Order, amount_minor: int | None, ticket_ids: list[str] | None) -> Plan:
     """What this refund gives back, checked against the order as read (the write checks the
     ceiling again, against the order as it is then)."""
-    if order.status == REFUNDED:
+    # Tickets of an order whose money all went back may still be cancelled, for nothing more.
+    cancelling_only = amount_minor == 0 and bool(ticket_ids)
+    if order.status == REFUNDED and not cancelling_only:
         raise RefundExceedsPayment("Everything paid for this order has been refunded.")
-    if order.status not in (PAID, PARTIALLY_REFUNDED):
+    if order.status not in (PAID, PARTIALLY_REFUNDED, REFUNDED):
         raise Conflict(
             f"Only a paid order can be refunded; this one is {order.status}.",
             code="order_not_paid",
@@ -221,33 +225,31 @@ def _write(order: Order, plan: Plan, entry: Refund, actor: Principal, also: Extr
     conditional on leaving it; the one that finishes, on exactly what it finishes."""
     now = entry.created_at
     amount = plan.amount_minor
-    condition = Order.status.is_in(PAID, PARTIALLY_REFUNDED)
-    if plan.finishing:
+    if amount == 0:
+        # Nothing paid back: the tickets' own conditions are all there is to check.
+        condition = Order.status.is_in(PAID, PARTIALLY_REFUNDED, REFUNDED)
+    elif plan.finishing:
+        condition = Order.status.is_in(PAID, PARTIALLY_REFUNDED)
         exact = Order.refunded_minor == plan.refunded_before
         condition &= exact if plan.refunded_before else (
             Order.refunded_minor.does_not_exist() | exact
         )  # fmt: skip
-    elif amount > 0:
-        condition &= Order.refunded_minor.does_not_exist() | (
-            Order.refunded_minor <= plan.paid - amount - 1
+    else:
+        condition = Order.status.is_in(PAID, PARTIALLY_REFUNDED) & (
+            Order.refunded_minor.does_not_exist() | (Order.refunded_minor <= plan.paid - amount - 1)
         )
-    else:
-        condition &= Order.status != REFUNDED
-    if plan.finishing:
-        status = REFUNDED
-    elif plan.refunded_before + amount > 0:
-        status = PARTIALLY_REFUNDED
-    else:
-        status = order.status  # tickets of a free order: nothing paid back
+    actions = [
+        Order.refunded_minor.add(amount),
+        Order.refunds.set((Order.refunds | []).append([entry])),
+        Order.updated_at.set(now),
+    ]
+    if amount > 0:  # with nothing paid back, the status stays whatever it is at write time
+        actions.append(Order.status.set(REFUNDED if plan.finishing else PARTIALLY_REFUNDED))
 
     def build(tx: TransactWrite) -> None:
         tx.update(
             order,
-            actions=[
-                Order.refunded_minor.add(amount), Order.status.set(status),
-                Order.refunds.set((Order.refunds | []).append([entry])),
-                Order.updated_at.set(now),
-            ],
+            actions=actions,
             condition=condition,
         )  # fmt: skip
         _cancel_tickets(tx, order, plan.tickets, now)

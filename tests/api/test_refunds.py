@@ -289,3 +289,36 @@ def test_a_charge_of_no_order_of_ours_is_a_404(client, tables):
     unknown = post_event(client, event("charge.dispute.created", {"id": "dp", "amount": 1}))
 
     assert unknown.status_code == 404
+
+
+def test_a_buyer_still_cancels_a_ticket_whose_money_already_went_back(api, organizer):
+    buyer = buyer_body(email="refunded-buyer@example.com")
+    event_id, order_id = paid_order(api, organizer, buyer=buyer)
+    Event(id=event_id).update(actions=[Event.cancellable_until.set(utcnow() + timedelta(days=5))])
+    assert refund(api, order_id, {"amount": "100"}, organizer).status_code == 201
+    session = open_session(api, buyer["email"])
+    first = Order.get(order_id).ticket_ids[0]
+
+    assert api.delete(f"/my-tickets/{first}", as_=session).status_code == 204
+
+    order = Order.get(order_id)
+    assert (order.status, order.refunded_minor) == ("refunded", 10000)
+    assert [r.amount_minor for r in order.refunds] == [10000, 0]
+    assert Ticket.get(first).is_cancelled
+    assert stripe_refunds(order_id) == [10000]
+    assert counts(event_id, event_id) == (1, 0)
+
+
+def test_a_dashboard_refund_of_a_payment_that_paid_nothing_is_ignored(api, client, organizer):
+    _, order_id = paid_order(api, organizer)
+    second = stripe_api.create_intent(
+        order_id=order_id, event_id="x", amount_minor=10000, currency_code="GBP",
+        idempotency_key="second",
+    )  # fmt: skip
+    charge = {"id": "ch_2", "payment_intent": second.id, "refunds": {"data": [
+        {"id": "re_2", "amount": 10000, "status": "succeeded"}]}}  # fmt: skip
+
+    response = post_event(client, event("charge.refunded", charge))
+
+    assert (response.status_code, response.json_body["outcome"]) == (200, "ignored")
+    assert Order.get(order_id).refunds is None
