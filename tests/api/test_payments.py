@@ -413,3 +413,72 @@ def test_without_stripe_an_online_event_takes_no_order_and_holds_nothing(
 
     assert (response.status_code, response.json_body["code"]) == (503, "payments_not_configured")
     assert counts(event_id, event_id) == (0, 0)
+
+
+def test_the_checkout_page_escapes_what_organizers_typed_and_locks_scripts_down(
+    api, client, organizer
+):
+    hostile = '<img src=x onerror="alert(1)">'
+    event_id = new_event(api, organizer, payment="online")
+    api.put(f"/events/{event_id}", {"title": hostile}, as_=organizer)
+    placed = place(api, event_id, [{"quantity": 1}]).json_body
+    url = placed["order"]["payment"]["checkout_url"]
+    path = url.removeprefix("http://api.test")
+
+    page = client.http.get(path)
+
+    assert page.status_code == 200
+    html = page.body.decode()
+    assert hostile not in html and "&lt;img src=x" in html
+    csp = page.headers["Content-Security-Policy"]
+    nonce = csp.split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in html
+    assert "script-src 'nonce-" in csp and "http://127.0.0.1:" in csp
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"
+    # Another order's token opens nothing.
+    other = place(api, event_id, [{"quantity": 1}]).json_body["order_token"]
+    refused = client.http.get(f"/orders/{placed['order']['id']}/pay?token={other}")
+    assert refused.status_code == 400 and b"Link not valid" in refused.body
+
+
+def test_a_crash_after_refunding_a_late_payment_refunds_it_once_on_redelivery(
+    api, client, organizer, monkeypatch
+):
+    from chalicelib.db import transactions
+
+    event_id, placed = reserve(api, organizer, capacity=2)
+    order_id = placed["order"]["id"]
+    expire(order_id)
+    resold = place(api, event_id, [{"quantity": 2}], buyer=buyer_body())
+    assert pay(api, resold.json_body).json_body["order"]["status"] == "paid"
+    intent_id = Order.get(order_id).payment_intent_id
+    charge(intent_id)
+    payload = succeeded_event(order_id)
+    real = transactions.write_unless_refused
+    calls = []
+
+    def crash_once(build):
+        calls.append(build)
+        if len(calls) == 2:  # the first tried to take the stock again; the second records
+            raise RuntimeError("the function died after Stripe refunded")
+        return real(build)
+
+    # Only the late refund's record crashes: everything before it already ran.
+    from chalicelib.services import payments
+
+    monkeypatch.setattr(payments.transactions, "write_unless_refused", crash_once)
+    with pytest.raises(RuntimeError):
+        payments.handle_event(payments.ProviderEvent(payload["id"], payload["type"],
+                                                     payload["data"]["object"]))  # fmt: skip
+    monkeypatch.undo()
+    assert Order.get(order_id).late_refund_intent == intent_id  # decided before refunding
+
+    again = post_event(client, payload)
+
+    assert again.json_body["outcome"] == "refunded"
+    made = stripe_get(f"refunds?payment_intent={intent_id}")["data"]
+    assert [r["amount"] for r in made] == [10000]
+    assert Order.get(order_id).status == "refunded"
+    assert counts(event_id, event_id) == (2, 0)
