@@ -22,3 +22,15 @@ bp = ApiBlueprint(__name__)
 def get_health() -> Response:
     health.ensure_tables_reachable()
     return model_response(schemas.responses.HealthOut(status="ok"))
+
+
+@bp.route(
+    "/health",
+    methods=["HEAD"],
+    summary="Health for uptime checkers: the same check, no body",
+    tag="health",
+    responses={200: None, 503: None},
+)
+def head_health() -> Response:
+    health.ensure_tables_reachable()
+    return Response(body="", status_code=200)

@@ -33,3 +33,12 @@ def test_an_unsafe_request_id_is_replaced_by_a_generated_one(client):
     request_id = response.headers["X-Request-Id"]
     assert request_id != "bad id\twith spaces"
     assert len(request_id) == 32
+
+
+def test_uptime_checkers_head_health(client):
+    ok = client.http.request("HEAD", "/health")
+    assert (ok.status_code, ok.body) == (200, b"")
+
+    User.delete_table()
+
+    assert client.http.request("HEAD", "/health").status_code == 503

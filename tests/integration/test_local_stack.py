@@ -37,6 +37,13 @@ def test_health_answers_200(local_stack):
     assert response.json() == {"status": "ok"}
 
 
+def test_head_health_answers_200_without_a_body(local_stack):
+    response = requests.head(f"{local_stack.api_url}/health", timeout=10)
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
 def test_unknown_route_is_a_json_404(local_stack):
     response = requests.get(f"{local_stack.api_url}/nowhere", timeout=5)
 
