@@ -11,6 +11,7 @@ after `ANNOUNCED_FOR`, once its consumers are long done.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -90,7 +91,8 @@ class Change(TableModel):
     target_id = UnicodeAttribute()
     # The event it concerns, if any: its organizer's own log, and whom webhooks tell.
     event_id = UnicodeAttribute(null=True)
-    details = MapAttribute(null=True, default=dict)  # short strings for the audit log
+    # Short values for the audit log: text, whole numbers, booleans (older entries: text only).
+    details = MapAttribute(null=True, default=dict)
     data = JSONAttribute(null=True)  # what the stream's consumers need (emails, webhooks)
     # Set on audit entries only (sparse indexes); announced-only changes expire instead.
     audit_log = UnicodeAttribute(null=True)
@@ -111,5 +113,8 @@ class Change(TableModel):
         return self.audit_log is not None
 
     @property
-    def detail_values(self) -> dict[str, str]:
-        return self.details.as_dict() if self.details is not None else {}
+    def detail_values(self) -> dict[str, str | int | bool | None]:
+        values = self.details.as_dict() if self.details is not None else {}
+        # DynamoDB numbers come back as Decimal or float; whole ones are ints in JSON.
+        return {k: int(v) if isinstance(v, float | Decimal) and v == int(v) else v
+                for k, v in values.items()}  # fmt: skip

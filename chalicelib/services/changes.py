@@ -44,6 +44,16 @@ AUDITED = frozenset(
 ANNOUNCED_ONLY = frozenset({"ticket.sold", "order.paid"})
 
 
+Detail = str | int | bool | None
+
+
+def _plain(value: Any) -> Detail:
+    """A detail as JSON shows it: numbers and booleans keep their type, the rest is text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
 def record(
     tx: TransactWrite,
     type_: str,
@@ -68,7 +78,7 @@ def record(
         target_type=target_type,
         target_id=target_id,
         event_id=event_id,
-        details={key: str(value) for key, value in (details or {}).items()},
+        details={key: _plain(value) for key, value in (details or {}).items()},
         data=data,
     )
     if type_ in AUDITED:

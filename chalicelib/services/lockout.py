@@ -118,7 +118,7 @@ def block(user: User, *, reason: str) -> bool:
         )
         record_change(
             tx, "user.blocked", actor=None, target_type="user", target_id=user.id,
-            details={"reason": reason, "failed_logins": str(int(user.failed_logins or 0))},
+            details={"reason": reason, "failed_logins": int(user.failed_logins or 0)},
         )  # fmt: skip
 
     if not transactions.write_unless_refused(build):

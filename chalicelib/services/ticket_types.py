@@ -350,7 +350,7 @@ def _refuse_below_committed(event_id: str, type_id: str, quantity: Any) -> None:
         raise Conflict(
             f"quantity cannot go below the {committed} tickets sold or held.",
             code="below_sold_and_held",
-            details={"sold": str(now.sold), "held": str(now.held)},
+            details={"sold": int(now.sold), "held": int(now.held)},
         )
 
 

@@ -164,7 +164,7 @@ def test_unsupported_method_is_a_405_listing_the_allowed_ones(client):
 
     assert response.status_code == 405
     assert response.json_body["code"] == "method_not_allowed"
-    assert response.headers["Allow"] == "GET"
+    assert response.headers["Allow"] == "GET, HEAD"
 
 
 def test_oversized_body_on_a_real_route_is_a_413(client):

@@ -286,7 +286,9 @@ class AuditEntryOut(Out):
     action: str = Field(examples=["user.blocked"])
     target_type: str = Field(examples=["user"])
     target_id: str
-    details: dict[str, str]
+    details: dict[str, str | int | bool | None] = Field(
+        description="What changed, by name: text, whole numbers and booleans keep their types."
+    )
 
 
 class AuditPage(Out):
