@@ -24,13 +24,27 @@ MAX_TEXT = 256
 
 # email_validator and phonenumbers load on the first body that has an email or a phone:
 # together ~50 ms that no other request should pay at a cold start.
+#
+# SES delivers to ASCII addresses only (no SMTPUTF8): an international domain is kept in its
+# punycode form (what mail servers look up), and letters outside ASCII before the @, which no
+# mail to SES can carry, are refused here rather than lost in sending.
+NON_ASCII_LOCAL_PART = (
+    "Letters outside ASCII before the @ cannot be delivered by this service's email; use an "
+    "address with an ASCII name (the domain may be international)."
+)
+
+
 def _valid_email(value: str) -> str:
     from email_validator import EmailNotValidError, validate_email
 
+    local_part = value.rpartition("@")[0]
+    if not local_part.isascii():
+        raise ValueError(NON_ASCII_LOCAL_PART)
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
+    return checked.ascii_email or checked.normalized
 
 
 class Body(BaseModel):
