@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -130,14 +131,23 @@ def _buyer(stack: Stack, event_id: str) -> str:
     )  # fmt: skip
     booked.raise_for_status()
     requests.post(f"{stack.api_url}/buyer-access", json={"email": email}, timeout=10)
-    mailbox = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=10).json()
-    link = next(
-        found.group(1)
-        for m in reversed(mailbox["emails"])
-        if email in m["to"]
-        for found in [re.search(r"/my-tickets/([A-Za-z0-9_-]+)", m["body"] or "")]
-        if found
-    )
+    link = None
+    deadline = time.monotonic() + 15  # the event stream sends it within a second or so
+    while link is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        mailbox = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=10).json()
+        link = next(
+            (
+                found.group(1)
+                for m in reversed(mailbox["emails"])
+                if email in m["to"]
+                for found in [re.search(r"/my-tickets/([A-Za-z0-9_-]+)", m["body"] or "")]
+                if found
+            ),
+            None,
+        )
+    if link is None:
+        raise RuntimeError(f"no buyer-access link reached {email}")
     session = requests.post(f"{stack.api_url}/buyer-sessions", json={"token": link}, timeout=10)
     session.raise_for_status()
     return session.json()["auth_token"]

@@ -28,13 +28,14 @@ from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import User
 from chalicelib.email.addresses import normalize_email
 from chalicelib.email.messages import password_reset_email, verification_email
+from chalicelib.email.sender import EmailMessage
 from chalicelib.errors import (
     AccountNotVerified,
     InvalidRequest,
     UserExists,
     WrongCredentials,
 )
-from chalicelib.services import lockout, notifications
+from chalicelib.services import link_requests, lockout, notifications
 from chalicelib.services.changes import record as record_change
 from chalicelib.services.users import find_by_email, new_user, record_created, save_new_user
 from chalicelib.settings import get_settings
@@ -197,16 +198,22 @@ def register(*, email: str, password: str, name: str | None, role: str) -> User:
 
 
 def resend_verification(*, email: str) -> None:
-    """Send a fresh link if the account exists, is unverified and the throttle allows.
+    """Queue a fresh link for an unverified account; the same work either way, so neither
+    the answer nor its time tells whether an email has an account (services.link_requests)."""
+    link_requests.queue(link_requests.VERIFICATION, claim_kind=USER_EMAIL, email=email)
 
-    Says nothing either way, so the answer cannot tell whether an email has an account.
-    """
-    user = find_by_email(normalize_email(email))
+
+def verification_again_email(user_id: str) -> EmailMessage | None:
+    """The stream's part: a fresh link if the account exists, is unverified, and the resend
+    throttle and the hourly email ceiling allow (None otherwise)."""
+    user = get_or_none(User, user_id, consistent_read=True)
     if user is None or user.verified or not notifications.reserve_quietly(user.email):
-        return
+        return None
     token = _reissue_verification(user)
-    if token is not None:
-        _send_verification(user, token)
+    if token is None:
+        return None
+    link = f"{get_settings().app_url}/activate/{token}"
+    return verification_email(to=user.email, name=user.name, link=link)
 
 
 def activate(*, token: str) -> Activation:
@@ -240,14 +247,18 @@ def activate(*, token: str) -> Activation:
 
 
 def forgot_password(*, email: str) -> None:
-    """Email a known, unblocked account a single-use reset link valid for an hour.
+    """Queue a single-use reset link for a known, unblocked account; the same work either way
+    (services.link_requests)."""
+    link_requests.queue(link_requests.PASSWORD_RESET, claim_kind=USER_EMAIL, email=email)
 
-    Says nothing either way. The new link's hash replaces the previous one on the user, so
-    only the newest link works.
-    """
-    user = find_by_email(normalize_email(email))
+
+def reset_link_email(user_id: str) -> EmailMessage | None:
+    """The stream's part: a reset link valid for an hour, for an account that exists and is
+    not blocked (None otherwise). The new link's hash replaces the previous one on the user,
+    so only the newest link works."""
+    user = get_or_none(User, user_id, consistent_read=True)
     if user is None or user.blocked or not notifications.reserve_quietly(user.email):
-        return
+        return None
     token, link = new_link(user.id, RESET_PASSWORD, RESET_LIFETIME)
 
     def build(tx: TransactWrite) -> None:
@@ -259,9 +270,9 @@ def forgot_password(*, email: str) -> None:
         )
 
     if not transactions.write_unless_refused(build):
-        return  # deleted or blocked meanwhile
+        return None  # deleted or blocked meanwhile
     url = f"{get_settings().app_url}/reset-password/{token}"
-    notifications.send(password_reset_email(to=user.email, name=user.name, link=url))
+    return password_reset_email(to=user.email, name=user.name, link=url)
 
 
 def check_reset_link(*, token: str) -> None:

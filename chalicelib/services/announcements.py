@@ -27,7 +27,14 @@ from chalicelib.email.messages import (
 )
 from chalicelib.email.sender import EmailMessage, send_email
 from chalicelib.money import from_minor
-from chalicelib.services import deliveries, notifications, webhooks
+from chalicelib.services import (
+    accounts,
+    buyer_access,
+    deliveries,
+    link_requests,
+    notifications,
+    webhooks,
+)
 from chalicelib.services.tickets import qr_of
 
 log = logging.getLogger(__name__)
@@ -36,10 +43,30 @@ log = logging.getLogger(__name__)
 def handle(change: Change) -> None:
     """Carry out what `change` calls for; safe to call again with the same change."""
     email = _EMAILS.get(change.type)
-    message = email(change) if email else None
-    if message is not None:
-        deliveries.once(change, "email", lambda: send_email(message))
+    if email is not None:
+        # Built inside the claim: an email already sent is not built again (building one may
+        # make a link or count against the recipient's hourly ceiling).
+        deliveries.once(change, "email", lambda: _send(email(change)))
     webhooks.fan_out(change)
+
+
+def _send(message: EmailMessage | None) -> None:
+    if message is not None:
+        send_email(message)
+
+
+def _requested_link(change: Change) -> EmailMessage | None:
+    """A link asked for by address (services.link_requests), for whoever it turns out to be."""
+    data = change.data or {}
+    owner = link_requests.owner_of(data)
+    if owner is None:
+        return None
+    build = {
+        link_requests.BUYER_ACCESS: buyer_access.access_link_email,
+        link_requests.PASSWORD_RESET: accounts.reset_link_email,
+        link_requests.VERIFICATION: accounts.verification_again_email,
+    }.get(data.get("kind"))
+    return build(owner) if build is not None else None
 
 
 def _confirmation(change: Change) -> EmailMessage | None:
@@ -126,4 +153,5 @@ _EMAILS = {
     "ticket.cancelled": _cancellation,
     "user.blocked": _blocked_notice,
     "order.refunded": _refund_notice,
+    "link.requested": _requested_link,
 }

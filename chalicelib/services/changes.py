@@ -41,7 +41,7 @@ AUDITED = frozenset(
         "order.disputed",
     }
 )
-ANNOUNCED_ONLY = frozenset({"ticket.sold", "order.paid"})
+ANNOUNCED_ONLY = frozenset({"ticket.sold", "order.paid", "link.requested"})
 
 
 Detail = str | int | bool | None

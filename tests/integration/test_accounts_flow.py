@@ -51,18 +51,23 @@ def wait_for_email(stack, email, subject_part="", timeout_s=10.0):
         time.sleep(0.1)
 
 
-def emailed_link(stack, email, kind="activate"):
-    """The newest link of this kind the local stack emailed to `email`."""
-    emails = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=5).json()
-    links = [
-        found.group(0)
-        for m in emails["emails"]
-        if email in m["to"]
-        for found in [re.search(rf"https?://[^\s\"<>]+/{kind}/[A-Za-z0-9_-]+", m["body"])]
-        if found
-    ]
-    assert links, f"no {kind} link was emailed to {email}"
-    return links[-1]
+def emailed_link(stack, email, kind="activate", *, at_least=1, timeout_s=10.0):
+    """The newest link of this kind the local stack emailed to `email`, once `at_least` such
+    links went out (links asked for by address are sent by the event stream, within a second)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        emails = requests.get(f"{stack.emulator_url}/_devstack/sent-emails", timeout=5).json()
+        links = [
+            found.group(0)
+            for m in emails["emails"]
+            if email in m["to"]
+            for found in [re.search(rf"https?://[^\s\"<>]+/{kind}/[A-Za-z0-9_-]+", m["body"])]
+            if found
+        ]
+        if len(links) >= at_least:
+            return links[-1]
+        assert time.monotonic() < deadline, f"no {kind} link was emailed to {email}"
+        time.sleep(0.1)
 
 
 def activation_link(stack, email):
