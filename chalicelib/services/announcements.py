@@ -1,11 +1,11 @@
 """What follows from a recorded change, run by the event stream's consumer (never inside the
-request that made the change): confirmation, cancellation and blocked-account emails, and
-webhook deliveries.
+request that made the change): confirmation, cancellation, refund and blocked-account
+emails, links asked for by address (services.link_requests), and webhook deliveries.
 
 Each side effect goes through `deliveries.once`, so a stream record delivered twice sends
 nothing twice; a failure (SES throttling, say) propagates, and the stream delivers the record
-again. Verification and password-reset emails stay in their requests: the caller is waiting
-for exactly that email, and nothing else follows from those requests.
+again. Only the first verification email stays in its request (registering an address that
+has an account is refused anyway, so its timing tells nothing more).
 """
 
 from __future__ import annotations
