@@ -28,6 +28,8 @@ from tests.conftest import (
     sent_emails,
 )
 from tests.deploy.template import policy, resources_of_type, table_base_name
+from tests.stripe_fake import card_token, post_event, stripe_get
+from tests.stripe_fake import event as stripe_event
 
 Grant = tuple[str, str, str | None]  # (IAM action, table base name, index or None)
 HOOK_URL = "https://hooks.example.com/tickets"
@@ -155,6 +157,7 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     organizer_token = api.post("/login", {"email": email, "password": "password1"})
     organizer_token = organizer_token.json_body["auth_token"]
     api.post("/forgot-password", {"email": email})
+    stream()  # links asked for by address go out from the stream
     reset = re.search(r"/reset-password/([\w-]+)", sent_emails(drain=False)[-1].body).group(1)
     api.get(f"/reset-password/{reset}")
     api.post("/reset-password", {"token": reset, "password": "password2"})
@@ -238,6 +241,23 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     api.post(f"/orders/{held['order']['id']}/cancel", as_=held["order_token"])
     own_sale = {"event_id": online_id, "items": [line], "buyer": buyer_body()}
     api.post("/orders", own_sale, as_=organizer_token, headers={"Idempotency-Key": "k"})
+    # card payments: the checkout page, paying, Stripe's webhook after, a refund, a dispute
+    card = api.post("/orders", {"event_id": online_id, "items": [line],
+                                "buyer": buyer_body()}).json_body  # fmt: skip
+    card_id = card["order"]["id"]
+    api.http.get(card["order"]["payment"]["checkout_url"].removeprefix("http://api.test"))
+    paid = api.post(f"/orders/{card_id}/pay", {"card_token": card_token()},
+                    as_=card["order_token"]).json_body["order"]  # fmt: skip
+    intent_id = card["order"]["payment"]["client_secret"].split("_secret_")[0]
+    post_event(
+        api, stripe_event("payment_intent.succeeded", stripe_get(f"payment_intents/{intent_id}"))
+    )
+    api.post(f"/orders/{card_id}/refunds", {"ticket_ids": [paid["tickets"][0]["id"]]},
+             as_=organizer_token)  # fmt: skip
+    api.get(f"/orders/{card_id}/refunds", as_=organizer_token)
+    post_event(api, stripe_event("charge.dispute.created", {
+        "id": "dp_tour", "payment_intent": intent_id, "amount": 3000, "reason": "fraudulent",
+        "status": "needs_response"}))  # fmt: skip
     stream()
     api.delete(f"/events/{online_id}?force=true", as_=admin)
     # the door
@@ -269,6 +289,7 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     mine = buyer_body()
     my_ticket = api.post("/sold-tickets", {"event_id": event_id, "buyer": mine}).json_body
     api.post("/buyer-access", {"email": mine["email"]})
+    stream()
     access = re.search(r"/my-tickets/([\w-]+)", sent_emails(drain=False)[-1].body).group(1)
     api.get(f"/my-tickets/{access}")
     buyer_token = api.post("/buyer-sessions", {"token": access}).json_body["auth_token"]
