@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format fuzz bench package deploy clean
+.PHONY: run test check lint format fuzz bench package deploy clean link
 
 STAGE ?= prod
 PACKAGE_DIR := build/package
@@ -37,6 +37,11 @@ bench: $(STAMP)
 # schemathesis against the running local stack, as each kind of caller (a few minutes).
 fuzz: $(STAMP)
 	$(BIN)/python -m devstack.fuzz
+
+# The newest link the local stack emailed to EMAIL (KIND: activate, reset-password, my-tickets).
+link: $(STAMP)
+	@test -n "$(EMAIL)" || { echo "usage: make link EMAIL=me@example.com [KIND=activate]" >&2; exit 2; }
+	@$(BIN)/python -m devstack.mail "$(EMAIL)" $(KIND)
 
 # The deployable template and zip for AWS, in $(PACKAGE_DIR): Chalice's template with
 # deploy/template.yaml merged in. Needs no AWS account (the credentials are placeholders).
