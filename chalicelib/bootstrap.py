@@ -16,6 +16,9 @@ import getpass
 import sys
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
 from chalicelib import aws
 from chalicelib.db.tables import create_tables, unavailable_tables
 from chalicelib.services import migrations
@@ -105,6 +108,21 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (PynamoDBException, BotoCoreError, ClientError) as exc:
+        # The usual cause is the wrong stack: another port, another prefix, no credentials.
+        print(f"error: {_unreachable(settings, exc)}", file=sys.stderr)
+        return 3
+
+
+def _unreachable(settings: Settings, exc: Exception) -> str:
+    where = settings.aws_endpoint_url or f"AWS ({settings.aws_region})"
+    cause = getattr(exc, "cause", None) or exc
+    if "ResourceNotFound" in str(cause) or "ResourceNotFound" in type(cause).__name__:
+        return (
+            f"no tables named {settings.table_prefix}* at {where}; is TABLE_PREFIX right, and "
+            "has the setup step run there?"
+        )
+    return f"cannot reach the tables at {where} ({cause}); is the stack running there?"
 
 
 if __name__ == "__main__":

@@ -117,3 +117,25 @@ def test_the_first_admins_password_can_come_from_an_ssm_parameter(aws_mock):
     assert report.admin_created
     [admin] = [u for u in User.scan() if u.email == "root@example.com"]
     assert verify_password("from-ssm-Passw0rd", admin.password_hash)[0]
+
+
+@pytest.mark.parametrize("command", [[], ["unblock", "admin@example.com"]])
+def test_an_unreachable_stack_is_named_not_a_traceback(command):
+    """The setup step and the unblock command pointed at no emulator (a stack on other ports):
+    one line saying where they looked, exit status 3."""
+    import os
+    import subprocess
+    import sys
+
+    from devstack.harness import PROJECT_DIR, free_port
+
+    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+           "AWS_MAX_ATTEMPTS": "1"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "chalicelib.bootstrap", *command],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"cannot reach the tables at {env['AWS_ENDPOINT_URL']}" in done.stderr
