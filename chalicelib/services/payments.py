@@ -414,19 +414,25 @@ def _mark_late_refund(order: Order, intent: Intent) -> bool:
     )
 
 
-def _finish_late_refund(order: Order, intent: Intent, stripe_event_id: str | None) -> None:
-    """Refund the late payment in full through Stripe (once per intent, however often this
-    runs), then record it: the order `refunded`, the buyer told why by email."""
-    refund_id = f"late-{intent.id}"
+def _refund_in_full(intent: Intent, refund_id: str, source: str, reason: str) -> Refund:
+    """Give a whole payment back through Stripe (once per `refund_id`, however often this
+    runs), as the refund entry to record on the order."""
     made = stripe_api.refund(
         intent_id=intent.id, amount_minor=intent.amount_minor, refund_id=refund_id
     )
-    now = utcnow()
-    entry = Refund(
-        id=refund_id, amount_minor=intent.amount_minor, status=made.status,
-        source="late_payment", reason="The hold had ended and the tickets were sold.",
-        provider_refund_id=made.id, created_at=now,
+    return Refund(
+        id=refund_id, amount_minor=intent.amount_minor, status=made.status, source=source,
+        reason=reason, provider_refund_id=made.id, created_at=utcnow(),
     )  # fmt: skip
+
+
+def _finish_late_refund(order: Order, intent: Intent, stripe_event_id: str | None) -> None:
+    """Refund the late payment in full through Stripe (once per intent, however often this
+    runs), then record it: the order `refunded`, the buyer told why by email."""
+    entry = _refund_in_full(
+        intent, f"late-{intent.id}", "late_payment", "The hold had ended and the tickets were sold."
+    )
+    now = entry.created_at
 
     def build(tx: TransactWrite) -> None:
         tx.update(
@@ -440,7 +446,7 @@ def _finish_late_refund(order: Order, intent: Intent, stripe_event_id: str | Non
             condition=(Order.late_refund_intent == intent.id)
             & Order.status.is_in(EXPIRED, CANCELLED),
         )  # fmt: skip
-        _record_refund_change(tx, order, entry)
+        refunds.record_refund(tx, order, entry)
         claim_event(tx, stripe_event_id, order, now)
 
     transactions.write_unless_refused(build)
@@ -449,16 +455,10 @@ def _finish_late_refund(order: Order, intent: Intent, stripe_event_id: str | Non
 def _refund_second_payment(order: Order, intent: Intent, stripe_event_id: str | None) -> str:
     """A second successful payment of one order (two tabs, an old intent's secret): it buys
     nothing, so it goes back in full, recorded once on the order."""
-    refund_id = f"second-{intent.id}"
-    made = stripe_api.refund(
-        intent_id=intent.id, amount_minor=intent.amount_minor, refund_id=refund_id
+    entry = _refund_in_full(
+        intent, f"second-{intent.id}", "duplicate_payment", "The order was already paid."
     )
-    now = utcnow()
-    entry = Refund(
-        id=refund_id, amount_minor=intent.amount_minor, status=made.status,
-        source="duplicate_payment", reason="The order was already paid.",
-        provider_refund_id=made.id, created_at=now,
-    )  # fmt: skip
+    refund_id, now = entry.id, entry.created_at
 
     def build(tx: TransactWrite) -> None:
         tx.save(
@@ -477,16 +477,6 @@ def _refund_second_payment(order: Order, intent: Intent, stripe_event_id: str | 
     if not transactions.write_unless_refused(build):
         log.info("second payment %s of order %s: refund already recorded", intent.id, order.id)
     return REFUNDED_LATE
-
-
-def _record_refund_change(tx: TransactWrite, order: Order, entry: Refund) -> None:
-    record_change(
-        tx, "order.refunded", actor=None, target_type="order", target_id=order.id,
-        event_id=order.event_id,
-        details={"amount": entry.amount_minor, "source": entry.source},
-        data={"order_id": order.id, "refund_id": entry.id, "buyer_id": order.buyer_id,
-              "seller_id": order.seller_id, "organizer_id": order.organizer_id},
-    )  # fmt: skip
 
 
 # --- Stripe's webhook -------------------------------------------------------------------------

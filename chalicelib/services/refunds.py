@@ -255,17 +255,31 @@ def _write(order: Order, plan: Plan, entry: Refund, actor: Principal, also: Extr
         _cancel_tickets(tx, order, plan.tickets, now)
         if also is not None:
             also(tx)
-        record_change(
-            tx, "order.refunded", actor=actor, target_type="order", target_id=order.id,
-            event_id=order.event_id,
-            details={"amount": amount, "source": entry.source,
-                     "tickets": len(plan.tickets)},
-            data={"order_id": order.id, "refund_id": entry.id, "buyer_id": order.buyer_id,
-                  "seller_id": order.seller_id, "organizer_id": order.organizer_id,
-                  "ticket_ids": [t.id for t in plan.tickets]},
-        )  # fmt: skip
+        record_refund(tx, order, entry, actor=actor, tickets=[t.id for t in plan.tickets])
 
     return transactions.write_unless_refused(build)
+
+
+def record_refund(
+    tx: TransactWrite,
+    order: Order,
+    entry: Refund,
+    *,
+    actor: Principal | None = None,
+    tickets: list[str] | None = None,
+) -> None:
+    """The `order.refunded` change (audit entry, webhooks, the buyer's email) in the refund's
+    own transaction; `tickets`: the ones it cancelled, when it cancels any it may."""
+    details: dict = {"amount": entry.amount_minor, "source": entry.source}
+    data: dict = {"order_id": order.id, "refund_id": entry.id, "buyer_id": order.buyer_id,
+                  "seller_id": order.seller_id, "organizer_id": order.organizer_id}  # fmt: skip
+    if tickets is not None:
+        details["tickets"] = len(tickets)
+        data["ticket_ids"] = tickets
+    record_change(
+        tx, "order.refunded", actor=actor, target_type="order", target_id=order.id,
+        event_id=order.event_id, details=details, data=data,
+    )  # fmt: skip
 
 
 def _cancel_tickets(tx: TransactWrite, order: Order, tickets: list[Ticket], now: datetime) -> None:
@@ -365,13 +379,7 @@ def record_provider_refunds(
             condition=Order.updated_at == order.updated_at,
         )  # fmt: skip
         for entry in new:
-            record_change(
-                tx, "order.refunded", actor=None, target_type="order", target_id=order.id,
-                event_id=order.event_id,
-                details={"amount": entry.amount_minor, "source": entry.source},
-                data={"order_id": order.id, "refund_id": entry.id, "buyer_id": order.buyer_id,
-                      "seller_id": order.seller_id, "organizer_id": order.organizer_id},
-            )  # fmt: skip
+            record_refund(tx, order, entry)
         claim_event(tx, stripe_event_id, order, now)
 
     if not transactions.write_unless_refused(build):
