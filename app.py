@@ -25,7 +25,7 @@ from chalicelib.api import (
 from chalicelib.api.middleware import http_middleware
 from chalicelib.auth import authorizer, ticket_keys
 from chalicelib.consumers import changes as changes_consumer
-from chalicelib.consumers import schedule
+from chalicelib.consumers import schedule, side_effects
 from chalicelib.settings import get_settings
 
 # Fail at start, naming the variable, when a deployed stage lacks required settings.
@@ -55,4 +55,5 @@ app.register_blueprint(audit_log.bp)
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(docs.bp)
 app.register_blueprint(changes_consumer.bp)
+app.register_blueprint(side_effects.bp)
 app.register_blueprint(schedule.bp)

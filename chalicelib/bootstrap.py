@@ -1,4 +1,5 @@
-"""The setup step: tables (locally), the local SES sender identity, the first admin. Idempotent.
+"""The setup step: tables and the side-effects queue (locally), the local SES sender identity,
+the first admin. Idempotent.
 
     python -m chalicelib.bootstrap                 # create what is missing
     python -m chalicelib.bootstrap unblock EMAIL   # operators' break-glass: unblock any account
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 from dataclasses import dataclass
 
@@ -40,12 +42,26 @@ def verify_sender(settings: Settings) -> None:
     aws.client("ses").verify_email_identity(EmailAddress=settings.ses_sender)
 
 
+def create_queues(settings: Settings) -> None:
+    """The side-effects queue (services/side_effects.py) and where messages that keep failing
+    are parked, as the deployment template declares them; safe to run again."""
+    sqs = aws.client("sqs")
+    parked = sqs.create_queue(QueueName=settings.queue_name("side-effects-failed"))["QueueUrl"]
+    parked_arn = sqs.get_queue_attributes(QueueUrl=parked, AttributeNames=["QueueArn"])
+    redrive = {"deadLetterTargetArn": parked_arn["Attributes"]["QueueArn"], "maxReceiveCount": 5}
+    sqs.create_queue(
+        QueueName=settings.queue_name("side-effects"),
+        Attributes={"VisibilityTimeout": "60", "RedrivePolicy": json.dumps(redrive)},
+    )
+
+
 def bootstrap(
     settings: Settings, *, create_missing_tables: bool | None = None, admin_password: str = ""
 ) -> BootstrapReport:
     """`create_missing_tables` defaults to local mode only."""
     if settings.is_local if create_missing_tables is None else create_missing_tables:
         tables_created = create_tables()
+        create_queues(settings)
     else:
         missing = unavailable_tables()
         if missing:

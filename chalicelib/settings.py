@@ -114,8 +114,14 @@ class Settings:
     stripe_api_url: str = "https://api.stripe.com"
     # Where the checkout page loads Stripe.js from (localstripe serves a fake one locally).
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    # The queue of side effects (emails, webhook attempts): set by the deployment template;
+    # locally and in the tests found by name (`queue_name("side-effects")`).
+    side_effects_queue_url: str | None = None
 
     def table_name(self, base: str) -> str:
+        return f"{self.table_prefix}{base}"
+
+    def queue_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
 
 
@@ -297,6 +303,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
         stripe_api_url=get("STRIPE_API_URL", "https://api.stripe.com").rstrip("/"),
         stripe_js_url=get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+        side_effects_queue_url=get("SIDE_EFFECTS_QUEUE_URL"),
     )
     if not is_local and not packaging:
         plain = [

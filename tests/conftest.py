@@ -91,8 +91,19 @@ _stream: dict = {"reader": None}
 
 
 def drain_stream() -> int:
-    """Run the event stream's consumer over every change recorded since the last drain, as
-    the deployed consumer (or `make run`'s poller) would within seconds; returns how many."""
+    """Run the event stream's consumer over every change recorded since the last drain, and
+    the side-effects worker over what it queued (emails, webhook attempts), as the deployed
+    functions (or `make run`'s poller) would within seconds; returns how many changes."""
+    done = 0
+    while True:
+        changes = consume_stream()
+        done += changes
+        if not drain_side_effects() and not changes:
+            return done  # a side effect may record a change (a webhook paused): go round
+
+
+def consume_stream() -> int:
+    """The event stream's consumer alone: the changes since the last drain; how many."""
     from chalicelib import aws
     from chalicelib.consumers.changes import handle_records
     from devstack.streams import StreamReader, as_handler_input
@@ -107,6 +118,30 @@ def drain_stream() -> int:
     done = handle_records(as_handler_input(records))  # raising leaves them to read again
     reader.ack(len(records))
     return done
+
+
+def drain_side_effects() -> int:
+    """The side-effects worker over every message visible on its queue, one at a time (moto
+    in-process is not safe for concurrent writes); how many were carried out. A failed message
+    goes back on the queue at once and its error is raised."""
+    from chalicelib import aws
+    from chalicelib.consumers.side_effects import carry_out_batch
+    from chalicelib.services.side_effects import queue_url
+
+    sqs, url, done = aws.client("sqs"), queue_url(), 0
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", [])
+        if not got:
+            return done
+        [message] = got
+        [(_, error)] = carry_out_batch([(message["MessageId"], message["Body"])])
+        if error is not None:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+            raise error
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        done += 1
 
 
 @pytest.fixture

@@ -10,18 +10,23 @@ from chalicelib.api.requests import page_params, parse_body
 from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
+from chalicelib.db.base import utcnow
 from chalicelib.db.deliveries import Delivery
 from chalicelib.db.webhooks import Webhook
-from chalicelib.services import webhooks
+from chalicelib.services import webhook_deliveries, webhooks
 
 bp = ApiBlueprint(__name__)
 TAG = "webhooks"
 
 
 def webhook_out(webhook: Webhook) -> schemas.responses.WebhookOut:
+    paused = (
+        webhook.paused_until if webhook.paused_until and webhook.paused_until > utcnow() else None
+    )
     return schemas.responses.WebhookOut(
         id=webhook.id, url=webhook.url, events=sorted(webhook.types), active=webhook.active,
-        created_at=webhook.created_at,
+        disabled_reason=webhook.disabled_reason, created_at=webhook.created_at,
+        paused_until=paused,
     )  # fmt: skip
 
 
@@ -40,13 +45,19 @@ def delivery_out(delivery: Delivery) -> schemas.responses.DeliveryOut:
     authorizer=bearer_auth,
     summary="Subscribe an HTTPS endpoint (organizer, reseller, admin)",
     description="Types: ticket.sold, ticket.cancelled, ticket.checked_in, event.created, "
-    "event.updated, event.deleted, allocation.changed, order.paid, order.expired; admins also "
-    "user.blocked, "
-    "user.unblocked. An organizer hears about its events, a reseller about its own sales and "
-    "allocations, an admin about everything. Each delivery is a POST of `{id, type, "
-    "created_at, data}` signed per Standard Webhooks; at least once, retried after 5 s, 5 min, "
-    "30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 14 h and 16 h (three days), until a 2xx; 410 "
-    "disables the webhook.",
+    "event.updated, event.deleted, allocation.changed, order.paid, order.expired, "
+    "order.refunded, order.disputed; admins also user.blocked, user.unblocked. An organizer "
+    "hears about its events, a reseller about its own sales and allocations, an admin about "
+    "everything. Each delivery is a POST of `{id, type, created_at, data}` signed per Standard "
+    "Webhooks; at least once; a 2xx within 10 s is delivered, otherwise retried after 5 s, "
+    "5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 14 h and 16 h (three days; the scheduled ones "
+    "within a minute of that); 410 disables the webhook. At most 2 deliveries are in flight "
+    "to one webhook and 5 to one account's webhooks together (the rest wait a few seconds, "
+    "uncounted). After 5 attempts in a row without an answer the webhook is paused for 1 min, "
+    "then 5 min, 30 min and 2 h (deliveries wait, uncounted; one is tried after each pause, "
+    "and any answer resumes them), and after that it is disabled; its owner is emailed at "
+    "the first pause and when it is disabled. `paused_until` and `disabled_reason` show "
+    "where it stands.",
     tag=TAG,
     body="webhooks.CreateWebhookBody",
     responses={201: "responses.WebhookCreatedOut", 409: None},
@@ -126,12 +137,13 @@ def list_deliveries(webhook_id: str) -> Response:
     methods=["POST"],
     authorizer=bearer_auth,
     summary="Deliver again now (its owner, admin)",
+    description="The attempt is queued at once and made within seconds (202: the answer shows "
+    "the delivery as queued, `pending`); its outcome appears in the delivery log.",
     tag=TAG,
     responses={202: "responses.DeliveryOut"},
 )
 def retry_delivery(webhook_id: str, delivery_id: str) -> Response:
-    delivery = webhooks.retry(
+    delivery = webhook_deliveries.retry_now(
         actor=principal_of(bp.current_request), webhook_id=webhook_id, delivery_id=delivery_id
     )
-    delivery.refresh(consistent_read=True)
     return model_response(delivery_out(delivery), status=202)

@@ -1,6 +1,6 @@
-"""Scheduled work, every minute, each its own Lambda function deployed: webhook deliveries whose
-next attempt is due, and reserved orders whose hold has run out (`make run`'s stream poller
-calls both every few seconds instead)."""
+"""Scheduled work, every minute, each its own Lambda function deployed: webhook attempts whose
+time has come, handed to the side-effects queue, and reserved orders whose hold has run out
+(`make run`'s stream poller calls both every few seconds instead)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ bp = Blueprint(__name__)
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="webhook_retries")
 def webhook_retries(event: CloudWatchEvent) -> None:
-    from chalicelib.services import webhooks  # on use: the API function never needs it
+    from chalicelib.services import webhook_deliveries  # on use: the API never needs it
 
-    webhooks.retry_due()
+    webhook_deliveries.queue_due()
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="order_expiry")

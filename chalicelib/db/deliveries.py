@@ -63,6 +63,9 @@ class Delivery(TableModel):
     last_status = NumberAttribute(null=True)  # HTTP status, 0 when no answer came
     next_attempt_at = UTCDateTimeAttribute(null=True)
     due = UnicodeAttribute(null=True)
+    # Handed to the side-effects queue, which should have made the attempt by then; until
+    # then the retry schedule leaves it alone (after, it hands it over again).
+    queued_until = UTCDateTimeAttribute(null=True)
 
     by_webhook = DeliveriesByWebhook()
     due_index = DueDeliveries()

@@ -16,6 +16,7 @@ from chalicelib.db.link_tokens import LinkToken
 from chalicelib.db.orders import Order
 from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.scanners import Scanner
+from chalicelib.db.sending_slots import AccountSlots
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
@@ -38,6 +39,7 @@ MODELS: tuple[type[Model], ...] = (
     Webhook,
     TicketType,
     Order,
+    AccountSlots,
 )
 
 

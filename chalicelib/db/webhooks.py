@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
@@ -46,6 +47,15 @@ class Webhook(TableModel):
     active = BooleanAttribute(default=True)
     disabled_reason = UnicodeAttribute(null=True)  # e.g. "410 Gone"
     created_at = UTCDateTimeAttribute(default=utcnow)
+    # Deliveries in flight to this endpoint, one slot each (db/sending_slots.py): the
+    # millisecond its sender's hold runs out, so a crashed sender's slot frees itself.
+    sending_0 = NumberAttribute(null=True)
+    sending_1 = NumberAttribute(null=True)
+    # The circuit breaker (services/webhook_deliveries.py): attempts in a row that got no
+    # answer, how often that paused the webhook, and until when.
+    unanswered_in_a_row = NumberAttribute(null=True)
+    pauses = NumberAttribute(null=True)
+    paused_until = UTCDateTimeAttribute(null=True)
 
     by_owner = WebhooksByOwner()
     by_role = WebhooksByRole()

@@ -264,6 +264,38 @@ def refund_email(
     )
 
 
+def webhook_health_email(
+    *, to: str, url: str, webhook_id: str, unanswered: int, paused_until: str | None
+) -> EmailMessage:
+    """A webhook's owner told it keeps getting no answer: paused until a time, or disabled."""
+    where = f"Your webhook {webhook_id} ({inline(url)})"
+    if paused_until:
+        subject = "Your webhook is not answering: deliveries paused"
+        lines = [
+            "Hello,",
+            f"{where} has not answered its last {unanswered} deliveries within 10 seconds. "
+            f"Deliveries to it are paused until {paused_until}; none is lost, they wait.",
+            "After the pause one delivery is tried: if it is answered, deliveries go on as "
+            "before; if not, the pause is longer, and after a few pauses the webhook is "
+            "disabled.",
+        ]
+    else:
+        subject = "Your webhook is disabled: it kept not answering"
+        lines = [
+            "Hello,",
+            f"{where} kept not answering deliveries, pause after pause, so it is disabled: "
+            "nothing more is sent to it, and the deliveries still waiting are dropped.",
+            "Once the endpoint answers again, create a webhook for it (POST /webhooks); its "
+            "delivery log stays readable until then.",
+        ]
+    return EmailMessage(
+        to=to,
+        subject=subject,
+        text="\n\n".join(lines) + "\n",
+        html=_html([escape(line) for line in lines]),
+    )
+
+
 def _when(time: datetime) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC")
 

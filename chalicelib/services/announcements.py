@@ -1,11 +1,14 @@
-"""What follows from a recorded change, run by the event stream's consumer (never inside the
-request that made the change): confirmation, cancellation, refund and blocked-account
-emails, links asked for by address (services.link_requests), and webhook deliveries.
+"""What follows from a recorded change, decided by the event stream's consumer (never inside
+the request that made the change): confirmation, cancellation, refund, blocked-account and
+webhook-health emails, links asked for by address (services.link_requests), and webhook
+deliveries.
 
-Each side effect goes through `deliveries.once`, so a stream record delivered twice sends
-nothing twice; a failure (SES throttling, say) propagates, and the stream delivers the record
-again. Only the first verification email stays in its request (registering an address that
-has an account is refused anyway, so its timing tells nothing more).
+`handle` only decides: it records each webhook delivery and puts one message per email and per
+delivery on the side-effects queue (services/side_effects.py), so a slow receiver holds nothing
+else up. `send_email` is what the queue's worker runs for an email, through `deliveries.once`,
+so a message carried out twice sends once; a failure (SES throttling, say) propagates and the
+message comes back. Only the first verification email stays in its request (registering an
+address that has an account is refused anyway, so its timing tells nothing more).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from chalicelib.email.messages import (
     booking_confirmation,
     refund_email,
     ticket_cancelled_email,
+    webhook_health_email,
 )
-from chalicelib.email.sender import EmailMessage, send_email
+from chalicelib.email.sender import EmailMessage
+from chalicelib.email.sender import send_email as deliver
 from chalicelib.money import from_minor
 from chalicelib.services import (
     accounts,
@@ -33,26 +38,39 @@ from chalicelib.services import (
     deliveries,
     link_requests,
     notifications,
-    webhooks,
+    side_effects,
+    webhook_deliveries,
 )
 from chalicelib.services.tickets import qr_of
 
 log = logging.getLogger(__name__)
 
 
-def handle(change: Change) -> None:
-    """Carry out what `change` calls for; safe to call again with the same change."""
+def handle(change: Change) -> int:
+    """Queue what `change` calls for; safe to call again with the same change (an email queued
+    twice is sent once, a delivery is recorded once). Returns how many messages went."""
+    messages = []
+    if change.type in _EMAILS:
+        messages.append(side_effects.email_message(change))
+    messages += [
+        side_effects.webhook_message(delivery.id, 0)
+        for delivery in webhook_deliveries.fan_out(change)
+    ]
+    return side_effects.enqueue(messages)
+
+
+def send_email(change: Change) -> None:
+    """The email `change` calls for, at most once."""
     email = _EMAILS.get(change.type)
     if email is not None:
         # Built inside the claim: an email already sent is not built again (building one may
         # make a link or count against the recipient's hourly ceiling).
         deliveries.once(change, "email", lambda: _send(email(change)))
-    webhooks.fan_out(change)
 
 
 def _send(message: EmailMessage | None) -> None:
     if message is not None:
-        send_email(message)
+        deliver(message)
 
 
 def _requested_link(change: Change) -> EmailMessage | None:
@@ -148,10 +166,26 @@ def _blocked_notice(change: Change) -> EmailMessage | None:
     )
 
 
+def _webhook_health(change: Change) -> EmailMessage | None:
+    """The owner of a webhook that keeps not answering: paused for a while, or disabled."""
+    data = change.data or {}
+    owner = get_or_none(User, data.get("owner_id", ""), consistent_read=True)
+    if owner is None or not notifications.reserve_quietly(owner.email):
+        return None
+    until = data.get("paused_until")
+    return webhook_health_email(
+        to=owner.email, url=data.get("url", ""), webhook_id=change.target_id,
+        unanswered=int(data.get("unanswered") or 0),
+        paused_until=until if change.type == "webhook.paused" else None,
+    )  # fmt: skip
+
+
 _EMAILS = {
     "ticket.sold": _confirmation,
     "ticket.cancelled": _cancellation,
     "user.blocked": _blocked_notice,
     "order.refunded": _refund_notice,
     "link.requested": _requested_link,
+    "webhook.paused": _webhook_health,
+    "webhook.disabled": _webhook_health,
 }

@@ -32,6 +32,8 @@ AUDITED = frozenset(
         "scanner.revoked",
         "webhook.created",
         "webhook.revoked",
+        "webhook.paused",
+        "webhook.disabled",
         "ticket_type.created",
         "ticket_type.updated",
         "ticket_type.deleted",

@@ -11,8 +11,15 @@ from standardwebhooks import Webhook as Verifier
 
 from chalicelib.db.base import utcnow
 from chalicelib.db.webhooks import Webhook
-from chalicelib.services import endpoints, webhooks
-from tests.conftest import admin_user, buyer_body, drain_stream, make_event, make_user
+from chalicelib.services import endpoints, webhook_deliveries
+from tests.conftest import (
+    admin_user,
+    buyer_body,
+    drain_side_effects,
+    drain_stream,
+    make_event,
+    make_user,
+)
 
 URL = "https://hooks.example.com/tickets"
 
@@ -64,6 +71,13 @@ def book(api, event_id, quantity=1):
     )
     assert answer.status_code == 201, answer.body
     return answer.json_body["tickets"]
+
+
+def run_schedule(at) -> int:
+    """The retry schedule's run at `at` (it queues what is due), then the queue's worker."""
+    queued = webhook_deliveries.queue_due(at)
+    drain_side_effects()
+    return queued
 
 
 def log_of(api, user, webhook_id):
@@ -168,11 +182,11 @@ def test_a_failing_receiver_is_retried_on_schedule_and_the_log_shows_each_attemp
     book(api, make_event(organizer))
 
     drain_stream()
-    assert webhooks.retry_due(utcnow()) == 0  # not due for 5 s
-    assert webhooks.retry_due(utcnow() + timedelta(seconds=6)) == 1
+    assert run_schedule(utcnow()) == 0  # not due for 5 s
+    assert run_schedule(utcnow() + timedelta(seconds=6)) == 1
     [pending] = log_of(api, organizer, webhook_id)
     assert (pending["status"], pending["attempts"], pending["last_status"]) == ("pending", 2, 500)
-    assert webhooks.retry_due(utcnow() + timedelta(minutes=6)) == 1
+    assert run_schedule(utcnow() + timedelta(minutes=6)) == 1
 
     [done] = log_of(api, organizer, webhook_id)
     assert (done["status"], done["attempts"], done["last_status"]) == ("delivered", 3, 200)
@@ -209,8 +223,28 @@ def test_a_change_handed_over_twice_is_delivered_once(api, receiver):
 
     handle_records(records)
     handle_records(records)
+    drain_side_effects()
 
     assert len(receiver.calls) == 1
+
+
+def test_an_attempt_queued_twice_is_made_once(api, receiver):
+    """SQS delivers at least once: the second copy of a message finds the attempt made."""
+    from chalicelib.services import side_effects
+
+    organizer = make_user("organizer")
+    webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
+    receiver.add(URL, 200)
+    book(api, make_event(organizer))
+    drain_stream()
+    [delivery] = log_of(api, organizer, webhook_id)
+
+    side_effects.enqueue([side_effects.webhook_message(delivery["id"], 0)] * 2)
+    drain_side_effects()
+
+    assert len(receiver.calls) == 1
+    [after] = log_of(api, organizer, webhook_id)
+    assert (after["status"], after["attempts"]) == ("delivered", 1)
 
 
 def test_each_owner_hears_only_about_its_own_things(api, receiver, public_dns):
@@ -243,8 +277,12 @@ def test_a_delivery_is_retried_by_hand(api, receiver):
     again = api.post(f"/webhooks/{webhook_id}/deliveries/{first['id']}/retry", as_=organizer)
 
     assert again.status_code == 202
-    assert (again.json_body["status"], again.json_body["attempts"]) == ("delivered", 2)
+    assert (again.json_body["status"], again.json_body["attempts"]) == ("pending", 1)
+    assert len(receiver.calls) == 1  # queued: the request itself sends nothing
+    drain_side_effects()
     assert len(receiver.calls) == 2
+    [done] = log_of(api, organizer, webhook_id)
+    assert (done["status"], done["attempts"]) == ("delivered", 2)
     stranger = api.post(
         f"/webhooks/{webhook_id}/deliveries/{first['id']}/retry", as_=make_user("organizer")
     )
@@ -333,12 +371,12 @@ def test_a_pending_delivery_is_not_made_while_its_owner_is_blocked(api, receiver
     admin = admin_user()
     api.put(f"/users/{organizer.id}", {"blocked": True}, as_=admin)
 
-    webhooks.retry_due(utcnow() + timedelta(seconds=6))
+    run_schedule(utcnow() + timedelta(seconds=6))
 
     assert len(receiver.calls) == 1  # nothing sent for a blocked account
     [pending] = log_of(api, admin, webhook_id)
     assert (pending["status"], pending["attempts"]) == ("pending", 2)
     api.put(f"/users/{organizer.id}", {"blocked": False}, as_=admin)
-    webhooks.retry_due(utcnow() + timedelta(minutes=6))
+    run_schedule(utcnow() + timedelta(minutes=6))
     [done] = log_of(api, admin, webhook_id)
     assert (done["status"], len(receiver.calls)) == ("delivered", 2)

@@ -28,6 +28,7 @@ EXPECTED_INDEXES = {
     },
     "test-buyers": {},
     "test-idempotency": {},
+    "test-sending-slots": {},
     "test-link-tokens": {},
     "test-rate-limits": {},
     "test-scanners": {"event-index": ("event_id", "created_at")},

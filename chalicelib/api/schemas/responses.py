@@ -300,7 +300,17 @@ class WebhookOut(Out):
     id: str
     url: str
     events: list[str]
-    active: bool = Field(description="False once the endpoint answered 410 Gone.")
+    active: bool = Field(
+        description="False once the endpoint answered 410 Gone, or kept not answering."
+    )
+    disabled_reason: str | None = Field(
+        default=None,
+        description='Why it is inactive: "410 Gone" or "no answer, pause after pause".',
+    )
+    paused_until: datetime | None = Field(
+        default=None,
+        description="Set while deliveries wait because its last attempts got no answer.",
+    )
     created_at: datetime
 
 
