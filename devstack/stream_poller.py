@@ -1,8 +1,9 @@
 """The event stream's consumer in the local stack: polls the emulator's `changes` stream and
 hands each new record to the same handler the deployed consumer runs
-(`chalicelib.consumers.changes.handle_records`), a few times a second, makes the webhook
-deliveries whose retry is due, and every few seconds ends the reserved orders whose hold ran
-out (deployed, both are scheduled functions that run every minute).
+(`chalicelib.consumers.changes.handle_records`), a few times a second, queues the webhook
+attempts whose time has come, and every few seconds ends the reserved orders whose hold ran
+out (deployed, both are scheduled functions that run every minute). The side-effects worker
+(devstack/queue_worker.py) runs alongside, on threads of this process.
 
 As on AWS, a record whose handling fails comes back: here it is retried with backoff, and
 after MAX_ATTEMPTS it is parked (printed, and kept in `parked`) so later records go on.
@@ -22,8 +23,9 @@ from typing import Any
 from chalicelib import aws
 from chalicelib.consumers.changes import handle_records
 from chalicelib.db.base import utcnow
-from chalicelib.services import orders, webhooks
+from chalicelib.services import orders, webhook_deliveries
 from chalicelib.settings import get_settings
+from devstack import queue_worker
 from devstack.streams import StreamReader, as_handler_input
 
 POLL_INTERVAL_S = 0.25
@@ -53,9 +55,11 @@ def run(stop: list[bool]) -> None:
             _handle_with_retries(record, parked, stop)
             reader.ack(1)
         try:
-            webhooks.retry_due()  # deployed: a scheduled function, every minute
+            webhook_deliveries.queue_due()  # deployed: a scheduled function, every minute
         except Exception:
-            log.exception("webhook retries failed")
+            if stop[0]:
+                return
+            log.exception("queueing the webhook attempts due failed")
         if time.monotonic() >= next_sweep and not stop[0]:
             swept_until = _sweep(swept_until)
             next_sweep = time.monotonic() + SWEEP_INTERVAL_S
@@ -106,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    worker = queue_worker.start(stop)
     run(stop)
+    worker.join(timeout=15)  # an attempt under way finishes (10 s at most) before we exit
     return 0
 
 

@@ -1,5 +1,7 @@
-"""The event stream's consumer: each change recorded in the `changes` table (see
-chalicelib/db/changes.py) is carried out by chalicelib/services/announcements.py.
+"""The event stream's consumer: for each change recorded in the `changes` table (see
+chalicelib/db/changes.py), chalicelib/services/announcements.py records its webhook deliveries
+and queues its emails and attempts for the side-effects worker (consumers/side_effects.py): it
+sends nothing itself, so no receiver can slow it down.
 
 Deployed, this is its own Lambda function fed by the table's stream; the template sets the
 stream's ARN, retries, bisection on error and where failed batches are parked. Locally,

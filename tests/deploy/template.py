@@ -16,6 +16,7 @@ POLICIES = {
     "APIHandler": PROJECT_DIR / ".chalice" / "policy-api.json",
     "BearerAuth": PROJECT_DIR / ".chalice" / "policy-authorizer.json",
     "ChangesConsumer": PROJECT_DIR / ".chalice" / "policy-consumer.json",
+    "SideEffects": PROJECT_DIR / ".chalice" / "policy-side-effects.json",
     "WebhookRetries": PROJECT_DIR / ".chalice" / "policy-retries.json",
     "OrderExpiry": PROJECT_DIR / ".chalice" / "policy-expiry.json",
 }

@@ -23,6 +23,8 @@ from tests.conftest import (
     DEFAULT_PASSWORD,
     admin_user,
     buyer_body,
+    consume_stream,
+    drain_side_effects,
     drain_stream,
     make_user,
     sent_emails,
@@ -34,6 +36,7 @@ from tests.stripe_fake import event as stripe_event
 Grant = tuple[str, str, str | None]  # (IAM action, table base name, index or None)
 HOOK_URL = "https://hooks.example.com/tickets"
 GONE_URL = "https://gone.example.com/tickets"
+SILENT_URL = "https://silent.example.com/tickets"  # never answers
 
 
 @pytest.fixture(autouse=True)
@@ -344,27 +347,15 @@ def test_the_api_functions_policy_grants_exactly_what_its_routes_do(
 def test_the_stream_consumers_policy_grants_exactly_what_it_does(
     api, rate_limits, authorizer_apart
 ):
-    from botocore.exceptions import ClientError
-
     performed: set = set()
-    ses = aws.client("ses")
-    real_send = ses.send_email
-
-    def throttled(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "Throttling", "Message": "slow"}}, "SendEmail")
 
     def consume() -> None:
-        # Reading the stream is Lambda's part: only the handler's calls count. SES refuses
-        # the first attempt, so a delivery's claim is released and the batch comes back.
+        # Reading the stream is Lambda's part: only the handler's calls count.
         with recording() as seen:
-            ses.send_email = throttled
-            try:
-                with pytest.raises(ClientError):
-                    drain_stream()
-            finally:
-                ses.send_email = real_send
-            drain_stream()
+            consume_stream()
         performed.update(seen)
+        with muted():  # the side-effects worker is its own function (below)
+            drain_stream()
 
     tour(api, rate_limits, stream=consume)
 
@@ -373,11 +364,58 @@ def test_the_stream_consumers_policy_grants_exactly_what_it_does(
     assert not granted - performed, f"granted but never performed: {sorted(granted - performed)}"
 
 
+def test_the_side_effects_workers_policy_grants_exactly_what_it_does(
+    api, rate_limits, authorizer_apart
+):
+    from botocore.exceptions import ClientError
+
+    performed: set = set()
+    ses = aws.client("ses")
+    real_send = ses.send_email
+    refused = []
+
+    def throttled(**_: Any) -> None:
+        refused.append(1)
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "slow"}}, "SendEmail")
+
+    def work() -> None:
+        # Receiving and deleting messages is Lambda's part: only the handler's calls count.
+        # SES refuses the first email, so its claim is released and the message comes back.
+        with muted():
+            consume_stream()
+        with recording() as seen:
+            ses.send_email = throttled
+            try:
+                drain_side_effects()
+            except ClientError:
+                pass
+            finally:
+                ses.send_email = real_send
+            drain_stream()
+        performed.update(seen)
+
+    tour(api, rate_limits, stream=work)
+    # A webhook that never answers: five sales pause it (the circuit breaker's transaction).
+    organizer = make_user("organizer")
+    api.post("/webhooks", {"url": SILENT_URL, "events": ["ticket.sold"]}, as_=organizer)
+    from tests.conftest import make_event
+
+    event_id = make_event(organizer)
+    for _ in range(5):
+        api.post("/sold-tickets", {"event_id": event_id, "buyer": buyer_body()})
+    work()
+
+    assert refused
+    granted = policy_grants("SideEffects")
+    assert not performed - granted, f"performed without permission: {sorted(performed - granted)}"
+    assert not granted - performed, f"granted but never performed: {sorted(granted - performed)}"
+
+
 def test_the_retry_schedules_policy_grants_exactly_what_it_does(api, webhook_receivers):
     from datetime import timedelta
 
     from chalicelib.db.base import utcnow
-    from chalicelib.services import webhooks
+    from chalicelib.services import webhook_deliveries
     from tests.conftest import make_event
 
     organizer = make_user("organizer")
@@ -390,8 +428,8 @@ def test_the_retry_schedules_policy_grants_exactly_what_it_does(api, webhook_rec
     webhook_receivers.replace(HOOK_URL, 200)
     webhook_receivers.replace(GONE_URL, 410)
 
-    with recording() as performed:  # one delivered, one webhook disabled
-        assert webhooks.retry_due(utcnow() + timedelta(minutes=1)) == 2
+    with recording() as performed:  # both queued again
+        assert webhook_deliveries.queue_due(utcnow() + timedelta(minutes=3)) == 2
 
     granted = policy_grants("WebhookRetries")
     assert not performed - granted, f"performed without permission: {sorted(performed - granted)}"

@@ -1,5 +1,6 @@
-"""A deployment rehearsal: the template's tables, created by CloudFormation (moto's), serve the
-setup step and a whole register -> login -> event -> booking flow. If a declared table lacked a
+"""A deployment rehearsal: the template's tables and queues, created by CloudFormation (moto's),
+serve the setup step and a whole register -> login -> event -> booking flow, its emails sent
+through the side-effects queue. If a declared table lacked a
 key or an index the code uses, a step here fails."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import json
 import re
 
 import boto3
+import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import bootstrap, verify_sender
@@ -24,11 +26,25 @@ def tables_stack() -> dict:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": {name: whole["Parameters"][name] for name in ("Stage", "TablePrefix")},
         "Conditions": {"IsProd": whole["Conditions"]["IsProd"]},
-        "Resources": resources_of_type("AWS::DynamoDB::Table"),
+        "Resources": {
+            **resources_of_type("AWS::DynamoDB::Table"),
+            **resources_of_type("AWS::SQS::Queue"),
+        },
+        "Outputs": {"SideEffectsQueueUrl": {"Value": {"Ref": "SideEffectsQueue"}}},
     }
 
 
-def test_the_templates_tables_serve_the_setup_step_and_a_whole_flow(aws_mock, chalice_app):
+@pytest.fixture
+def deployed_settings(monkeypatch):
+    """Settings read again with what the test sets, and again after it."""
+    yield monkeypatch
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_the_templates_tables_serve_the_setup_step_and_a_whole_flow(
+    aws_mock, chalice_app, deployed_settings
+):
     cloudformation = boto3.client("cloudformation")
     cloudformation.create_stack(
         StackName="events-api-rehearsal",
@@ -40,6 +56,10 @@ def test_the_templates_tables_serve_the_setup_step_and_a_whole_flow(aws_mock, ch
     )
     stack = cloudformation.describe_stacks(StackName="events-api-rehearsal")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
+    # What the template gives each function (the queue is not looked up by name deployed).
+    [queue_url] = [o["OutputValue"] for o in stack["Outputs"]]
+    deployed_settings.setenv("SIDE_EFFECTS_QUEUE_URL", queue_url)
+    get_settings.cache_clear()
 
     report = bootstrap(get_settings())
     verify_sender(get_settings())

@@ -94,7 +94,11 @@ def settings_read_by_the_code() -> set[str]:
     return set(re.findall(r'get\(\s*"([A-Z][A-Z0-9_]+)"', source))
 
 
-@pytest.mark.parametrize("function", ["APIHandler", "BearerAuth"])
+FUNCTIONS = ["APIHandler", "BearerAuth", "ChangesConsumer", "SideEffects", "WebhookRetries",
+             "OrderExpiry"]  # fmt: skip
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_function_gets_every_setting_a_deployment_requires(function):
     variables = fragment()["Resources"][function]["Properties"]["Environment"]["Variables"]
     given = set(variables)
@@ -152,3 +156,40 @@ def test_api_gateways_own_answers_use_the_error_shape(kind, expected):
     if kind == "UNAUTHORIZED":
         header = response["responseParameters"]["gatewayresponse.header.WWW-Authenticate"]
         assert header == "'Bearer'"
+
+
+@pytest.mark.parametrize("function", ["APIHandler", "ChangesConsumer", "WebhookRetries"])
+def test_the_functions_that_queue_side_effects_are_told_the_queue_and_may_send(function):
+    from tests.deploy.template import policy
+
+    variables = fragment()["Resources"][function]["Properties"]["Environment"]["Variables"]
+    queue = {"Fn::GetAtt": ["SideEffectsQueue", "Arn"]}
+
+    assert variables["SIDE_EFFECTS_QUEUE_URL"] == {"Ref": "SideEffectsQueue"}
+    sends = [s for s in policy(function)["Statement"] if "sqs:SendMessage" in s["Action"]]
+    assert any(queue in s["Resource"] for s in sends)
+
+
+def test_the_side_effects_worker_reads_its_queue_with_partial_batch_responses():
+    import json
+
+    from tests.deploy.template import PROJECT_DIR, policy
+
+    resources = fragment()["Resources"]
+    source = resources["SideEffects"]["Properties"]["Events"]["SideEffectsSqsEventSource"]
+    queue = resources["SideEffectsQueue"]["Properties"]
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    timeouts = {stage["lambda_functions"]["side_effects"]["lambda_timeout"]
+                for stage in config["stages"].values()}  # fmt: skip
+
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": ["SideEffectsQueue", "Arn"]}
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Lambda's advice: a visibility timeout of six times the function's, or a batch still
+    # running would be handed out again.
+    assert all(queue["VisibilityTimeout"] >= 6 * timeout for timeout in timeouts)
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["FailedSideEffectsQueue", "Arn"]
+    }
+    reads = {a for s in policy("SideEffects")["Statement"] for a in s["Action"]
+             if a.startswith("sqs:")}  # fmt: skip
+    assert reads == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
