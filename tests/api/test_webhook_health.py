@@ -14,8 +14,10 @@ from chalicelib.db.deliveries import Delivery
 from chalicelib.db.sending_slots import ACCOUNT_SLOTS, AccountSlots, release, take
 from chalicelib.db.webhooks import Webhook
 from chalicelib.services import webhook_deliveries
-from tests.api.test_webhooks import URL, book, log_of, public_dns, receiver, subscribe  # noqa: F401
+from tests.api.test_webhooks import URL, book, log_of, subscribe
 from tests.conftest import admin_user, drain_side_effects, drain_stream, make_event, make_user
+
+pytestmark = pytest.mark.usefixtures("public_dns")
 
 
 @pytest.fixture
@@ -93,7 +95,8 @@ def test_pause_after_pause_then_disabled_one_probe_each_time(api, receiver, cloc
 
     assert probes == [1, 1, 1, 1]  # one attempt after each pause, the others kept waiting
     webhook = api.get(f"/webhooks/{webhook_id}", as_=organizer).json_body["webhook"]
-    assert (webhook["active"], webhook["disabled_reason"]) == (False, "no answer, pause after pause")
+    assert webhook["active"] is False
+    assert webhook["disabled_reason"] == "no answer, pause after pause"
     subjects = [m.subject for m in health_emails(organizer.email)]
     assert len(subjects) == 2 and "paused" in subjects[0] and "disabled" in subjects[1]
     # Disabled: what waited is dropped at its next turn, and nothing more is sent.
@@ -114,9 +117,10 @@ def test_an_answer_after_a_pause_resumes_deliveries(api, receiver, clock):
 
     webhook = Webhook.get(webhook_id, consistent_read=True)
     assert (webhook.unanswered_in_a_row, webhook.pauses, webhook.paused_until) == (None,) * 3
-    assert api.get(f"/webhooks/{webhook_id}", as_=organizer).json_body["webhook"][
-        "paused_until"
-    ] is None
+    assert (
+        api.get(f"/webhooks/{webhook_id}", as_=organizer).json_body["webhook"]["paused_until"]
+        is None
+    )
     assert len(receiver.calls) == 10  # the probe, then the four that waited
     receiver.replace(URL, 200)
     clock.advance(minutes=10)

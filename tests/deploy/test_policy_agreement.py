@@ -43,7 +43,7 @@ SILENT_URL = "https://silent.example.com/tickets"  # never answers
 def webhook_receivers(monkeypatch):
     """Two public endpoints: one takes deliveries, the other is gone (410)."""
     from chalicelib.services import endpoints
-    from tests.api.test_webhooks import FakeReceivers
+    from tests.api.conftest import FakeReceivers
 
     monkeypatch.setattr(endpoints, "resolve", lambda host: ["93.184.215.14"])
     fake = FakeReceivers()

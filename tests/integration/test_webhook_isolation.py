@@ -15,7 +15,7 @@ import pytest
 
 from tests.integration.test_accounts_flow import wait_for_email
 from tests.integration.test_ticket_races import Caller, buyer, new_event, seller
-from tests.integration.test_webhooks_flow import receivers, subscribe  # noqa: F401 (a fixture)
+from tests.integration.test_webhooks_flow import receivers, subscribe  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.integration
 
@@ -35,19 +35,19 @@ class SlowReceivers:
         self.most_per_path = 0
         self.arrivals: dict[str, list[str]] = {}
         self.stopping = threading.Event()
-        receivers = self
+        counts = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receivers.enter(self.path, self.headers["webhook-id"])
+                counts.enter(self.path, self.headers["webhook-id"])
                 try:
-                    receivers.stopping.wait(SLOW_S)
+                    counts.stopping.wait(SLOW_S)
                     self.send_response(200)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 finally:
-                    receivers.leave(self.path)
+                    counts.leave(self.path)
 
             def log_message(self, *_: object) -> None:
                 pass
@@ -75,13 +75,15 @@ class SlowReceivers:
 
 @pytest.fixture
 def slow():
-    receivers = SlowReceivers()
-    yield receivers
-    receivers.close()
+    made = SlowReceivers()
+    yield made
+    made.close()
 
 
 def test_twenty_slow_webhooks_hold_up_neither_another_organizers_delivery_nor_its_email(
-    local_stack, slow, receivers
+    local_stack,
+    slow,
+    receivers,  # noqa: F811 - the fixture
 ):
     _, busy = seller(local_stack, "organizer")
     for n in range(WEBHOOKS):
