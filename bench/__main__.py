@@ -145,6 +145,10 @@ def show_load(load: dict[str, Any]) -> None:
     print(f"one booking, p50: {sizes['p50_ms_at_10_sold']:.0f} ms at 10 sold, "
           f"{sizes['p50_ms_at_10000_sold']:.0f} ms at 10,000 sold "
           f"(ratio {sizes['ratio']:.2f})")  # fmt: skip
+    access = load["buyer_access"]
+    print(f"POST /buyer-access, p50 of {access['tries']}: {access['holder_p50_ms']:.1f} ms for a "
+          f"ticket holder, {access['stranger_p50_ms']:.1f} ms for a stranger "
+          f"(ratio {access['ratio']:.2f}; the email is queued either way)")  # fmt: skip
 
 
 def main() -> int:

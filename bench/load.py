@@ -178,6 +178,27 @@ def booking_at_sizes(seeded: Seeded) -> dict[str, Any]:
             "ratio": at_10000 / at_10}  # fmt: skip
 
 
+def buyer_access_timing(seeded: Seeded, tries: int = 11) -> dict[str, Any]:
+    """`POST /buyer-access` for an address holding tickets and for a stranger's, alternated,
+    `tries` each: the answer is the same, and its time should say nothing either."""
+    session = requests.Session()
+    holder = seeded.next_buyer()
+    body = {"event_id": seeded.big["id"], "buyer": {"name": "H", "email": holder,
+                                                     "phone": "+442079460958"}}  # fmt: skip
+    assert session.post(f"{seeded.url}/sold-tickets", json=body, timeout=30).status_code == 201
+    samples: dict[str, list[float]] = {"holder": [], "stranger": []}
+    for n in range(tries):
+        for who, email in (("holder", holder), ("stranger", f"nobody{n}@example.com")):
+            began = time.perf_counter()
+            answer = session.post(f"{seeded.url}/buyer-access", json={"email": email}, timeout=30)
+            samples[who].append(time.perf_counter() - began)
+            assert answer.status_code == 202, answer.text
+    holder_ms = statistics.median(samples["holder"]) * 1000
+    stranger_ms = statistics.median(samples["stranger"]) * 1000
+    return {"tries": tries, "holder_p50_ms": holder_ms, "stranger_p50_ms": stranger_ms,
+            "ratio": holder_ms / stranger_ms}  # fmt: skip
+
+
 def main(seconds: float = SECONDS) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -193,7 +214,9 @@ def main(seconds: float = SECONDS) -> dict[str, Any]:
         for name, request in workloads.items():
             results[name] = {str(n): drive(n, seconds, request) for n in CLIENTS}
         sizes = booking_at_sizes(seeded)
-    return {"seconds_per_run": seconds, "workloads": results, "booking_by_sold": sizes}
+        access = buyer_access_timing(seeded)
+    return {"seconds_per_run": seconds, "workloads": results, "booking_by_sold": sizes,
+            "buyer_access": access}  # fmt: skip
 
 
 if __name__ == "__main__":

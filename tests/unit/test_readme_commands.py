@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
-PLACEHOLDER = re.compile(r"<[A-Za-z_][A-Za-z_ -]*>")
+PLACEHOLDER = re.compile(r"<[A-Za-z_][A-Za-z_ '-]*>")
 # Where the stack's own ports may be written out: setting the variables, and make run itself.
 ADDRESS = re.compile(r"127\.0\.0\.1:(8000|4566)")
 
