@@ -80,12 +80,17 @@ def aws(costs: dict[str, Any], cpu: dict[str, Any]) -> dict[str, Any]:
     ops, cpu_ops = costs["operations"], cpu["operations"]
     booking_cpu = cpu_ops["book 1"]["cpu_ms"]
     request = aws_costs.per_million(ops["book 1"]["large"], booking_cpu, 0)
-    confirmation = aws_costs.per_million(
-        ops["confirmation (stream consumer)"]["large"],
-        cpu_ops["confirmation (stream consumer)"]["cpu_ms"],
-        1,
-        through_gateway=False,
-    )
+    # The consumer queues the email (its CPU is counted with the worker's, which builds it).
+    confirmation = aws_costs.combined(
+        aws_costs.per_million(
+            ops["sale announced (stream consumer)"]["large"], 0, 0, through_gateway=False,
+            queued=1,
+        ),
+        aws_costs.per_million(
+            ops["confirmation email (worker)"]["large"],
+            cpu_ops["confirmation (consumer + worker)"]["cpu_ms"], 1, through_gateway=False,
+        ),
+    )  # fmt: skip
     # A card-paid order, as a buyer makes it: the order (its PaymentIntent), the checkout's
     # payment (settled from Stripe's answer), Stripe's webhook arriving after (a read: already
     # done) and the confirmation. CPU is not measured per step: each is taken as a booking's.
@@ -115,16 +120,17 @@ def show_aws(priced: dict[str, Any]) -> None:
     prices = priced["prices"]
     _rule(f"4. On AWS ({prices['region']}, list prices {prices['as_of']})")
     print(f"{'$ per million':<34}{'API GW':>9}{'Lambda':>9}{'DynamoDB':>10}{'SES':>9}"
-          f"{'total':>9}{'Lambda ms':>11}")  # fmt: skip
+          f"{'SQS':>7}{'total':>9}{'Lambda ms':>11}")  # fmt: skip
     for label, key in (("booking requests (1 ticket)", "per_million_booking_requests"),
-                       ("their confirmations (consumer)", "per_million_booking_confirmations"),
+                       ("their confirmations (stream)", "per_million_booking_confirmations"),
                        ("bookings, in all", "per_million_bookings"),
                        ("sold-out refusals", "per_million_sold_out_refusals"),
                        ("card-paid orders (2 tickets)", "per_million_card_paid_orders"),
                        ):  # fmt: skip
         d = priced[key]
         print(f"{label:<34}{d['api_gateway']:>9.2f}{d['lambda']:>9.2f}{d['dynamodb']:>10.2f}"
-              f"{d['ses']:>9.2f}{d['total']:>9.2f}{d['lambda_ms_estimated']:>11.1f}")  # fmt: skip
+              f"{d['ses']:>9.2f}{d['sqs']:>7.2f}{d['total']:>9.2f}"
+              f"{d['lambda_ms_estimated']:>11.1f}")  # fmt: skip
     print(
         f"a card-paid order also makes {priced['stripe_calls_per_card_paid_order']} Stripe API "
         "calls (free); Stripe's own fee per payment comes on top (by country and card)"

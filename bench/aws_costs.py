@@ -26,11 +26,18 @@ def lambda_ms(cpu_ms: float, dynamodb_calls: int, emails: int) -> float:
 
 
 def per_million(
-    cost: dict[str, Any], cpu_ms: float, emails: int, *, through_gateway: bool = True
+    cost: dict[str, Any],
+    cpu_ms: float,
+    emails: int,
+    *,
+    through_gateway: bool = True,
+    queued: int = 0,
 ) -> dict[str, float]:
-    """Dollars per million requests of one operation, by service. The stream consumer's work
-    (`through_gateway=False`) is charged one Lambda request per record: an upper bound, since
-    a batch of up to 25 records is one invocation."""
+    """Dollars per million requests of one operation, by service. The stream consumer's and the
+    side-effects worker's work (`through_gateway=False`) is charged one Lambda request each: an
+    upper bound, since a batch of up to 25 records (10 messages) is one invocation. Each of the
+    `queued` messages is charged three SQS requests (send, receive, delete), also an upper
+    bound: all three are batched."""
     a = PRICES["assumptions"]
     duration_s = lambda_ms(cpu_ms, cost["calls"], emails) / 1000
     gb_seconds = duration_s * a["api_memory_mb"] / 1024
@@ -41,6 +48,7 @@ def per_million(
         "dynamodb": cost["read_units"] * PRICES["dynamodb_on_demand_per_million_read_units"]
         + cost["write_units"] * PRICES["dynamodb_on_demand_per_million_write_units"],
         "ses": emails * 1000 * PRICES["ses_per_thousand_emails"],
+        "sqs": queued * 3 * PRICES["sqs_standard_per_million_requests"],
     }
     dollars["total"] = sum(dollars.values())
     dollars["lambda_ms_estimated"] = duration_s * 1000

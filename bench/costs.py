@@ -301,16 +301,31 @@ def measure_all(scenarios: Scenarios, operations: dict[str, Callable[[], Any]]) 
         with metered() as meter:
             run()
         results[name] = meter.cost
-    # The stream consumer is its own Lambda too: what confirming one booking costs it.
+    # The stream consumer and the side-effects worker are Lambdas of their own: what one sale
+    # costs them, with one webhook subscribed (its endpoint answers 204 at once).
     from chalicelib.db.changes import Change
-    from chalicelib.services import announcements
+    from chalicelib.db.deliveries import Delivery
+    from chalicelib.services import announcements, endpoints, webhook_deliveries
 
+    endpoints.resolve = lambda host: ["93.184.215.14"]
+    endpoints.post = lambda target, body, headers, timeout_s: 204
+    if not hasattr(scenarios, "hook_id"):  # one webhook, at every size
+        hook = {"url": "https://hooks.example.com/sales", "events": ["ticket.sold"]}
+        scenarios.hook_id = scenarios.post("/webhooks", hook, scenarios.org_auth)["webhook"]["id"]
+    hook_id = scenarios.hook_id
     ticket_id = operations["book 1"]().json_body["tickets"][0]["id"]
     [sale] = [c for c in Change.scan() if c.type == "ticket.sold"
               and ticket_id in c.data["ticket_ids"]]  # fmt: skip
     with metered() as meter:
         announcements.handle(sale)
-    results["confirmation (stream consumer)"] = meter.cost
+    results["sale announced (stream consumer)"] = meter.cost
+    with metered() as meter:
+        announcements.send_email(sale)
+    results["confirmation email (worker)"] = meter.cost
+    delivery = Delivery.get(f"{sale.id}:{hook_id}")
+    with metered() as meter:
+        assert webhook_deliveries.attempt_queued(delivery.id, 0) == 204
+    results["webhook attempt, 2xx (worker)"] = meter.cost
     # The authorizer is its own Lambda, left out of the requests above: metered on its own.
     with metered(count_authorizer=True) as meter:
         authenticate(scenarios.org_auth["Authorization"])

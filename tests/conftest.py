@@ -3,6 +3,7 @@ names and endpoints are read once, at import."""
 
 import os
 import socket
+from types import SimpleNamespace as _Namespace
 
 from chalicelib.auth.ticket_keys import local_key_set
 
@@ -48,6 +49,7 @@ os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_SESSION_TOKEN", None)
 os.environ.pop("AWS_PROFILE", None)
+
 
 import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
@@ -317,3 +319,47 @@ def buyer_body(email=None, **overrides):
         "phone": "+442079460958",
         **overrides,
     }
+
+
+# --- webhook receivers ------------------------------------------------------------
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """Webhook receivers' names resolved without DNS: hooks.example.com resolves to a public
+    address; the tests name others to refuse."""
+    from chalicelib.services import endpoints
+
+    table = {"hooks.example.com": ["93.184.215.14"]}
+    monkeypatch.setattr(endpoints, "resolve", lambda host: table.get(host, ["10.0.0.7"]))
+    return table
+
+
+class FakeReceivers:
+    """Stands in for `endpoints.post`: answers each URL's statuses in turn (the last one
+    repeats; an unknown URL gets no answer), keeping every call with the address it went to."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[int]] = {}
+        self.calls: list[_Namespace] = []
+
+    def add(self, url: str, status: int) -> None:
+        self.routes.setdefault(url, []).append(status)
+
+    def replace(self, url: str, status: int) -> None:
+        self.routes[url] = [status]
+
+    def __call__(self, target, body, headers, timeout_s):
+        url = f"{target.scheme}://{target.host}{target.path}"
+        self.calls.append(_Namespace(url=url, body=body, headers=headers, address=target.address))
+        statuses = self.routes.get(url) or [0]
+        return statuses.pop(0) if len(statuses) > 1 else statuses[0]
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    from chalicelib.services import endpoints
+
+    fake = FakeReceivers()
+    monkeypatch.setattr(endpoints, "post", fake)
+    return fake

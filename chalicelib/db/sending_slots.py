@@ -14,7 +14,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from chalicelib.db.base import TableModel, table_meta
+from chalicelib.db.base import TableModel, get_or_none, table_meta
 from chalicelib.db.transactions import condition_failed
 
 
@@ -54,25 +54,44 @@ def take(
     also: Condition | None = None,
     extra: list | None = None,
 ) -> tuple[str, int] | None:
-    """Take a free slot of `item` (`known`: what was last read of it, to skip busy slots)
-    until `lease_ms` from now; (slot, until) or None when all are busy (or `also` is false).
-    """
+    """Take a free slot of `item` until `lease_ms` from now; (slot, until), or None when all
+    are busy (or `also` is false). `known` is what was last read of it, to skip busy slots;
+    without it one slot is tried blind (one write when there is room, the usual case) and the
+    item is read only if that one was busy."""
     at = now_ms()
     until = at + lease_ms
     model = type(item)
-    for name in free(known, names, at):
-        attribute = getattr(model, name)
-        condition = attribute.does_not_exist() | (attribute < at)
-        if also is not None:
-            condition &= also
-        try:
-            item.update(actions=[attribute.set(until), *(extra or [])], condition=condition)
-        except UpdateError as exc:
-            if not condition_failed(exc):
-                raise
-            continue
-        return name, until
+    candidates = free(known, names, at)
+    if known is None:
+        first = _try(item, candidates[0], until, at, also, extra)
+        if first is not None:
+            return first
+        key = getattr(item, model._hash_key_attribute().attr_name)
+        known = get_or_none(model, key, consistent_read=True)
+        if known is None:
+            return None  # no such item: `also` refused it
+        candidates = [n for n in free(known, names, at) if n != candidates[0]]
+    for name in candidates:
+        taken = _try(item, name, until, at, also, extra)
+        if taken is not None:
+            return taken
     return None
+
+
+def _try(
+    item: Model, name: str, until: int, at: int, also: Condition | None, extra: list | None
+) -> tuple[str, int] | None:
+    attribute = getattr(type(item), name)
+    condition = attribute.does_not_exist() | (attribute < at)
+    if also is not None:
+        condition &= also
+    try:
+        item.update(actions=[attribute.set(until), *(extra or [])], condition=condition)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        return None
+    return name, until
 
 
 def release(item: Model, name: str, until: int) -> None:

@@ -226,8 +226,7 @@ def _take_slots(webhook: Webhook) -> tuple | None:
     lease_ms = int(ATTEMPT_LEASE.total_seconds() * 1000)
     account = AccountSlots(key=f"account:{webhook.owner_id}")
     expires = AccountSlots.expires_at.set(utcnow() + timedelta(days=1))
-    known = get_or_none(AccountSlots, account.key)
-    held_account = take(account, ACCOUNT_SLOTS, lease_ms, known=known, extra=[expires])
+    held_account = take(account, ACCOUNT_SLOTS, lease_ms, extra=[expires])
     if held_account is None:
         return None
     held_endpoint = take(

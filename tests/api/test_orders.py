@@ -295,7 +295,7 @@ def test_bad_order_bodies_are_refused_and_hold_nothing(api, organizer):
 
 def test_paid_and_expired_orders_are_announced_to_webhooks(api, organizer, monkeypatch):
     from chalicelib.services import endpoints
-    from tests.api.conftest import FakeReceivers
+    from tests.conftest import FakeReceivers
 
     monkeypatch.setattr(endpoints, "resolve", lambda host: ["93.184.215.14"])
     receivers = FakeReceivers()

@@ -43,7 +43,7 @@ SILENT_URL = "https://silent.example.com/tickets"  # never answers
 def webhook_receivers(monkeypatch):
     """Two public endpoints: one takes deliveries, the other is gone (410)."""
     from chalicelib.services import endpoints
-    from tests.api.conftest import FakeReceivers
+    from tests.conftest import FakeReceivers
 
     monkeypatch.setattr(endpoints, "resolve", lambda host: ["93.184.215.14"])
     fake = FakeReceivers()
@@ -403,6 +403,16 @@ def test_the_side_effects_workers_policy_grants_exactly_what_it_does(
     event_id = make_event(organizer)
     for _ in range(5):
         api.post("/sold-tickets", {"event_id": event_id, "buyer": buyer_body()})
+    work()
+    # An account whose sending slots are all taken: the attempt reads them, and waits.
+    from chalicelib.db.sending_slots import ACCOUNT_SLOTS, AccountSlots, take
+
+    busy = make_user("organizer")
+    api.post("/webhooks", {"url": HOOK_URL, "events": ["ticket.sold"]}, as_=busy)
+    with muted():
+        for _ in ACCOUNT_SLOTS:
+            take(AccountSlots(key=f"account:{busy.id}"), ACCOUNT_SLOTS, 60_000)
+    api.post("/sold-tickets", {"event_id": make_event(busy), "buyer": buyer_body()})
     work()
 
     assert refused
