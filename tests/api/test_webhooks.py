@@ -345,3 +345,54 @@ def test_a_pending_delivery_is_not_made_while_its_owner_is_blocked(api, receiver
     run_schedule(utcnow() + timedelta(minutes=6))
     [done] = log_of(api, admin, webhook_id)
     assert (done["status"], len(receiver.calls)) == ("delivered", 2)
+
+
+def test_a_delivery_whose_message_was_lost_is_queued_again_by_the_schedule(
+    api, receiver, monkeypatch
+):
+    """The consumer recorded the delivery, then died before queueing its attempt."""
+    from chalicelib.services import side_effects
+    from tests.conftest import consume_stream
+
+    organizer = make_user("organizer")
+    webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
+    receiver.add(URL, 200)
+    book(api, make_event(organizer))
+
+    real_enqueue = side_effects.enqueue
+
+    def dies_at_the_sale(messages):
+        if any(m["kind"] == side_effects.WEBHOOK for m in messages):
+            raise RuntimeError("the consumer's Lambda dies here")
+        return real_enqueue(messages)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(side_effects, "enqueue", dies_at_the_sale)
+        with pytest.raises(RuntimeError):
+            consume_stream()
+    consume_stream()  # the batch again: the delivery exists, so nothing new is queued for it
+    drain_side_effects()
+    assert receiver.calls == []
+    assert run_schedule(utcnow() + timedelta(minutes=1)) == 0  # the queue may still have it
+
+    assert run_schedule(utcnow() + timedelta(minutes=3)) == 1
+    [done] = log_of(api, organizer, webhook_id)
+    assert (done["status"], done["attempts"], len(receiver.calls)) == ("delivered", 1, 1)
+
+
+def test_messages_that_are_not_ours_are_dropped_and_a_failing_one_alone_comes_back(monkeypatch):
+    from chalicelib.consumers import side_effects as worker
+    from chalicelib.services import webhook_deliveries as deliveries
+
+    def broken(delivery_id, attempts):
+        raise RuntimeError("DynamoDB is down")
+
+    monkeypatch.setattr(deliveries, "attempt_queued", broken)
+    outcomes = worker.carry_out_batch([
+        ("a", "not json"), ("b", '{"kind": "mystery"}'), ("c", "[1, 2]"), ("d", "{}"),
+        ("e", '{"kind": "webhook", "delivery": "x", "attempts": 0}'),
+    ])  # fmt: skip
+
+    assert worker.partial_batch_response(outcomes) == {
+        "batchItemFailures": [{"itemIdentifier": "e"}]
+    }

@@ -15,7 +15,6 @@ import requests
 
 from tests.integration.test_order_races import online_event, type_counts
 from tests.integration.test_ticket_races import Caller, buyer, seller
-from tests.integration.test_webhooks_flow import receivers  # noqa: F401 - a fixture
 from tests.stripe_fake import CARD_OK, card_token, event, sign
 
 pytestmark = pytest.mark.integration
@@ -73,7 +72,7 @@ def wait_until(check, timeout_s: float = 15.0):
 
 def test_twenty_parallel_deliveries_and_the_buyers_polling_settle_the_order_once(
     local_stack,
-    receivers,  # noqa: F811 - the fixture
+    receivers,
 ):
     _, organizer = seller(local_stack, "organizer")
     receiver = receivers(204)

@@ -95,7 +95,7 @@ def wait_for_emails(stack, addresses, *, count, timeout_s=30.0):
 
 
 def test_200_parallel_bookings_for_50_tickets_sell_exactly_50(local_stack):
-    from tests.integration.test_webhooks_flow import Receiver
+    from tests.integration.conftest import Receiver
 
     _, organizer = seller(local_stack, "organizer")
     admin = Caller(local_stack, admin_token(local_stack))

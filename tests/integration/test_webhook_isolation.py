@@ -7,6 +7,7 @@ webhook retries after 1 s."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +16,7 @@ import pytest
 
 from tests.integration.test_accounts_flow import wait_for_email
 from tests.integration.test_ticket_races import Caller, buyer, new_event, seller
-from tests.integration.test_webhooks_flow import receivers, subscribe  # noqa: F401 - a fixture
+from tests.integration.test_webhooks_flow import subscribe
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +84,7 @@ def slow():
 def test_twenty_slow_webhooks_hold_up_neither_another_organizers_delivery_nor_its_email(
     local_stack,
     slow,
-    receivers,  # noqa: F811 - the fixture
+    receivers,
 ):
     _, busy = seller(local_stack, "organizer")
     for n in range(WEBHOOKS):
@@ -121,3 +122,38 @@ def test_twenty_slow_webhooks_hold_up_neither_another_organizers_delivery_nor_it
     assert slow.most_per_path <= ENDPOINT_CAP
     time.sleep(1.5)
     assert len(fast.received) == 1  # delivered (2xx) once, never again
+
+
+def test_twenty_copies_of_one_attempt_carried_out_at_once_post_it_once(local_stack, receivers):
+    """SQS may hand a message over more than once, to workers running side by side: the claim
+    on the delivery lets exactly one of them POST."""
+    import boto3
+
+    _, organizer = seller(local_stack, "organizer")
+    receiver = receivers(500, 204)  # the first attempt fails; the retry is the one copied
+    webhook_id = subscribe(organizer, receiver.url)["webhook"]["id"]
+    Caller(local_stack)(
+        "POST", "/sold-tickets", {"event_id": new_event(organizer, 5), "buyer": buyer()}
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        log = organizer("GET", f"/webhooks/{webhook_id}/deliveries").json()["deliveries"]
+        if log and log[0]["attempts"] == 1:
+            break
+        assert time.monotonic() < deadline, log
+        time.sleep(0.02)
+    sqs = boto3.client("sqs", endpoint_url=local_stack.emulator_url, region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
+    [queue] = [u for u in sqs.list_queues()["QueueUrls"] if u.endswith("side-effects")]
+    body = json.dumps({"kind": "webhook", "delivery": log[0]["id"], "attempts": 1})
+    for _ in range(2):
+        sqs.send_message_batch(
+            QueueUrl=queue,
+            Entries=[{"Id": str(n), "MessageBody": body} for n in range(10)],
+        )
+
+    receiver.wait_for(2)
+    time.sleep(2)  # every copy carried out by now
+    assert len(receiver.received) == 2
+    [done] = organizer("GET", f"/webhooks/{webhook_id}/deliveries").json()["deliveries"]
+    assert (done["status"], done["attempts"]) == ("delivered", 2)

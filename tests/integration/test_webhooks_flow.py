@@ -4,9 +4,7 @@ retries and the log shows each attempt; 410 disables the webhook."""
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks import Webhook as Verifier
@@ -14,56 +12,6 @@ from standardwebhooks import Webhook as Verifier
 from tests.integration.test_ticket_races import Caller, buyer, new_event, seller
 
 pytestmark = pytest.mark.integration
-
-
-class Receiver:
-    """An HTTP endpoint on loopback answering the given statuses in turn (the last one
-    repeats), keeping what it received."""
-
-    def __init__(self, *statuses: int) -> None:
-        self.statuses = list(statuses)
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append((dict(self.headers), body))
-                status = (
-                    receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
-                )
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, count: int, timeout_s: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(self.received) < count:
-            assert time.monotonic() < deadline, f"{len(self.received)} of {count} deliveries"
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
-@pytest.fixture
-def receivers():
-    made: list[Receiver] = []
-
-    def make(*statuses: int) -> Receiver:
-        made.append(Receiver(*statuses))
-        return made[-1]
-
-    yield make
-    for receiver in made:
-        receiver.close()
 
 
 def subscribe(organizer: Caller, url: str) -> dict:
