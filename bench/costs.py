@@ -33,8 +33,8 @@ from chalicelib.auth.principal import authenticate
 from chalicelib.bootstrap import bootstrap, verify_sender
 from chalicelib.db.events import Event
 from chalicelib.payments import stripe_api
-from chalicelib.services import orders
-from chalicelib.services.users import find_by_email, new_user, save_new_user
+from chalicelib.services.accounts.users import find_by_email, new_user, save_new_user
+from chalicelib.services.sales import orders
 from chalicelib.settings import get_settings
 from devstack import transactions
 from devstack.stripe_server import running
@@ -305,7 +305,7 @@ def measure_all(scenarios: Scenarios, operations: dict[str, Callable[[], Any]]) 
     # costs them, with one webhook subscribed (its endpoint answers 204 at once).
     from chalicelib.db.changes import Change
     from chalicelib.db.deliveries import Delivery
-    from chalicelib.services import announcements, endpoints, webhook_deliveries
+    from chalicelib.services.stream import announcements, endpoints, webhook_deliveries
 
     endpoints.resolve = lambda host: ["93.184.215.14"]
     endpoints.post = lambda target, body, headers, timeout_s: 204

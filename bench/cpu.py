@@ -76,7 +76,7 @@ def _measure() -> dict[str, Any]:
     from chalicelib.auth import authorizer
     from chalicelib.auth.passwords import hash_password, verify_password
     from chalicelib.bootstrap import bootstrap, verify_sender
-    from chalicelib.services.users import new_user, save_new_user
+    from chalicelib.services.accounts.users import new_user, save_new_user
     from chalicelib.settings import get_settings
 
     @app.route("/_bench/noop")
@@ -129,7 +129,7 @@ def _measure() -> dict[str, Any]:
 
         def confirm() -> Any:
             from chalicelib.db.changes import Change
-            from chalicelib.services import announcements
+            from chalicelib.services.stream import announcements
 
             if not sales:
                 sales.extend(c for c in Change.scan() if c.type == "ticket.sold")

@@ -7,7 +7,7 @@ the first admin. Idempotent.
 Locally it creates the tables; against a deployment it only checks that the stack made them
 (a table created here would live outside CloudFormation) and seeds the first admin, whose
 password comes from ADMIN_PASSWORD, ADMIN_PASSWORD_PARAMETER (SSM) or a prompt. Then it brings
-stored data up to the current model (chalicelib/services/migrations.py).
+stored data up to the current model (chalicelib/services/operations/migrations.py).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import aws
 from chalicelib.db.tables import create_tables, unavailable_tables
-from chalicelib.services import migrations
-from chalicelib.services.users import ensure_admin, operator_unblock
+from chalicelib.services.accounts.users import ensure_admin, operator_unblock
+from chalicelib.services.operations import migrations
 from chalicelib.settings import Settings, SettingsError, get_settings
 
 MIN_PASSWORD = 12
@@ -43,7 +43,7 @@ def verify_sender(settings: Settings) -> None:
 
 
 def create_queues(settings: Settings) -> None:
-    """The side-effects queue (services/side_effects.py) and where messages that keep failing
+    """The side-effects queue (services/stream/side_effects.py) and where messages that keep failing
     are parked, as the deployment template declares them; safe to run again."""
     sqs = aws.client("sqs")
     parked = sqs.create_queue(QueueName=settings.queue_name("side-effects-failed"))["QueueUrl"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib import aws
 from chalicelib.consumers.side_effects import carry_out_batch
-from chalicelib.services.side_effects import queue_url
+from chalicelib.services.stream.side_effects import queue_url
 
 CONCURRENCY = 16
 POLL_INTERVAL_S = 0.05

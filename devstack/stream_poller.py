@@ -23,7 +23,8 @@ from typing import Any
 from chalicelib import aws
 from chalicelib.consumers.changes import handle_records
 from chalicelib.db.base import utcnow
-from chalicelib.services import orders, webhook_deliveries
+from chalicelib.services.sales import orders
+from chalicelib.services.stream import webhook_deliveries
 from chalicelib.settings import get_settings
 from devstack import queue_worker
 from devstack.streams import StreamReader, as_handler_input

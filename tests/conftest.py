@@ -128,7 +128,7 @@ def drain_side_effects() -> int:
     goes back on the queue at once and its error is raised."""
     from chalicelib import aws
     from chalicelib.consumers.side_effects import carry_out_batch
-    from chalicelib.services.side_effects import queue_url
+    from chalicelib.services.stream.side_effects import queue_url
 
     sqs, url, done = aws.client("sqs"), queue_url(), 0
     while True:
@@ -207,7 +207,7 @@ def make_user(
 ):
     """A user written straight to the tables (with its email claim), bypassing the API."""
     from chalicelib.auth.passwords import hash_password
-    from chalicelib.services.users import new_user, save_new_user
+    from chalicelib.services.accounts.users import new_user, save_new_user
 
     user = new_user(
         email=email or random_email(role or "social"),
@@ -233,7 +233,7 @@ def bearer(user_or_token) -> dict[str, str]:
 
 
 def admin_user():
-    from chalicelib.services.users import find_by_email
+    from chalicelib.services.accounts.users import find_by_email
 
     return find_by_email(TEST_ENV["ADMIN_EMAIL"])
 
@@ -298,7 +298,7 @@ def make_event(organizer=None, *, number_of_tickets=100, price="50", currency_co
 
     from chalicelib.auth.principal import Principal
     from chalicelib.db.base import utcnow
-    from chalicelib.services.events import create_event
+    from chalicelib.services.sales.events import create_event
 
     organizer = organizer or make_user("organizer")
     created = create_event(
@@ -328,7 +328,7 @@ def buyer_body(email=None, **overrides):
 def public_dns(monkeypatch):
     """Webhook receivers' names resolved without DNS: hooks.example.com resolves to a public
     address; the tests name others to refuse."""
-    from chalicelib.services import endpoints
+    from chalicelib.services.stream import endpoints
 
     table = {"hooks.example.com": ["93.184.215.14"]}
     monkeypatch.setattr(endpoints, "resolve", lambda host: table.get(host, ["10.0.0.7"]))
@@ -358,7 +358,7 @@ class FakeReceivers:
 
 @pytest.fixture
 def receiver(monkeypatch):
-    from chalicelib.services import endpoints
+    from chalicelib.services.stream import endpoints
 
     fake = FakeReceivers()
     monkeypatch.setattr(endpoints, "post", fake)

@@ -15,7 +15,8 @@ from chalicelib.auth.principal import principal_of
 from chalicelib.auth.tokens import IssuedToken
 from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import AppError
-from chalicelib.services import accounts, limits, users
+from chalicelib.services.accounts import sign_in, users
+from chalicelib.services.operations import limits
 from chalicelib.settings import get_settings
 
 bp = ApiBlueprint(__name__)
@@ -43,7 +44,7 @@ def register() -> Response:
     request = bp.current_request
     body = parse_body(request, schemas.accounts.RegisterBody)
     limits.enforce(email_ip=source_ip(request))
-    user = accounts.register(**body.model_dump())
+    user = sign_in.register(**body.model_dump())
     return model_response(
         schemas.responses.RegisteredOut(
             message="Check your email for a link to verify your account.", user_id=user.id
@@ -61,10 +62,10 @@ def register() -> Response:
 )
 def activate(token: str) -> Response:
     try:
-        outcome = accounts.activate(token=token)
-    except accounts.InvalidVerificationLink as error:
+        outcome = sign_in.activate(token=token)
+    except sign_in.InvalidVerificationLink as error:
         return html_page(title="Link not valid", message=error.message, status=400)
-    if outcome is accounts.Activation.ALREADY_VERIFIED:
+    if outcome is sign_in.Activation.ALREADY_VERIFIED:
         return html_page(
             title="Already verified", message="Your account is already verified. You can log in."
         )
@@ -84,7 +85,7 @@ def resend_verification() -> Response:
     request = bp.current_request
     body = parse_body(request, schemas.accounts.EmailBody)
     limits.enforce(email_ip=source_ip(request), link_email=normalize_email(body.email))
-    accounts.resend_verification(email=body.email)
+    sign_in.resend_verification(email=body.email)
     return model_response(
         schemas.responses.MessageOut(
             message="If that account exists and is not verified yet, a new link is on its way."
@@ -109,7 +110,7 @@ def login() -> Response:
     request = bp.current_request
     body = parse_body(request, schemas.accounts.LoginBody)
     limits.enforce(auth_ip=source_ip(request), login_email=normalize_email(body.email))
-    return model_response(token_out(accounts.login(email=body.email, password=body.password)))
+    return model_response(token_out(sign_in.login(email=body.email, password=body.password)))
 
 
 @bp.route(
@@ -127,7 +128,7 @@ def forgot_password() -> Response:
     request = bp.current_request
     body = parse_body(request, schemas.accounts.EmailBody)
     limits.enforce(email_ip=source_ip(request), link_email=normalize_email(body.email))
-    accounts.forgot_password(email=body.email)
+    sign_in.forgot_password(email=body.email)
     return model_response(
         schemas.responses.MessageOut(
             message="If that account exists, a link to reset its password is on its way."
@@ -146,8 +147,8 @@ def forgot_password() -> Response:
 )
 def reset_password_page(token: str) -> Response:
     try:
-        accounts.check_reset_link(token=token)
-    except accounts.InvalidResetLink as error:
+        sign_in.check_reset_link(token=token)
+    except sign_in.InvalidResetLink as error:
         return html_page(title="Link not valid", message=error.message, status=400)
     return reset_form_page(token=token, action=f"{get_settings().app_url}/reset-password")
 
@@ -173,7 +174,7 @@ def reset_password() -> Response:
     try:
         body = parse_body(request, schemas.accounts.ResetPasswordBody)
         limits.enforce(auth_ip=source_ip(request))
-        accounts.reset_password(token=body.token, password=body.password)
+        sign_in.reset_password(token=body.token, password=body.password)
     except AppError as error:
         if not is_form(request):
             raise

@@ -11,8 +11,8 @@ from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.money import from_minor
-from chalicelib.services import allocations
-from chalicelib.services.allocations import Offer, ResellerAllocation, Share
+from chalicelib.services.sales import allocations
+from chalicelib.services.sales.allocations import Offer, ResellerAllocation, Share
 
 bp = ApiBlueprint(__name__)
 TAG = "allocations"

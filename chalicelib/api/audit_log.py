@@ -11,8 +11,8 @@ from chalicelib.api.responses import page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.db.changes import Change
-from chalicelib.services import audit_log
-from chalicelib.services.changes import AUDITED
+from chalicelib.services.stream import audit_log
+from chalicelib.services.stream.changes import AUDITED
 
 bp = ApiBlueprint(__name__)
 TAG = "audit log"

@@ -11,7 +11,7 @@ from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.db.buyers import Buyer
-from chalicelib.services import buyers
+from chalicelib.services.sales import buyers
 
 bp = ApiBlueprint(__name__)
 TAG = "buyers"

@@ -14,7 +14,7 @@ from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.db.scanners import Scanner
 from chalicelib.db.tickets import Ticket
-from chalicelib.services import check_ins, scanners
+from chalicelib.services.door import check_ins, scanners
 
 bp = ApiBlueprint(__name__)
 TAG = "check-in"

@@ -22,7 +22,7 @@ from chalicelib.db.orders import CANCELLED, EXPIRED, REFUNDED, RESERVED, Order
 from chalicelib.db.tickets import Ticket
 from chalicelib.money import from_minor
 from chalicelib.qr_codes import qr_svg
-from chalicelib.services.tickets import qr_of
+from chalicelib.services.sales.tickets import qr_of
 from chalicelib.settings import get_settings
 
 _PAGE = """<!doctype html>

@@ -11,8 +11,8 @@ from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.money import from_minor
-from chalicelib.services import events
-from chalicelib.services.events import EventWithCounts
+from chalicelib.services.sales import events
+from chalicelib.services.sales.events import EventWithCounts
 
 bp = ApiBlueprint(__name__)
 TAG = "events"

@@ -7,7 +7,7 @@ from chalice import Response
 from chalicelib.api import schemas
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.responses import model_response
-from chalicelib.services import health
+from chalicelib.services.operations import health
 
 bp = ApiBlueprint(__name__)
 

@@ -18,8 +18,10 @@ from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import AppError
 from chalicelib.money import from_minor
 from chalicelib.qr_codes import qr_svg
-from chalicelib.services import buyer_access, limits, tickets
-from chalicelib.services.buyer_access import MyTicket
+from chalicelib.services.accounts import buyer_access
+from chalicelib.services.accounts.buyer_access import MyTicket
+from chalicelib.services.operations import limits
+from chalicelib.services.sales import tickets
 from chalicelib.settings import get_settings
 
 bp = ApiBlueprint(__name__)

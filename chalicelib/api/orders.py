@@ -18,8 +18,9 @@ from chalicelib.db.orders import RESERVED, SETTLED, STATUSES, STRIPE, Order, Ref
 from chalicelib.db.tickets import Ticket
 from chalicelib.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 from chalicelib.money import from_minor
-from chalicelib.services import limits, orders, payments, refunds
-from chalicelib.services.buyers import BuyerDetails
+from chalicelib.services.operations import limits
+from chalicelib.services.sales import orders, payments, refunds
+from chalicelib.services.sales.buyers import BuyerDetails
 from chalicelib.settings import get_settings
 
 bp = ApiBlueprint(__name__)

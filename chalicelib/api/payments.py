@@ -8,7 +8,7 @@ from chalicelib.api import schemas
 from chalicelib.api.blueprint import ApiBlueprint, Param
 from chalicelib.api.responses import model_response
 from chalicelib.payments import stripe_api
-from chalicelib.services import payments
+from chalicelib.services.sales import payments
 
 bp = ApiBlueprint(__name__)
 TAG = "payments"

@@ -11,7 +11,8 @@ from chalicelib.api.accounts import token_out
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.requests import parse_body, source_ip
 from chalicelib.api.responses import model_response
-from chalicelib.services import limits, social
+from chalicelib.services.accounts import social
+from chalicelib.services.operations import limits
 
 bp = ApiBlueprint(__name__)
 TAG = "social sign-in"

@@ -11,8 +11,8 @@ from chalicelib.api.responses import model_response, no_content
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import optional_principal, principal_of
 from chalicelib.db.ticket_types import TicketType
-from chalicelib.services import ticket_types
-from chalicelib.services.ticket_types import TypeView
+from chalicelib.services.sales import ticket_types
+from chalicelib.services.sales.ticket_types import TypeView
 
 bp = ApiBlueprint(__name__)
 TAG = "ticket types"

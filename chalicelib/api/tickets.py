@@ -13,8 +13,9 @@ from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principa
 from chalicelib.db.ticket_types import DEFAULT_NAME
 from chalicelib.db.tickets import Ticket
 from chalicelib.money import from_minor
-from chalicelib.services import limits, orders, tickets
-from chalicelib.services.buyers import BuyerDetails
+from chalicelib.services.operations import limits
+from chalicelib.services.sales import orders, tickets
+from chalicelib.services.sales.buyers import BuyerDetails
 
 bp = ApiBlueprint(__name__)
 TAG = "bookings"

@@ -11,7 +11,7 @@ from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import ADMIN, SELLER_ROLES, principal_of
 from chalicelib.db.users import User
-from chalicelib.services import users
+from chalicelib.services.accounts import users
 
 bp = ApiBlueprint(__name__)
 TAG = "users"

@@ -13,7 +13,7 @@ from chalicelib.auth.principal import principal_of
 from chalicelib.db.base import utcnow
 from chalicelib.db.deliveries import Delivery
 from chalicelib.db.webhooks import Webhook
-from chalicelib.services import webhook_deliveries, webhooks
+from chalicelib.services.stream import webhook_deliveries, webhooks
 
 bp = ApiBlueprint(__name__)
 TAG = "webhooks"

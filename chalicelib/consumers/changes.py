@@ -1,7 +1,7 @@
 """The event stream's consumer: for each change recorded in the `changes` table (see
-chalicelib/db/changes.py), chalicelib/services/announcements.py records its webhook deliveries
-and queues its emails and attempts for the side-effects worker (consumers/side_effects.py): it
-sends nothing itself, so no receiver can slow it down.
+chalicelib/db/changes.py), chalicelib/services/stream/announcements.py records its webhook
+deliveries and queues its emails and attempts for the side-effects worker
+(consumers/side_effects.py): it sends nothing itself, so no receiver can slow it down.
 
 Deployed, this is its own Lambda function fed by the table's stream; the template sets the
 stream's ARN, retries, bisection on error and where failed batches are parked. Locally,
@@ -42,7 +42,7 @@ def changes_consumer(event: DynamoDBEvent) -> None:
 def handle_records(records: Iterable[tuple[str, dict[str, Any] | None, str]]) -> int:
     """Carry out each newly recorded change, in stream order; returns how many."""
     from chalicelib.db.changes import Change  # on use: the API function never needs these
-    from chalicelib.services import announcements
+    from chalicelib.services.stream import announcements
 
     done = 0
     for event_name, new_image, event_id in records:

@@ -12,13 +12,13 @@ bp = Blueprint(__name__)
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="webhook_retries")
 def webhook_retries(event: CloudWatchEvent) -> None:
-    from chalicelib.services import webhook_deliveries  # on use: the API never needs it
+    from chalicelib.services.stream import webhook_deliveries  # on use: the API never needs it
 
     webhook_deliveries.queue_due()
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="order_expiry")
 def order_expiry(event: CloudWatchEvent) -> None:
-    from chalicelib.services import orders  # on use: the API function imports it anyway
+    from chalicelib.services.sales import orders  # on use: the API function imports it anyway
 
     orders.sweep()

@@ -1,5 +1,5 @@
 """The side-effects worker: each message of the side-effects queue (an email, a webhook
-attempt: chalicelib/services/side_effects.py) carried out, the messages of a batch at once.
+attempt: chalicelib/services/stream/side_effects.py) carried out, the messages of a batch at once.
 
 Deployed, this is its own Lambda function fed by the queue, ten messages a batch; it answers
 with a partial batch response (ReportBatchItemFailures), so only the messages that failed come
@@ -39,7 +39,7 @@ def side_effects(event: SQSEvent) -> dict[str, Any]:
 def carry_out_batch(messages: list[tuple[str, str]]) -> list[tuple[str, Exception | None]]:
     """(message id, the error or None) per (message id, body), each carried out on a thread of
     its own: a webhook that takes ten seconds delays nothing else in its batch."""
-    from chalicelib.services.side_effects import carry_out  # on use: the API never needs it
+    from chalicelib.services.stream.side_effects import carry_out  # on use: the API never needs it
 
     def one(message: tuple[str, str]) -> tuple[str, Exception | None]:
         message_id, body = message

@@ -42,7 +42,7 @@ class Allocation(TableModel):
     seller_role = UnicodeAttribute()
     number_of_tickets = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)
-    # In reserved orders that have not ended yet (see chalicelib/services/orders.py).
+    # In reserved orders that have not ended yet (see chalicelib/services/sales/orders.py).
     held = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
     # Resellers only: type id -> {"share", "sold", "held", "available"}.

@@ -48,7 +48,7 @@ class User(TableModel):
     verified_at = UTCDateTimeAttribute(null=True)
     blocked_list = UnicodeAttribute(null=True)
     blocked_at = UTCDateTimeAttribute(null=True)
-    # Failed password checks since the last success; see services/lockout.py.
+    # Failed password checks since the last success; see services/accounts/lockout.py.
     failed_logins = NumberAttribute(default=0)
     # Password checks running now, as "<attempt id>:<expiry epoch seconds>"; see lockout.py.
     login_checks = UnicodeSetAttribute(null=True)

@@ -1,6 +1,6 @@
 """Webhook subscriptions: an HTTPS endpoint and the change types its owner wants POSTed to it.
 Their signing secrets are not stored: each is derived from the deployment's key and the
-webhook's id (chalicelib/services/webhooks.py)."""
+webhook's id (chalicelib/services/stream/webhooks.py)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class Webhook(TableModel):
     # millisecond its sender's hold runs out, so a crashed sender's slot frees itself.
     sending_0 = NumberAttribute(null=True)
     sending_1 = NumberAttribute(null=True)
-    # The circuit breaker (services/webhook_deliveries.py): attempts in a row that got no
+    # The circuit breaker (services/stream/webhook_deliveries.py): attempts in a row that got no
     # answer, how often that paused the webhook, and until when.
     unanswered_in_a_row = NumberAttribute(null=True)
     pauses = NumberAttribute(null=True)

@@ -28,7 +28,7 @@ class Intent:
     order_id: str | None  # from the metadata we gave it
     # Why the last attempt failed (a decline, a failed 3-D Secure check), in words for the buyer.
     failure: str | None = None
-    # Whether a card was ever tried on it: a tried intent is not reused (see services.payments).
+    # Whether a card was ever tried on it: a tried intent is not reused (services.sales.payments).
     tried: bool = False
 
 

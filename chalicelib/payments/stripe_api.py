@@ -3,7 +3,7 @@
 The SDK is imported on first use: it takes about a third of a second to load, which only the
 requests that pay or refund should spend. Locally and in the tests the API base is
 localstripe's, a stateful fake that ignores idempotency keys and accepts refunds above the
-amount paid, so the callers never rely on Stripe for either (see services.payments).
+amount paid, so the callers never rely on Stripe for either (see services.sales.payments).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 
 from bench.meter import metered
 from chalicelib.auth.principal import Principal
-from chalicelib.services import allocations
+from chalicelib.services.sales import allocations
 from tests.conftest import admin_user, buyer_body, make_event, make_user
 
 MAX_CALLS = 3

@@ -90,7 +90,7 @@ def test_blocked_account_does_not_check_passwords(api, monkeypatch):
     for _ in range(3):
         login(api, user.email, "wrong-password")
     checks = []
-    from chalicelib.services import lockout
+    from chalicelib.services.accounts import lockout
 
     monkeypatch.setattr(lockout, "verify_password", lambda *a: checks.append(a) or (True, None))
 
@@ -170,7 +170,7 @@ def test_unknown_email_spends_a_password_check_too(api, monkeypatch):
     spent = []
     real = passwords.dummy_verify
     monkeypatch.setattr(
-        "chalicelib.services.accounts.dummy_verify", lambda p: spent.append(p) or real(p)
+        "chalicelib.services.accounts.sign_in.dummy_verify", lambda p: spent.append(p) or real(p)
     )
 
     login(api, "nobody@example.com", "guess")
@@ -268,7 +268,7 @@ def test_an_admin_block_emails_the_owner_too(api):
 @pytest.mark.parametrize("right", [True, False])
 def test_a_user_deleted_during_a_password_check_is_not_brought_back(api, monkeypatch, right):
     from chalicelib.db.base import get_or_none
-    from chalicelib.services import lockout
+    from chalicelib.services.accounts import lockout
 
     user = make_user()
 

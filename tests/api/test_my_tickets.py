@@ -231,7 +231,7 @@ def test_a_checked_in_ticket_cannot_be_cancelled_by_its_buyer(api, bea):
     _, event_id, tickets, session = bea
     organizer = Event.get(event_id).organizer_id
     from chalicelib.auth.principal import Principal
-    from chalicelib.services.check_ins import check_in
+    from chalicelib.services.door.check_ins import check_in
 
     check_in(actor=Principal(user_id=organizer, role="organizer"), event_id=event_id,
              qr=tickets[0]["qr"])  # fmt: skip

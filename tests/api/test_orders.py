@@ -10,7 +10,7 @@ from chalicelib.db.base import utcnow
 from chalicelib.db.orders import Order
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
-from chalicelib.services import orders
+from chalicelib.services.sales import orders
 from tests.conftest import admin_user, buyer_body, drain_stream, make_user, sent_emails
 
 ORDER_KEYS = {
@@ -294,7 +294,7 @@ def test_bad_order_bodies_are_refused_and_hold_nothing(api, organizer):
 
 
 def test_paid_and_expired_orders_are_announced_to_webhooks(api, organizer, monkeypatch):
-    from chalicelib.services import endpoints
+    from chalicelib.services.stream import endpoints
     from tests.conftest import FakeReceivers
 
     monkeypatch.setattr(endpoints, "resolve", lambda host: ["93.184.215.14"])

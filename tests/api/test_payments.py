@@ -10,7 +10,7 @@ from chalicelib.db.base import utcnow
 from chalicelib.db.orders import Order
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
-from chalicelib.services import orders
+from chalicelib.services.sales import orders
 from tests.api.test_orders import counts, new_event, place
 from tests.conftest import bearer, buyer_body, make_user, sent_emails
 from tests.stripe_fake import (
@@ -357,7 +357,7 @@ def test_bearer_of_the_wrong_kind_cannot_reach_the_payment_routes(api, organizer
 def test_two_requests_opening_an_intent_at_once_leave_the_order_one(api, organizer):
     """The fake makes a new intent per call whatever the idempotency key; the order's
     conditional write keeps the first stored, and the loser's intent is cancelled."""
-    from chalicelib.services import payments
+    from chalicelib.services.sales import payments
 
     _, placed = reserve(api, organizer)
     order_id = placed["order"]["id"]
@@ -466,7 +466,7 @@ def test_a_crash_after_refunding_a_late_payment_refunds_it_once_on_redelivery(
         return real(build)
 
     # Only the late refund's record crashes: everything before it already ran.
-    from chalicelib.services import payments
+    from chalicelib.services.sales import payments
 
     monkeypatch.setattr(payments.transactions, "write_unless_refused", crash_once)
     with pytest.raises(RuntimeError):

@@ -11,7 +11,7 @@ from chalicelib.db.orders import Order
 from chalicelib.db.tickets import Ticket
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentProviderUnavailable
-from chalicelib.services import refunds
+from chalicelib.services.sales import refunds
 from tests.api.test_my_tickets import open_session
 from tests.api.test_orders import counts, new_event, place
 from tests.api.test_payments import pay, reserve

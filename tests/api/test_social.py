@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.oauth import google
-from chalicelib.services import social
+from chalicelib.services.accounts import social
 from chalicelib.settings import get_settings
 from tests.conftest import DEFAULT_PASSWORD, TEST_ENV, admin_user, make_user
 

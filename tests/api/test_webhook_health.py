@@ -13,7 +13,7 @@ from chalicelib.db.base import utcnow
 from chalicelib.db.deliveries import Delivery
 from chalicelib.db.sending_slots import ACCOUNT_SLOTS, AccountSlots, release, take
 from chalicelib.db.webhooks import Webhook
-from chalicelib.services import webhook_deliveries
+from chalicelib.services.stream import webhook_deliveries
 from tests.api.test_webhooks import URL, book, log_of, subscribe
 from tests.conftest import admin_user, drain_side_effects, drain_stream, make_event, make_user
 

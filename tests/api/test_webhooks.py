@@ -10,7 +10,7 @@ from standardwebhooks import Webhook as Verifier
 
 from chalicelib.db.base import utcnow
 from chalicelib.db.webhooks import Webhook
-from chalicelib.services import endpoints, webhook_deliveries
+from chalicelib.services.stream import endpoints, webhook_deliveries
 from tests.conftest import (
     admin_user,
     buyer_body,
@@ -195,7 +195,7 @@ def test_a_change_handed_over_twice_is_delivered_once(api, receiver):
 
 def test_an_attempt_queued_twice_is_made_once(api, receiver):
     """SQS delivers at least once: the second copy of a message finds the attempt made."""
-    from chalicelib.services import side_effects
+    from chalicelib.services.stream import side_effects
 
     organizer = make_user("organizer")
     webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
@@ -351,7 +351,7 @@ def test_a_delivery_whose_message_was_lost_is_queued_again_by_the_schedule(
     api, receiver, monkeypatch
 ):
     """The consumer recorded the delivery, then died before queueing its attempt."""
-    from chalicelib.services import side_effects
+    from chalicelib.services.stream import side_effects
     from tests.conftest import consume_stream
 
     organizer = make_user("organizer")
@@ -382,7 +382,7 @@ def test_a_delivery_whose_message_was_lost_is_queued_again_by_the_schedule(
 
 def test_messages_that_are_not_ours_are_dropped_and_a_failing_one_alone_comes_back(monkeypatch):
     from chalicelib.consumers import side_effects as worker
-    from chalicelib.services import webhook_deliveries as deliveries
+    from chalicelib.services.stream import webhook_deliveries as deliveries
 
     def broken(delivery_id, attempts):
         raise RuntimeError("DynamoDB is down")

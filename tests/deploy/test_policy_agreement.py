@@ -42,7 +42,7 @@ SILENT_URL = "https://silent.example.com/tickets"  # never answers
 @pytest.fixture(autouse=True)
 def webhook_receivers(monkeypatch):
     """Two public endpoints: one takes deliveries, the other is gone (410)."""
-    from chalicelib.services import endpoints
+    from chalicelib.services.stream import endpoints
     from tests.conftest import FakeReceivers
 
     monkeypatch.setattr(endpoints, "resolve", lambda host: ["93.184.215.14"])
@@ -425,7 +425,7 @@ def test_the_retry_schedules_policy_grants_exactly_what_it_does(api, webhook_rec
     from datetime import timedelta
 
     from chalicelib.db.base import utcnow
-    from chalicelib.services import webhook_deliveries
+    from chalicelib.services.stream import webhook_deliveries
     from tests.conftest import make_event
 
     organizer = make_user("organizer")
@@ -450,7 +450,7 @@ def test_the_expiry_schedules_policy_grants_exactly_what_it_does(api):
     from datetime import timedelta
 
     from chalicelib.db.base import utcnow
-    from chalicelib.services import orders
+    from chalicelib.services.sales import orders
 
     organizer = make_user("organizer")
     event = {"title": "Held", "time": "2031-01-01T20:00:00Z", "price": "10",

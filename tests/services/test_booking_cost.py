@@ -7,8 +7,8 @@ from chalicelib.db.base import new_id, utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
-from chalicelib.services import orders
-from chalicelib.services.buyers import BuyerDetails
+from chalicelib.services.sales import orders
+from chalicelib.services.sales.buyers import BuyerDetails
 from tests.conftest import make_event, make_user
 
 
@@ -97,7 +97,7 @@ def test_an_authenticated_seller_booking_costs_the_same_too(tables):
 
 
 def test_an_order_of_two_types_and_the_types_list_cost_the_same_at_10_and_10000_sold(tables):
-    from chalicelib.services import ticket_types
+    from chalicelib.services.sales import ticket_types
 
     organizer = make_user("organizer")
     event = Event.get(make_event(organizer, number_of_tickets=20_000))
@@ -125,7 +125,7 @@ def test_an_order_of_two_types_and_the_types_list_cost_the_same_at_10_and_10000_
 def test_the_expiry_sweep_pays_for_what_expired_not_for_what_is_held(tables):
     from datetime import timedelta
 
-    from chalicelib.services.events import update_event
+    from chalicelib.services.sales.events import update_event
 
     organizer = make_user("organizer")
     event_id = make_event(organizer, number_of_tickets=500)

@@ -8,7 +8,7 @@ from chalicelib.bootstrap import bootstrap
 from chalicelib.db.tables import create_tables
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
-from chalicelib.services.users import ensure_admin
+from chalicelib.services.accounts.users import ensure_admin
 from chalicelib.settings import SettingsError, get_settings, load_settings
 
 
@@ -72,7 +72,7 @@ def test_a_second_admin_seed_for_a_new_email_is_refused_by_the_claim_only_for_th
 
 def test_operators_unblock_any_account_with_the_setup_step(tables, capsys):
     from chalicelib.bootstrap import main
-    from chalicelib.services import lockout
+    from chalicelib.services.accounts import lockout
     from tests.conftest import admin_user
 
     admin = admin_user()

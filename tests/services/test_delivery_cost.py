@@ -7,7 +7,7 @@ import pytest
 from bench.meter import metered
 from chalicelib.db.changes import Change
 from chalicelib.db.deliveries import Delivery
-from chalicelib.services import announcements, webhook_deliveries
+from chalicelib.services.stream import announcements, webhook_deliveries
 from tests.api.test_webhooks import URL, book, subscribe
 from tests.conftest import consume_stream, make_event, make_user
 

@@ -11,7 +11,7 @@ from chalicelib import aws
 from chalicelib.consumers import changes as consumer
 from chalicelib.db.changes import Change
 from chalicelib.db.deliveries import DELIVERED, Delivery
-from chalicelib.services import announcements
+from chalicelib.services.stream import announcements
 from devstack.streams import StreamReader, as_handler_input
 from tests.conftest import buyer_body, drain_side_effects, make_event, make_user, sent_emails
 

@@ -18,9 +18,9 @@ from chalicelib.db.orders import RESERVED, Order
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
 from chalicelib.errors import AppError
-from chalicelib.services import allocations, events, orders, ticket_types
-from chalicelib.services import tickets as ticket_service
-from chalicelib.services.buyers import BuyerDetails
+from chalicelib.services.sales import allocations, events, orders, ticket_types
+from chalicelib.services.sales import tickets as ticket_service
+from chalicelib.services.sales.buyers import BuyerDetails
 from chalicelib.settings import get_settings
 from tests.conftest import make_user
 

@@ -8,7 +8,7 @@ from chalicelib.db.base import new_id, utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.ticket_types import UNLIMITED, TicketType
 from chalicelib.db.tickets import Holder, Ticket
-from chalicelib.services import migrations
+from chalicelib.services.operations import migrations
 from chalicelib.settings import get_settings
 from tests.conftest import buyer_body, make_user
 

@@ -9,8 +9,8 @@ import pytest
 from bench.meter import metered
 from chalicelib.db.orders import Order
 from chalicelib.payments import stripe_api
-from chalicelib.services import orders, payments
-from chalicelib.services.buyers import BuyerDetails
+from chalicelib.services.sales import orders, payments
+from chalicelib.services.sales.buyers import BuyerDetails
 from tests.conftest import make_event, make_user
 from tests.stripe_fake import card_token, event, post_event, stripe_get
 

@@ -3,7 +3,7 @@ on loopback, and nothing plain-http beyond it."""
 
 import pytest
 
-from chalicelib.services import endpoints
+from chalicelib.services.stream import endpoints
 from chalicelib.settings import get_settings
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from chalicelib.services import endpoints
+from chalicelib.services.stream import endpoints
 
 
 def certificate(tmp_path, name: str):

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 
 from chalicelib.api.schemas.common import Body, DeviceName, Time, Token
 
-# The ticket code's alphabet (no 0/O, 1/I), as chalicelib.services.orders makes codes.
+# The ticket code's alphabet (no 0/O, 1/I), as chalicelib.services.sales.orders makes codes.
 _CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 

@@ -37,8 +37,8 @@ from chalicelib.db.transactions import condition_failed
 from chalicelib.db.users import User
 from chalicelib.db.webhooks import Webhook
 from chalicelib.errors import NotFound
-from chalicelib.services import endpoints, side_effects, webhooks
-from chalicelib.services.changes import record as record_change
+from chalicelib.services.stream import endpoints, side_effects, webhooks
+from chalicelib.services.stream.changes import record as record_change
 from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)

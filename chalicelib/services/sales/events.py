@@ -23,9 +23,9 @@ from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.money import from_minor, to_minor
-from chalicelib.services import inventory
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.inventory import Counts
+from chalicelib.services.sales import inventory
+from chalicelib.services.sales.inventory import Counts
+from chalicelib.services.stream.changes import record as record_change
 
 RESIZE_ATTEMPTS = 3
 
@@ -106,7 +106,7 @@ def create_event(
     payment: str = "offline",
     hold_minutes: int = 15,
 ) -> EventWithCounts:
-    from chalicelib.services.ticket_types import add_new_type, default_type
+    from chalicelib.services.sales.ticket_types import add_new_type, default_type
 
     organizer_id = _organizer_for(actor, organizer_id)
     _require_future(time)
@@ -261,7 +261,7 @@ def update_event(
 def _reprice_types(event: Event, price: str | None, currency: str) -> list[tuple[TicketType, list]]:
     """Each type's new price: the event's `price` sets its only type's; a new currency alone
     keeps each type's price figure, if the currency can express it."""
-    from chalicelib.services.ticket_types import types_of
+    from chalicelib.services.sales.ticket_types import types_of
 
     types = types_of(event.id)
     if price is not None and len(types) > 1:
@@ -282,7 +282,7 @@ def _reprice_types(event: Event, price: str | None, currency: str) -> list[tuple
 
 
 def _lowest_after(repriced: list[tuple[TicketType, list]]) -> int:
-    from chalicelib.services.ticket_types import lowest_price
+    from chalicelib.services.sales.ticket_types import lowest_price
 
     return lowest_price([t for t, _ in repriced]) or 0
 
@@ -404,7 +404,7 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
 
 def _delete_types(event_id: str) -> None:
     """The event's ticket types and their name claims (at most MAX_TYPES_PER_EVENT)."""
-    from chalicelib.services.ticket_types import name_claim_key, types_of
+    from chalicelib.services.sales.ticket_types import name_claim_key, types_of
 
     types = types_of(event_id)
     with TicketType.batch_write() as batch:

@@ -9,7 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.email.addresses import normalize_email
 from chalicelib.email.sender import EmailMessage, send_email
 from chalicelib.errors import RateLimited
-from chalicelib.services import limits
+from chalicelib.services.operations import limits
 
 log = logging.getLogger(__name__)
 

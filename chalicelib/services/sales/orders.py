@@ -59,11 +59,12 @@ from chalicelib.errors import (
 from chalicelib.errors import SoldOut as SoldOutError
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentsNotConfigured
-from chalicelib.services import idempotency, inventory, notifications
-from chalicelib.services.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.sales_scope import sales_query
-from chalicelib.services.ticket_types import sale_closed_reason
+from chalicelib.services.sales import idempotency, inventory
+from chalicelib.services.sales.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
+from chalicelib.services.sales.sales_scope import sales_query
+from chalicelib.services.sales.ticket_types import sale_closed_reason
+from chalicelib.services.stream import notifications
+from chalicelib.services.stream.changes import record as record_change
 from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,10 @@ from chalicelib.errors import (
     ServiceUnavailable,
     TicketCancelled,
 )
-from chalicelib.services import inventory
-from chalicelib.services.buyers import BuyerDetails, BuyerWrite, read_buyer_write
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.sales_scope import sales_query
+from chalicelib.services.sales import inventory
+from chalicelib.services.sales.buyers import BuyerDetails, BuyerWrite, read_buyer_write
+from chalicelib.services.sales.sales_scope import sales_query
+from chalicelib.services.stream.changes import record as record_change
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none
 from chalicelib.db.uniques import UniqueClaim, unique_key
 from chalicelib.email.addresses import normalize_email
-from chalicelib.services.changes import record as record_change
+from chalicelib.services.stream.changes import record as record_change
 
 BUYER_ACCESS = "buyer_access"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of link, not a password

@@ -35,9 +35,15 @@ from chalicelib.errors import (
     UserExists,
     WrongCredentials,
 )
-from chalicelib.services import link_requests, lockout, notifications
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.users import find_by_email, new_user, record_created, save_new_user
+from chalicelib.services.accounts import link_requests, lockout
+from chalicelib.services.accounts.users import (
+    find_by_email,
+    new_user,
+    record_created,
+    save_new_user,
+)
+from chalicelib.services.stream import notifications
+from chalicelib.services.stream.changes import record as record_change
 from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -199,7 +205,7 @@ def register(*, email: str, password: str, name: str | None, role: str) -> User:
 
 def resend_verification(*, email: str) -> None:
     """Queue a fresh link for an unverified account; the same work either way, so neither
-    the answer nor its time tells whether an email has an account (services.link_requests)."""
+    the answer nor its time tells whether an email has an account (see link_requests)."""
     link_requests.queue(link_requests.VERIFICATION, claim_kind=USER_EMAIL, email=email)
 
 
@@ -248,7 +254,7 @@ def activate(*, token: str) -> Activation:
 
 def forgot_password(*, email: str) -> None:
     """Queue a single-use reset link for a known, unblocked account; the same work either way
-    (services.link_requests)."""
+    (services.accounts.link_requests)."""
     link_requests.queue(link_requests.PASSWORD_RESET, claim_kind=USER_EMAIL, email=email)
 
 

@@ -19,8 +19,8 @@ from chalicelib.db.base import utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.ticket_types import DEFAULT_NAME
 from chalicelib.db.tickets import Ticket
-from chalicelib.services import inventory
-from chalicelib.services.ticket_types import add_new_type, default_type
+from chalicelib.services.sales import inventory
+from chalicelib.services.sales.ticket_types import add_new_type, default_type
 
 log = logging.getLogger(__name__)
 

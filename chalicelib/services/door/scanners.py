@@ -15,8 +15,8 @@ from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.scanners import Scanner
 from chalicelib.errors import NotFound
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.events import owned_event
+from chalicelib.services.sales.events import owned_event
+from chalicelib.services.stream.changes import record as record_change
 
 
 def create_scanner(*, actor: Principal, event_id: str, name: str) -> tuple[Scanner, str]:

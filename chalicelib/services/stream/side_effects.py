@@ -1,5 +1,5 @@
 """Side effects as units of work of their own. The event stream's consumer only decides what a
-change calls for (services/announcements.py) and puts one message per email and per webhook
+change calls for (services/stream/announcements.py) and puts one message per email and per webhook
 attempt on the side-effects queue; a function of its own (consumers/side_effects.py) carries
 each out, many at once, each with its own retries. A slow or dead receiver then holds only its
 own messages: nobody else's email or delivery waits behind it.
@@ -75,7 +75,7 @@ def enqueue(messages: Iterable[dict[str, Any]]) -> int:
 
 def carry_out(body: str) -> None:
     """Carry out one message; raises when it should be tried again."""
-    from chalicelib.services import announcements, webhook_deliveries  # they enqueue too
+    from chalicelib.services.stream import announcements, webhook_deliveries  # they enqueue too
 
     try:
         message = json.loads(body)

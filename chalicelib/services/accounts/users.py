@@ -19,8 +19,8 @@ from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, UserExists
-from chalicelib.services import lockout
-from chalicelib.services.changes import record as record_change
+from chalicelib.services.accounts import lockout
+from chalicelib.services.stream.changes import record as record_change
 
 
 def find_by_email(email: str) -> User | None:

@@ -56,9 +56,8 @@ from chalicelib.payments.base import (
     PaymentProviderUnavailable,
     ProviderEvent,
 )
-from chalicelib.services import inventory, refunds
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.orders import (
+from chalicelib.services.sales import inventory, refunds
+from chalicelib.services.sales.orders import (
     PlacedOrder,
     end_hold,
     get_order,
@@ -67,6 +66,7 @@ from chalicelib.services.orders import (
     record_sale,
     tickets_of,
 )
+from chalicelib.services.stream.changes import record as record_change
 
 log = logging.getLogger(__name__)
 

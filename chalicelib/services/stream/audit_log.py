@@ -8,8 +8,8 @@ from chalicelib.auth.principal import Principal
 from chalicelib.db.changes import AUDIT_LOG, Change
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.errors import Forbidden, InvalidRequest
-from chalicelib.services.changes import AUDITED
-from chalicelib.services.events import owned_event
+from chalicelib.services.sales.events import owned_event
+from chalicelib.services.stream.changes import AUDITED
 
 
 def audit_log(

@@ -1,5 +1,5 @@
 """Webhooks: subscriptions, and their signing secrets. Deliveries are made from the event
-stream (services/webhook_deliveries.py), signed per the Standard Webhooks spec.
+stream (services/stream/webhook_deliveries.py), signed per the Standard Webhooks spec.
 
 A webhook's secret is not stored: it is derived from the deployment's signing key
 (JWT_SECRET) and the webhook's id, shown once at creation and recomputed to sign.
@@ -24,8 +24,8 @@ from chalicelib.db.deliveries import (
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.webhooks import Webhook
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from chalicelib.services import endpoints
-from chalicelib.services.changes import record as record_change
+from chalicelib.services.stream import endpoints
+from chalicelib.services.stream.changes import record as record_change
 from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from chalicelib.errors import AccountBlocked, AdminRequiresPassword, Forbidden, 
 from chalicelib.oauth.base import DeviceFlowProvider, Identity
 from chalicelib.oauth.github import GitHub
 from chalicelib.oauth.google import Google
-from chalicelib.services.users import find_by_email, new_user, save_new_user
+from chalicelib.services.accounts.users import find_by_email, new_user, save_new_user
 from chalicelib.settings import get_settings
 
 IDENTITY = "identity"

@@ -25,7 +25,7 @@ from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.transactions import condition_failed
 from chalicelib.db.users import BLOCKED_LIST, User
 from chalicelib.errors import AccountBlocked, TooManyAttempts, WrongCredentials
-from chalicelib.services.changes import record as record_change
+from chalicelib.services.stream.changes import record as record_change
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def block(user: User, *, reason: str) -> bool:
 
     if not transactions.write_unless_refused(build):
         return False
-    # The owner's notice follows from the event stream (chalicelib/services/announcements.py).
+    # The owner's notice follows from the event stream (services/stream/announcements.py).
     log.info(json.dumps({"event": "account_blocked", "user_id": user.id, "reason": reason}))
     return True
 

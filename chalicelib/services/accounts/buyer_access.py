@@ -35,7 +35,9 @@ from chalicelib.errors import (
     ServiceUnavailable,
     TicketCancelled,
 )
-from chalicelib.services import buyers, link_requests, notifications, refunds, tickets
+from chalicelib.services.accounts import link_requests
+from chalicelib.services.sales import buyers, refunds, tickets
+from chalicelib.services.stream import notifications
 from chalicelib.settings import get_settings
 
 ACCESS_LINK_LIFETIME = timedelta(minutes=15)
@@ -78,7 +80,7 @@ def _buyer_of(actor: Principal) -> Buyer:
 
 def request_access(*, email: str) -> None:
     """Queue a single-use link for a buyer who holds tickets; the same work either way, so
-    neither the answer nor its time says whether they do (see services.link_requests)."""
+    neither the answer nor its time says whether they do (see services.accounts.link_requests)."""
     link_requests.queue(link_requests.BUYER_ACCESS, claim_kind=BUYER_EMAIL, email=email)
 
 

@@ -1,12 +1,12 @@
 """What follows from a recorded change, decided by the event stream's consumer (never inside
 the request that made the change): confirmation, cancellation, refund, blocked-account and
-webhook-health emails, links asked for by address (services.link_requests), and webhook
-deliveries.
+webhook-health emails, links asked for by address (services.accounts.link_requests), and
+webhook deliveries.
 
 `handle` only decides: it records each webhook delivery and puts one message per email and per
-delivery on the side-effects queue (services/side_effects.py), so a slow receiver holds nothing
-else up. `send_email` is what the queue's worker runs for an email, through `deliveries.once`,
-so a message carried out twice sends once; a failure (SES throttling, say) propagates and the
+delivery on the side-effects queue (side_effects.py), so a slow receiver holds nothing else
+up. `send_email` is what the queue's worker runs for an email, through `deliveries.once`, so a
+message carried out twice sends once; a failure (SES throttling, say) propagates and the
 message comes back. Only the first verification email stays in its request (registering an
 address that has an account is refused anyway, so its timing tells nothing more).
 """
@@ -32,16 +32,9 @@ from chalicelib.email.messages import (
 from chalicelib.email.sender import EmailMessage
 from chalicelib.email.sender import send_email as deliver
 from chalicelib.money import from_minor
-from chalicelib.services import (
-    accounts,
-    buyer_access,
-    deliveries,
-    link_requests,
-    notifications,
-    side_effects,
-    webhook_deliveries,
-)
-from chalicelib.services.tickets import qr_of
+from chalicelib.services.accounts import buyer_access, link_requests, sign_in
+from chalicelib.services.sales.tickets import qr_of
+from chalicelib.services.stream import deliveries, notifications, side_effects, webhook_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +67,15 @@ def _send(message: EmailMessage | None) -> None:
 
 
 def _requested_link(change: Change) -> EmailMessage | None:
-    """A link asked for by address (services.link_requests), for whoever it turns out to be."""
+    """A link asked for by address (services.accounts.link_requests), for whoever it is."""
     data = change.data or {}
     owner = link_requests.owner_of(data)
     if owner is None:
         return None
     build = {
         link_requests.BUYER_ACCESS: buyer_access.access_link_email,
-        link_requests.PASSWORD_RESET: accounts.reset_link_email,
-        link_requests.VERIFICATION: accounts.verification_again_email,
+        link_requests.PASSWORD_RESET: sign_in.reset_link_email,
+        link_requests.VERIFICATION: sign_in.verification_again_email,
     }.get(data.get("kind"))
     return build(owner) if build is not None else None
 

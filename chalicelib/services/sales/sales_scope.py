@@ -10,7 +10,7 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib.auth.principal import ADMIN, ORGANIZER, RESELLER, Principal
 from chalicelib.errors import Forbidden
-from chalicelib.services.events import owned_event
+from chalicelib.services.sales.events import owned_event
 
 
 def sales_query(

@@ -22,9 +22,9 @@ from chalicelib.db.ticket_types import DEFAULT_MAX_PER_ORDER, DEFAULT_NAME, UNLI
 from chalicelib.db.uniques import UniqueClaim, unique_key
 from chalicelib.errors import Conflict, InvalidRequest, NotFound, TicketTypeNotFound
 from chalicelib.money import from_minor
-from chalicelib.services import inventory
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.events import UNCHANGED, owned_event, price_minor
+from chalicelib.services.sales import inventory
+from chalicelib.services.sales.events import UNCHANGED, owned_event, price_minor
+from chalicelib.services.stream.changes import record as record_change
 
 # A type's changes and an order's lines stay far inside one TransactWriteItems (100 items).
 MAX_TYPES_PER_EVENT = 20

@@ -23,9 +23,9 @@ from chalicelib.errors import (
     NotFound,
     TicketTypeNotFound,
 )
-from chalicelib.services import inventory
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.events import get_event, owned_event
+from chalicelib.services.sales import inventory
+from chalicelib.services.sales.events import get_event, owned_event
+from chalicelib.services.stream.changes import record as record_change
 
 # A TransactWriteItems holds at most 100 items; deleting an event touches every pool at once.
 MAX_RESELLERS_PER_EVENT = 50

@@ -43,8 +43,8 @@ from chalicelib.errors import (
 from chalicelib.money import to_minor
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentProviderUnavailable
-from chalicelib.services import inventory
-from chalicelib.services.changes import record as record_change
+from chalicelib.services.sales import inventory
+from chalicelib.services.stream.changes import record as record_change
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +362,7 @@ def record_provider_refunds(
 ) -> None:
     """Refunds made in Stripe's dashboard, recorded as given back (money only: the tickets
     stay valid until an organizer cancels them). Stripe enforces its own ceiling there."""
-    from chalicelib.services.payments import claim_event
+    from chalicelib.services.sales.payments import claim_event
 
     amount = sum(r.amount_minor for r in new)
     now = utcnow()

@@ -35,9 +35,9 @@ from chalicelib.errors import (
     TicketNotFound,
     WrongEvent,
 )
-from chalicelib.services import inventory, tickets
-from chalicelib.services.changes import record as record_change
-from chalicelib.services.events import get_event, owned_event
+from chalicelib.services.sales import inventory, tickets
+from chalicelib.services.sales.events import get_event, owned_event
+from chalicelib.services.stream.changes import record as record_change
 
 # A device's clock may run a little ahead; a scan further in the future is a broken clock.
 CLOCK_SKEW = timedelta(minutes=5)

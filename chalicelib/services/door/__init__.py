@@ -1,0 +1,1 @@
+"""The door: scanners and check-ins (each ticket gets in once)."""

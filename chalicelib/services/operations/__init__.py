@@ -1,0 +1,1 @@
+"""Operations: health, migrations of stored data, and the abuse limits."""
