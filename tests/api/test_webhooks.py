@@ -396,3 +396,19 @@ def test_messages_that_are_not_ours_are_dropped_and_a_failing_one_alone_comes_ba
     assert worker.partial_batch_response(outcomes) == {
         "batchItemFailures": [{"itemIdentifier": "e"}]
     }
+
+
+def test_a_webhook_deleted_while_its_endpoint_answers_410_stays_deleted(api, receiver):
+    organizer = make_user("organizer")
+    webhook_id = subscribe(api, organizer).json_body["webhook"]["id"]
+    book(api, make_event(organizer))
+
+    def deleted_meanwhile(target, body, headers, timeout_s):
+        assert api.delete(f"/webhooks/{webhook_id}", as_=organizer).status_code == 204
+        return 410
+
+    endpoints.post = deleted_meanwhile  # the receiver fixture puts the real one back
+    drain_stream()
+
+    assert Webhook.count() == 0  # no half item written back by the 410
+    assert api.get(f"/webhooks/{webhook_id}", as_=organizer).status_code == 404

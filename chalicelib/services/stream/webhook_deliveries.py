@@ -255,8 +255,8 @@ def _record(
     if 200 <= status < 300:
         _finish(delivery, DELIVERED, last_status=status, attempts=attempts)
     elif status == 410:
-        webhook.update(actions=[Webhook.active.set(False),
-                                Webhook.disabled_reason.set("410 Gone")])  # fmt: skip
+        gone = [Webhook.active.set(False), Webhook.disabled_reason.set("410 Gone")]
+        _update_if_there(webhook, gone)  # a webhook deleted meanwhile is not made again
         _finish(delivery, DISABLED, last_status=410, attempts=attempts)
     elif attempts > len(schedule := retry_schedule()):
         _finish(delivery, FAILED, last_status=status, attempts=attempts)
