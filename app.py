@@ -20,6 +20,7 @@ from chalicelib.api import (
     ticket_types,
     tickets,
     users,
+    vouchers,
     webhooks,
 )
 from chalicelib.api.middleware import http_middleware
@@ -53,6 +54,7 @@ app.register_blueprint(check_ins.bp)
 app.register_blueprint(my_tickets.bp)
 app.register_blueprint(audit_log.bp)
 app.register_blueprint(webhooks.bp)
+app.register_blueprint(vouchers.bp)
 app.register_blueprint(docs.bp)
 app.register_blueprint(changes_consumer.bp)
 app.register_blueprint(side_effects.bp)

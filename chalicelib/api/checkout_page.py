@@ -163,7 +163,7 @@ def _lines(order: Order) -> str:
     currency = order.currency_code
     rows = "".join(
         f'<tr><td>{escape(line.name)}</td><td class="n">{int(line.quantity)}</td>'
-        f'<td class="n">{escape(from_minor(line.unit_price_minor, currency))}</td></tr>'
+        f'<td class="n">{escape(from_minor(line.paid_unit_minor, currency))}</td></tr>'
         for line in order.items
     )
     return _LINES.format(rows=rows, total=escape(_amount(order.total_minor, currency)))

@@ -71,10 +71,12 @@ def order_out(
                 name=line.name,
                 quantity=line.quantity,
                 unit_price=from_minor(line.unit_price_minor, currency),
+                discount=from_minor(int(line.discount_minor or 0), currency),
             )
             for line in order.items
         ],
         total=from_minor(order.total_minor, currency),
+        voucher=order.voucher_code,
         currency_code=currency,
         created_at=order.created_at,
         expires_at=order.expires_at,
@@ -137,6 +139,7 @@ def place_order() -> Response:
         lines=[orders.LineRequest(i.ticket_type_id, i.quantity) for i in body.items],
         buyer=BuyerDetails(**body.buyer.model_dump()),
         idempotency_key=request.headers.get("idempotency-key"),
+        voucher=body.voucher,
     )
     order = payments.start_payment(placed.order)
     token = issue_order_token(order_id=order.id, event_time=placed.event_time)

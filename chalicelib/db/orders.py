@@ -85,6 +85,13 @@ class OrderLine(MapAttribute):
     name = UnicodeAttribute()  # the type's name when ordered
     quantity = NumberAttribute()
     unit_price_minor = NumberAttribute()  # the server's price when ordered
+    # Taken off each ticket of the line by the order's voucher (services/sales/vouchers.py).
+    discount_minor = NumberAttribute(null=True)
+
+    @property
+    def paid_unit_minor(self) -> int:
+        """What one ticket of this line costs the buyer."""
+        return int(self.unit_price_minor) - int(self.discount_minor or 0)
 
 
 class Refund(MapAttribute):
@@ -125,6 +132,10 @@ class Order(TableModel):
     status = UnicodeAttribute()
     items = ListAttribute(of=OrderLine)
     total_minor = NumberAttribute()
+    # The voucher used (its use is given back when the order expires, is cancelled or is
+    # refunded in full), and its code as the buyer typed it.
+    voucher_id = UnicodeAttribute(null=True)
+    voucher_code = UnicodeAttribute(null=True)
     currency_code = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

@@ -21,6 +21,7 @@ from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
+from chalicelib.db.vouchers import Voucher
 from chalicelib.db.webhooks import Webhook
 
 MODELS: tuple[type[Model], ...] = (
@@ -40,6 +41,7 @@ MODELS: tuple[type[Model], ...] = (
     TicketType,
     Order,
     AccountSlots,
+    Voucher,
 )
 
 

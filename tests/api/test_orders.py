@@ -16,7 +16,7 @@ from tests.conftest import admin_user, buyer_body, drain_stream, make_user, sent
 ORDER_KEYS = {
     "id", "status", "event_id", "seller_id", "buyer_id", "items", "total", "currency_code",
     "created_at", "expires_at", "paid_at", "ended_at", "payment", "tickets",
-    "paid", "refunded", "refunds", "dispute",
+    "paid", "refunded", "refunds", "dispute", "voucher",
 }  # fmt: skip
 
 

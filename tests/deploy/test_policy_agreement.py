@@ -242,6 +242,18 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     api.get("/orders", as_=admin)
     api.get("/orders", as_=reseller_token)
     api.post(f"/orders/{held['order']['id']}/cancel", as_=held["order_token"])
+    # vouchers: one used by a held order and given back by its cancel
+    vouchers = f"/events/{online_id}/vouchers"
+    code = {"code": "TOUR10", "discount": {"type": "percent", "value": "10"}, "max_uses": 5}
+    voucher = api.post(vouchers, code, as_=organizer_token).json_body["voucher"]
+    api.get(vouchers, as_=organizer_token)
+    api.get(f"{vouchers}/{voucher['id']}", as_=organizer_token)
+    api.put(f"{vouchers}/{voucher['id']}", {"max_uses": 6}, as_=organizer_token)
+    discounted = api.post("/orders", {"event_id": online_id, "items": [line], "voucher": "tour10",
+                                      "buyer": buyer_body()}).json_body  # fmt: skip
+    api.post(f"/orders/{discounted['order']['id']}/cancel", as_=discounted["order_token"])
+    api.delete(f"{vouchers}/{voucher['id']}", as_=organizer_token)
+    api.post(vouchers, {**code, "code": "KEPT"}, as_=organizer_token)  # goes with the event
     own_sale = {"event_id": online_id, "items": [line], "buyer": buyer_body()}
     api.post("/orders", own_sale, as_=organizer_token, headers={"Idempotency-Key": "k"})
     # card payments: the checkout page, paying, Stripe's webhook after, a refund, a dispute
@@ -457,11 +469,15 @@ def test_the_expiry_schedules_policy_grants_exactly_what_it_does(api):
              "currency_code": "EUR", "number_of_tickets": 5, "payment": "online",
              "hold_minutes": 1}  # fmt: skip
     event_id = api.post("/events", event, as_=organizer).json_body["event"]["id"]
+    voucher = {"code": "HELD", "discount": {"type": "amount", "value": "1"}}
+    assert api.post(f"/events/{event_id}/vouchers", voucher, as_=organizer).status_code == 201
     order = {"event_id": event_id, "items": [{"quantity": 2}], "buyer": buyer_body()}
     assert api.post("/orders", order).json_body["order"]["status"] == "reserved"
+    # an order with a voucher gives its use back when its hold ends
+    assert api.post("/orders", {**order, "voucher": "held"}).status_code == 201
 
     with recording() as performed:
-        assert orders.sweep(utcnow() + timedelta(minutes=2)) == 1
+        assert orders.sweep(utcnow() + timedelta(minutes=2)) == 2
 
     granted = policy_grants("OrderExpiry")
     assert not performed - granted, f"performed without permission: {sorted(performed - granted)}"

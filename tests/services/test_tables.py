@@ -48,6 +48,7 @@ EXPECTED_INDEXES = {
         "role-index": ("owner_role", "created_at"),
     },
     "test-ticket-types": {},
+    "test-vouchers": {},
     "test-orders": {
         "event-index": ("event_id", "created_at"),
         "seller-index": ("seller_id", "created_at"),

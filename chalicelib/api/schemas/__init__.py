@@ -30,6 +30,7 @@ MODULES = frozenset(
         "social",
         "ticket_types",
         "users",
+        "vouchers",
         "webhooks",
     }
 )

@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.api.schemas.bookings import BuyerBody
 from chalicelib.api.schemas.common import Body, Id, Price, Token, one_line_text
+from chalicelib.api.schemas.vouchers import Code
 
 Reason = one_line_text(500)
 
@@ -35,6 +36,11 @@ class OrderBody(Body):
     seller_id: Id | None = None
     items: Annotated[list[OrderItemBody], Field(min_length=1, max_length=10)]
     buyer: BuyerBody
+    voucher: Code | None = Field(
+        default=None,
+        description="A voucher code of the event; unknown, expired, used up or for none of "
+        "these types: 409 `voucher_not_valid`, nothing held.",
+    )
 
 
 class RefundBody(Body):

@@ -430,7 +430,36 @@ class OrderLineOut(Out):
     ticket_type_id: str
     name: str
     quantity: int
-    unit_price: str
+    unit_price: str = Field(description="The type's price when ordered.")
+    discount: str = Field(
+        description='Taken off each ticket of the line by the order\'s voucher ("0" without).'
+    )
+
+
+class DiscountOut(Out):
+    type: Literal["percent", "amount", "price"]
+    value: str
+
+
+class VoucherOut(Out):
+    id: str
+    code: str
+    discount: DiscountOut
+    max_uses: int | None
+    uses: int = Field(description="Orders paid with it or holding it (reserved).")
+    valid_until: datetime | None
+    ticket_type_ids: list[str] | None = Field(description="Null: every type of the event.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class VoucherEnvelope(Out):
+    voucher: VoucherOut
+
+
+class VoucherPage(Out):
+    vouchers: list[VoucherOut]
+    next_token: str | None
 
 
 class PaymentOut(Out):
@@ -486,6 +515,7 @@ class OrderOut(Out):
     buyer_id: str
     items: list[OrderLineOut]
     total: str
+    voucher: str | None = Field(default=None, description="The voucher code the order used.")
     currency_code: str
     created_at: datetime
     expires_at: datetime | None = Field(

@@ -21,6 +21,7 @@ from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
+from chalicelib.db.vouchers import Voucher
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.money import from_minor, to_minor
 from chalicelib.services.sales import inventory
@@ -400,6 +401,9 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
         for scanner in Scanner.by_event.query(event_id):
             batch.delete(scanner)
     _delete_types(event_id)
+    with Voucher.batch_write() as batch:
+        for voucher in Voucher.query(event_id):
+            batch.delete(voucher)
 
 
 def _delete_types(event_id: str) -> None:

@@ -47,6 +47,7 @@ from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Holder, Ticket
 from chalicelib.db.uniques import UniqueClaim
+from chalicelib.db.vouchers import Voucher, voucher_id
 from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import (
     Conflict,
@@ -59,7 +60,7 @@ from chalicelib.errors import (
 from chalicelib.errors import SoldOut as SoldOutError
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentsNotConfigured
-from chalicelib.services.sales import idempotency, inventory
+from chalicelib.services.sales import idempotency, inventory, vouchers
 from chalicelib.services.sales.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
 from chalicelib.services.sales.sales_scope import sales_query
 from chalicelib.services.sales.ticket_types import sale_closed_reason
@@ -121,18 +122,24 @@ class _Reads:
     claim: UniqueClaim | None
     record: IdempotencyRecord | None
     types: dict[str, TicketType]
+    voucher: Voucher | None
 
 
-def _read(event_id: str, buyer: BuyerDetails, key: str | None, type_ids: list[str]) -> _Reads:
+def _read(
+    event_id: str, buyer: BuyerDetails, key: str | None, type_ids: list[str], code: str | None
+) -> _Reads:
     """Everything an order decides on, in one strongly consistent BatchGetItem."""
     keys: list[batch.Key] = [(Event, event_id, None), (UniqueClaim, buyer_claim_key(buyer), None)]
     keys += [(TicketType, event_id, type_id) for type_id in type_ids]
+    if code is not None:
+        keys.append((Voucher, event_id, voucher_id(event_id, code)))
     if key is not None:
         keys.append((IdempotencyRecord, key, None))
     found = batch.get_items(keys)
     types = {t.id: t for t in found[2 : 2 + len(type_ids)] if t is not None}
+    voucher = found[2 + len(type_ids)] if code is not None else None
     record = found[-1] if key is not None else None
-    return _Reads(found[0], found[1], record, types)  # type: ignore[arg-type]
+    return _Reads(found[0], found[1], record, types, voucher)  # type: ignore[arg-type]
 
 
 def place_order(
@@ -144,6 +151,7 @@ def place_order(
     buyer: BuyerDetails,
     idempotency_key: str | None = None,
     one_step: bool = False,
+    voucher: str | None = None,
 ) -> PlacedOrder:
     """Take every line's stock in one TransactWriteItems: at most two reads (one BatchGetItem,
     and the event's only type when the lines name none) and one write, whatever was sold.
@@ -162,7 +170,7 @@ def place_order(
     named = sorted({line.ticket_type_id or event_id for line in lines})
     refused = False
     for _ in range(ORDER_ATTEMPTS):
-        reads = _read(event_id, buyer, key, named)
+        reads = _read(event_id, buyer, key, named, voucher)
         event = reads.event
         if event is None:
             raise NotFound()
@@ -171,6 +179,7 @@ def place_order(
         fingerprint = idempotency.fingerprint(
             "order", event_id, seller, [(t.id, q) for t, q in resolved],
             normalize_email(buyer.email), buyer.name, buyer.phone,
+            voucher.strip().upper() if voucher is not None else None,
         )  # fmt: skip
         if key is not None:
             replay = idempotency.replay_of(reads.record, fingerprint)
@@ -181,7 +190,14 @@ def place_order(
             _explain_refused(event, seller, own_sale, resolved, buyer)
         else:
             _check_sale(event, resolved)
-        total = sum(t.price_minor * q for t, q in resolved)
+        used = (
+            vouchers.refuse_unusable(reads.voucher, [t.id for t, _ in resolved], utcnow())
+            if voucher is not None
+            else None
+        )
+        priced = _price(resolved, used)
+        total = sum((line.unit_price_minor - line.discount_minor) * line.quantity
+                    for line in priced)  # fmt: skip
         paid = event.payment == "offline" or total == 0 or own_sale
         if not paid and one_step:
             raise Conflict(
@@ -194,11 +210,11 @@ def place_order(
             # Counted before selling: past the hourly email ceiling nothing is sold.
             notifications.reserve(buyer.email)
         buyer_part = buyer_write(buyer, reads.claim)
-        order = _new_order(event, seller, own_sale, resolved, buyer, buyer_part, paid, total)
+        order = _new_order(event, seller, priced, buyer, buyer_part, paid, total, used)
         tickets = issue_tickets(order, order.created_at) if paid else []
         build = functools.partial(
             _write_order, actor=actor, event=event, order=order, tickets=tickets,
-            buyer_part=buyer_part, must_be_on_sale=not own_sale,
+            buyer_part=buyer_part, must_be_on_sale=not own_sale, voucher=used,
             record=(key, fingerprint) if key is not None else None,
         )  # fmt: skip
         if transactions.write_unless_refused(build):
@@ -270,15 +286,34 @@ def _check_sale(event: Event, resolved: list[tuple[TicketType, int]]) -> None:
             )
 
 
+@dataclass(frozen=True)
+class PricedLine:
+    ticket_type: TicketType
+    quantity: int
+    unit_price_minor: int
+    discount_minor: int  # per ticket
+
+
+def _price(resolved: list[tuple[TicketType, int]], voucher: Voucher | None) -> list[PricedLine]:
+    """Each line at the server's price, less what the voucher takes off each of its tickets."""
+
+    def off(ticket_type: TicketType) -> int:
+        if voucher is None or not voucher.applies_to(ticket_type.id):
+            return 0
+        return vouchers.discount_per_ticket(voucher, ticket_type.price_minor)
+
+    return [PricedLine(t, q, t.price_minor, off(t)) for t, q in resolved]
+
+
 def _new_order(
     event: Event,
     seller: str,
-    own_sale: bool,
-    resolved: list[tuple[TicketType, int]],
+    priced: list[PricedLine],
     buyer: BuyerDetails,
     buyer_part: BuyerWrite,
     paid: bool,
     total: int,
+    voucher: Voucher | None,
 ) -> Order:
     now = utcnow()
     expires_at = None if paid else now + timedelta(minutes=event.hold_minutes)
@@ -292,10 +327,18 @@ def _new_order(
         holder=Holder(name=buyer.name, phone=buyer.phone),
         status=PAID if paid else RESERVED,
         items=[
-            OrderLine(ticket_type_id=t.id, name=t.name, quantity=q, unit_price_minor=t.price_minor)
-            for t, q in resolved
+            OrderLine(
+                ticket_type_id=line.ticket_type.id,
+                name=line.ticket_type.name,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price_minor,
+                discount_minor=line.discount_minor or None,
+            )
+            for line in priced
         ],
         total_minor=total,
+        voucher_id=voucher.id if voucher is not None else None,
+        voucher_code=voucher.code if voucher is not None else None,
         currency_code=event.currency_code,
         created_at=now,
         updated_at=now,
@@ -329,7 +372,7 @@ def issue_tickets(order: Order, now: datetime) -> list[Ticket]:
                     qr=ticket_keys.sign_ticket(
                         ticket_id=ticket_id, event_id=order.event_id, code=code, issued_at=now
                     ),
-                    price_minor=line.unit_price_minor,
+                    price_minor=line.paid_unit_minor,
                     currency_code=order.currency_code,
                     created_at=now,
                 )
@@ -351,6 +394,7 @@ def _write_order(
     tickets: list[Ticket],
     buyer_part: BuyerWrite,
     must_be_on_sale: bool,
+    voucher: Voucher | None,
     record: tuple[str, str] | None,
 ) -> None:
     paid = order.status == PAID
@@ -363,6 +407,8 @@ def _write_order(
     for ticket in tickets:
         tx.save(ticket, condition=Ticket.id.does_not_exist())
     buyer_part.add_to(tx)
+    if voucher is not None:
+        vouchers.add_use(tx, voucher, order.created_at)
     if not paid:
         _count_hold(tx, order, event)
     else:
@@ -410,8 +456,9 @@ def _explain_refused(
     resolved: list[tuple[TicketType, int]],
     buyer: BuyerDetails,
 ) -> None:
-    """Read what refused the order and raise the rule it broke, or return when only the buyer
-    or the key raced (then the order is tried again)."""
+    """Read what refused the order and raise the rule it broke, or return when only the buyer,
+    the key or the voucher raced (then the order is tried again, and the voucher as read with
+    that attempt says whether it is used up)."""
     keys: list[batch.Key] = [(Allocation, event.id, seller)]
     keys += [(TicketType, event.id, t.id) for t, _ in resolved]
     keys.append((RateCounter, hold_counter_key(event.id, buyer.email), None))
@@ -548,6 +595,8 @@ def end_hold(
                 actions=[RateCounter.hits.add(-1)],
                 condition=RateCounter.hits >= 1,
             )
+        if order.voucher_id:
+            vouchers.add_return(tx, order.event_id, order.voucher_id)
         record_change(
             tx, f"order.{status}", actor=actor, target_type="order", target_id=order.id,
             event_id=order.event_id, details={"quantity": order.quantity},

@@ -39,6 +39,7 @@ from chalicelib.db.orders import (
 from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim, unique_key
+from chalicelib.db.vouchers import Voucher
 from chalicelib.errors import (
     Conflict,
     Forbidden,
@@ -56,7 +57,7 @@ from chalicelib.payments.base import (
     PaymentProviderUnavailable,
     ProviderEvent,
 )
-from chalicelib.services.sales import inventory, refunds
+from chalicelib.services.sales import inventory, refunds, vouchers
 from chalicelib.services.sales.orders import (
     PlacedOrder,
     end_hold,
@@ -365,6 +366,8 @@ def _write_paid(
                 by_reseller=order.by_reseller, must_be_on_sale=True, lines=lines_of(order),
                 state=inventory.SOLD, now=now,
             )  # fmt: skip
+            if order.voucher_id:  # its use went back when the hold ended: taken again too
+                vouchers.add_use(tx, Voucher(event_id=order.event_id, id=order.voucher_id), now)
         else:
             condition = Order.status == RESERVED
             inventory.add_settle(

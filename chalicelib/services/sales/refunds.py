@@ -43,7 +43,7 @@ from chalicelib.errors import (
 from chalicelib.money import to_minor
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentProviderUnavailable
-from chalicelib.services.sales import inventory
+from chalicelib.services.sales import inventory, vouchers
 from chalicelib.services.stream.changes import record as record_change
 
 log = logging.getLogger(__name__)
@@ -253,6 +253,8 @@ def _write(order: Order, plan: Plan, entry: Refund, actor: Principal, also: Extr
             condition=condition,
         )  # fmt: skip
         _cancel_tickets(tx, order, plan.tickets, now)
+        if amount > 0 and plan.finishing and order.voucher_id:
+            vouchers.add_return(tx, order.event_id, order.voucher_id)
         if also is not None:
             also(tx)
         record_refund(tx, order, entry, actor=actor, tickets=[t.id for t in plan.tickets])
@@ -378,6 +380,8 @@ def record_provider_refunds(
             ],
             condition=Order.updated_at == order.updated_at,
         )  # fmt: skip
+        if status == REFUNDED and order.status != REFUNDED and order.voucher_id:
+            vouchers.add_return(tx, order.event_id, order.voucher_id)
         for entry in new:
             record_refund(tx, order, entry)
         claim_event(tx, stripe_event_id, order, now)

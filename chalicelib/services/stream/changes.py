@@ -41,6 +41,9 @@ AUDITED = frozenset(
         "order.expired",
         "order.refunded",
         "order.disputed",
+        "voucher.created",
+        "voucher.updated",
+        "voucher.deleted",
     }
 )
 ANNOUNCED_ONLY = frozenset({"ticket.sold", "order.paid", "link.requested"})
