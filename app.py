@@ -16,6 +16,7 @@ from chalicelib.api import (
     my_tickets,
     orders,
     payments,
+    reports,
     social,
     ticket_types,
     tickets,
@@ -55,6 +56,7 @@ app.register_blueprint(my_tickets.bp)
 app.register_blueprint(audit_log.bp)
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(vouchers.bp)
+app.register_blueprint(reports.bp)
 app.register_blueprint(docs.bp)
 app.register_blueprint(changes_consumer.bp)
 app.register_blueprint(side_effects.bp)

@@ -42,8 +42,8 @@ RETRY_AFTER = {
     "schema": {"type": "integer", "minimum": 1},
 }
 TAG_ORDER = (
-    "accounts", "social sign-in", "events", "ticket types", "allocations", "orders", "payments",
-    "bookings", "check-in", "my tickets",
+    "accounts", "social sign-in", "events", "ticket types", "allocations", "orders", "vouchers",
+    "payments", "bookings", "check-in", "my tickets", "reports",
     "buyers", "users", "webhooks", "audit log", "health", "docs",
 )  # fmt: skip
 SUCCESS_MEANINGS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}

@@ -45,10 +45,16 @@ class Allocation(TableModel):
     # In reserved orders that have not ended yet (see chalicelib/services/sales/orders.py).
     held = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
-    # Resellers only: type id -> {"share", "sold", "held", "available"}.
+    # Resellers only: type id -> {"share", "sold", "held", "available", "gross", "refunded"}.
     types = MapAttribute(null=True)
     # Of `sold`, how many got in at the door (kept in the check-in's own transaction).
     checked_in = NumberAttribute(default=0)
+    # Money, in the event currency's minor units, kept by the transactions that sell and refund
+    # (the report reads these, never the orders): what paid orders paid, the part paid by card,
+    # and what was given back. A reseller's `types` entries keep "gross" and "refunded" too.
+    gross_minor = NumberAttribute(default=0)
+    online_minor = NumberAttribute(default=0)
+    refunded_minor = NumberAttribute(default=0)
     on_sale = BooleanAttribute(default=False)
     # Set while an event is being force-deleted: bookings require it absent.
     closed_at = UTCDateTimeAttribute(null=True)

@@ -87,6 +87,8 @@ class OrderLine(MapAttribute):
     unit_price_minor = NumberAttribute()  # the server's price when ordered
     # Taken off each ticket of the line by the order's voucher (services/sales/vouchers.py).
     discount_minor = NumberAttribute(null=True)
+    # Of what the line paid, how much its refunds gave back (services/sales/refunds.py).
+    refunded_minor = NumberAttribute(null=True)
 
     @property
     def paid_unit_minor(self) -> int:

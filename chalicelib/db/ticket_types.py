@@ -36,6 +36,11 @@ class TicketType(TableModel):
     remaining = NumberAttribute(default=UNLIMITED)
     sold = NumberAttribute(default=0)
     held = NumberAttribute(default=0)
+    # For the report, kept by the transactions that sell, refund and check in (no scan): of
+    # `sold`, how many got in; what paid orders paid for it and what was given back (minor units).
+    checked_in = NumberAttribute(default=0)
+    gross_minor = NumberAttribute(default=0)
+    refunded_minor = NumberAttribute(default=0)
     available_from = UTCDateTimeAttribute(null=True)
     available_until = UTCDateTimeAttribute(null=True)
     max_per_order = NumberAttribute(default=DEFAULT_MAX_PER_ORDER)

@@ -270,6 +270,9 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     api.post(f"/orders/{card_id}/refunds", {"ticket_ids": [paid["tickets"][0]["id"]]},
              as_=organizer_token)  # fmt: skip
     api.get(f"/orders/{card_id}/refunds", as_=organizer_token)
+    # reports
+    api.get(f"/events/{online_id}/report", as_=organizer_token)
+    api.get(f"/sellers/{reseller['id']}/report", as_=organizer_token)
     post_event(api, stripe_event("charge.dispute.created", {
         "id": "dp_tour", "payment_intent": intent_id, "amount": 3000, "reason": "fraudulent",
         "status": "needs_response"}))  # fmt: skip

@@ -572,3 +572,69 @@ class StripeReceipt(Out):
     outcome: str = Field(
         description="What the event did: paid, already (done before), refunded, recorded, ignored."
     )
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+class FiguresOut(Out):
+    sold: int = Field(description="Valid tickets: cancelled and refunded ones are out.")
+    held: int = Field(description="In reserved orders.")
+    checked_in: int
+    gross: str = Field(description="All that paid orders paid, refunded or not.")
+    refunded: str
+    net: str = Field(description="gross - refunded.")
+
+
+class TypeFiguresOut(FiguresOut):
+    ticket_type_id: str
+    name: str
+
+
+class SellerFiguresOut(FiguresOut):
+    seller_id: str
+    role: Literal["organizer", "reseller"]
+    collected_by_seller: str = Field(description="Of gross, paid outside the API.")
+    online: str = Field(description="Of gross, paid by card through the API.")
+
+
+class EventReportOut(Out):
+    event_id: str
+    title: str
+    currency_code: str
+    ticket_types: list[TypeFiguresOut]
+    sellers: list[SellerFiguresOut]
+    totals: FiguresOut
+
+
+class EventReportEnvelope(Out):
+    report: EventReportOut
+
+
+class SellerTypeOut(Out):
+    ticket_type_id: str
+    name: str | None = Field(description="Null if the type was deleted.")
+    share: int
+    sold: int
+    held: int
+    gross: str
+    refunded: str
+    net: str
+
+
+class SellerEventOut(FiguresOut):
+    event_id: str
+    title: str
+    time: datetime
+    currency_code: str
+    collected_by_seller: str = Field(description="Of gross, paid outside the API.")
+    online: str = Field(description="Of gross, paid by card through the API.")
+    ticket_types: list[SellerTypeOut] = Field(
+        description="A reseller's share of each type it was given (empty for an organizer)."
+    )
+
+
+class SellerReportOut(Out):
+    seller_id: str
+    events: list[SellerEventOut]
+    next_token: str | None

@@ -229,16 +229,25 @@ def cancel(*, actor: Principal, ticket_id: str) -> None:
             raise
         return
 
-    def build(tx: TransactWrite) -> None:
-        tickets.add_cancellation(
-            tx, ticket, now, actor=actor, condition=Ticket.buyer_id == buyer.id
-        )
-        in_window(tx)
+    for _ in range(tickets.CANCEL_ATTEMPTS):
+        # Paid outside the API: a refund of its price is recorded with the cancellation.
+        refund = refunds.offline_ticket_refund(ticket, "buyer")
 
-    if not transactions.write_unless_refused(build):
-        tickets.live_ticket(ticket_id)
-        raise NotCancellable()  # checked in, or the window closed, meanwhile
-    # The cancellation email follows from the event stream.
+        def build(
+            tx: TransactWrite, ticket: Ticket = ticket, refund: refunds.TicketRefund | None = refund
+        ) -> None:
+            tickets.add_cancellation(
+                tx, ticket, now, actor=actor, condition=Ticket.buyer_id == buyer.id,
+                refund=refund,
+            )  # fmt: skip
+            in_window(tx)
+
+        if transactions.write_unless_refused(build):
+            return  # the cancellation email follows from the event stream
+        ticket = tickets.live_ticket(ticket_id)
+        if refund is None:
+            break
+    raise NotCancellable()  # checked in, or the window closed, meanwhile
 
 
 def erase_my_data(*, actor: Principal) -> None:

@@ -23,6 +23,7 @@ from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
+from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import LIVE, Ticket
 from chalicelib.errors import (
     AlreadyCheckedIn,
@@ -139,6 +140,11 @@ def _mark(
             actions=[Allocation.checked_in.add(1)],
             condition=Allocation.event_id.exists(),
         )
+        tx.update(  # the report's count per type
+            TicketType(event_id=ticket.event_id, id=ticket.ticket_type_id or ticket.event_id),
+            actions=[TicketType.checked_in.add(1)],
+            condition=TicketType.id.exists(),
+        )
         record_change(
             tx, "ticket.checked_in", actor=actor, target_type="ticket", target_id=ticket.id,
             event_id=ticket.event_id, details={"checked_in_at": at.isoformat()},
@@ -197,6 +203,11 @@ def undo_check_in(*, actor: Principal, event_id: str, ticket_id: str) -> None:
             Allocation(event_id=ticket.event_id, seller_id=ticket.seller_id),
             actions=[Allocation.checked_in.add(-1)],
             condition=Allocation.checked_in >= 1,
+        )
+        tx.update(
+            TicketType(event_id=ticket.event_id, id=ticket.ticket_type_id or ticket.event_id),
+            actions=[TicketType.checked_in.add(-1)],
+            condition=TicketType.checked_in >= 1,
         )
         record_change(
             tx, "ticket.check_in_undone", actor=actor, target_type="ticket",

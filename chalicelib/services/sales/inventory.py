@@ -119,6 +119,35 @@ class Line:
     quantity: int
 
 
+@dataclass(frozen=True)
+class Money:
+    """What a sale brought in, per ticket type (minor units), and whether by card (online)
+    or collected by the seller (offline): the report's `gross` is kept with the stock."""
+
+    per_type: dict[str, int]
+    online: bool = False
+
+
+def _pool_money(money: Money | None, by_reseller: bool) -> list:
+    if money is None:
+        return []
+    total = sum(money.per_type.values())
+    actions = [Allocation.gross_minor.add(total)]
+    if money.online:
+        actions.append(Allocation.online_minor.add(total))
+    if by_reseller:
+        for type_id, amount in money.per_type.items():
+            path = Allocation.types[type_id]["gross"]
+            actions.append(path.set((path | 0) + amount))
+    return actions
+
+
+def _type_money(money: Money | None, type_id: str) -> list:
+    if money is None or type_id not in money.per_type:
+        return []
+    return [TicketType.gross_minor.add(money.per_type[type_id])]
+
+
 def _pool_counter(state: str) -> Any:
     return Allocation.sold if state == SOLD else Allocation.held
 
@@ -137,14 +166,17 @@ def add_take(
     lines: list[Line],
     state: str,
     now: datetime,
+    money: Money | None = None,
 ) -> None:
-    """Take every line's stock, all or nothing: the transaction is refused if any limit is short."""
+    """Take every line's stock, all or nothing: the transaction is refused if any limit is short.
+    `money`: what a sale (state SOLD) brought in, counted for the report in the same writes."""
     total = sum(line.quantity for line in lines)
     actions = [
         Allocation.available.add(-total),
         _pool_counter(state).add(total),
         Allocation.updated_at.set(now),
     ]
+    actions += _pool_money(money, by_reseller)
     # The pool must still hold `total` tickets, and be open, at write time.
     condition = (
         Allocation.event_id.exists()
@@ -169,6 +201,7 @@ def add_take(
             actions=[
                 TicketType.remaining.add(-line.quantity),
                 _type_counter(state).add(line.quantity),
+                *_type_money(money, line.ticket_type_id),
             ],
             # Its own quantity (UNLIMITED when it has none), and still on sale: a type taken
             # off sale while this order was being placed sells nothing more.
@@ -187,9 +220,13 @@ def add_release(
     lines: list[Line],
     state: str,
     now: datetime,
+    refunded: dict[str, int] | None = None,
 ) -> None:
     """Give `lines` back from `state` (held: an order ended unpaid; sold: tickets cancelled).
-    Each count must still hold what is given back, so nothing is returned twice."""
+    Each count must still hold what is given back, so nothing is returned twice. `refunded`:
+    money given back per ticket type (minor units), counted for the report in the same writes
+    (types without lines too: a refund of an amount cancels nothing)."""
+    refunded = {t: amount for t, amount in (refunded or {}).items() if amount}
     total = sum(line.quantity for line in lines)
     counter = _pool_counter(state)
     actions = [Allocation.available.add(total), counter.add(-total), Allocation.updated_at.set(now)]
@@ -201,15 +238,32 @@ def add_release(
             actions += [available.set(available + line.quantity),
                         count.set(count - line.quantity)]  # fmt: skip
             condition &= count >= line.quantity
+    if refunded:
+        actions.append(Allocation.refunded_minor.add(sum(refunded.values())))
+        if by_reseller:
+            for type_id, amount in refunded.items():
+                path = Allocation.types[type_id]["refunded"]
+                actions.append(path.set((path | 0) + amount))
     tx.update(Allocation(event_id=event_id, seller_id=seller_id), actions=actions,
               condition=condition)  # fmt: skip
+    released = {line.ticket_type_id for line in lines}
     for line in lines:
         type_counter = _type_counter(state)
+        type_actions = [TicketType.remaining.add(line.quantity), type_counter.add(-line.quantity)]
+        if refunded.get(line.ticket_type_id):
+            type_actions.append(TicketType.refunded_minor.add(refunded[line.ticket_type_id]))
         tx.update(
             TicketType(event_id=event_id, id=line.ticket_type_id),
-            actions=[TicketType.remaining.add(line.quantity), type_counter.add(-line.quantity)],
+            actions=type_actions,
             condition=TicketType.id.exists() & (type_counter >= line.quantity),
         )
+    for type_id, amount in refunded.items():
+        if type_id not in released:
+            tx.update(
+                TicketType(event_id=event_id, id=type_id),
+                actions=[TicketType.refunded_minor.add(amount)],
+                condition=TicketType.id.exists(),
+            )
 
 
 def add_settle(
@@ -220,12 +274,13 @@ def add_settle(
     by_reseller: bool,
     lines: list[Line],
     now: datetime,
+    money: Money,
 ) -> None:
     """Turn a reserved order's held tickets into sold ones (it was paid): nothing changes hands
     in the pool's `available`, and each count must still hold what moves."""
     total = sum(line.quantity for line in lines)
     actions = [Allocation.held.add(-total), Allocation.sold.add(total),
-               Allocation.updated_at.set(now)]  # fmt: skip
+               Allocation.updated_at.set(now), *_pool_money(money, by_reseller)]  # fmt: skip
     condition = Allocation.event_id.exists() & (Allocation.held >= total)
     if by_reseller:
         for line in lines:
@@ -238,7 +293,11 @@ def add_settle(
     for line in lines:
         tx.update(
             TicketType(event_id=event_id, id=line.ticket_type_id),
-            actions=[TicketType.held.add(-line.quantity), TicketType.sold.add(line.quantity)],
+            actions=[
+                TicketType.held.add(-line.quantity),
+                TicketType.sold.add(line.quantity),
+                *_type_money(money, line.ticket_type_id),
+            ],
             condition=TicketType.id.exists() & (TicketType.held >= line.quantity),
         )
 

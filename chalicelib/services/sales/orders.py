@@ -385,6 +385,14 @@ def lines_of(order: Order) -> list[inventory.Line]:
     return [inventory.Line(line.ticket_type_id, line.quantity) for line in order.items]
 
 
+def money_of(order: Order, *, online: bool) -> inventory.Money:
+    """What the order pays, per ticket type: the report's gross, counted when it is paid."""
+    return inventory.Money(
+        {line.ticket_type_id: line.paid_unit_minor * int(line.quantity) for line in order.items},
+        online=online,
+    )
+
+
 def _write_order(
     tx: TransactWrite,
     *,
@@ -402,6 +410,7 @@ def _write_order(
         tx, event_id=event.id, seller_id=order.seller_id, by_reseller=order.by_reseller,
         must_be_on_sale=must_be_on_sale, lines=lines_of(order),
         state=inventory.SOLD if paid else inventory.HELD, now=order.created_at,
+        money=money_of(order, online=False) if paid else None,
     )  # fmt: skip
     tx.save(order, condition=Order.id.does_not_exist())
     for ticket in tickets:

@@ -64,6 +64,7 @@ from chalicelib.services.sales.orders import (
     get_order,
     issue_tickets,
     lines_of,
+    money_of,
     record_sale,
     tickets_of,
 )
@@ -364,7 +365,7 @@ def _write_paid(
             inventory.add_take(
                 tx, event_id=order.event_id, seller_id=order.seller_id,
                 by_reseller=order.by_reseller, must_be_on_sale=True, lines=lines_of(order),
-                state=inventory.SOLD, now=now,
+                state=inventory.SOLD, now=now, money=money_of(order, online=True),
             )  # fmt: skip
             if order.voucher_id:  # its use went back when the hold ended: taken again too
                 vouchers.add_use(tx, Voucher(event_id=order.event_id, id=order.voucher_id), now)
@@ -373,6 +374,7 @@ def _write_paid(
             inventory.add_settle(
                 tx, event_id=order.event_id, seller_id=order.seller_id,
                 by_reseller=order.by_reseller, lines=lines_of(order), now=now,
+                money=money_of(order, online=True),
             )  # fmt: skip
             if order.hold_counter:
                 tx.update(

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
@@ -121,6 +122,31 @@ def refund_cancelled_ticket(
     return _refund(order, actor, max(amount, 0), [ticket.id], None, source="buyer", also=also)
 
 
+@dataclass(frozen=True)
+class TicketRefund:
+    """A refund recorded with a ticket's cancellation (added by the cancelling transaction)."""
+
+    order: Order
+    plan: Plan
+    entry: Refund
+
+
+def offline_ticket_refund(ticket: Ticket, source: str) -> TicketRefund | None:
+    """Cancelling a ticket of an order paid outside the API records a refund of its price (the
+    money goes back the way it came, outside the API); None when nothing is left to refund."""
+    order = get_or_none(Order, ticket.order_id, consistent_read=True) if ticket.order_id else None
+    if order is None or order.status not in (PAID, PARTIALLY_REFUNDED) or order.paid_intent_id:
+        return None
+    paid, refunded = paid_of(order), refunded_of(order)
+    amount = min(int(ticket.price_minor), paid - refunded)
+    if amount <= 0:
+        return None
+    plan = Plan(amount, [ticket], refunded + amount == paid, refunded, paid)
+    entry = Refund(id=new_id(), amount_minor=amount, status=SUCCEEDED, source=source,
+                   ticket_ids=[ticket.id], created_at=utcnow())  # fmt: skip
+    return TicketRefund(order, plan, entry)
+
+
 def paid_by_card(ticket: Ticket) -> bool:
     """Whether cancelling this ticket must give money back through Stripe."""
     if not ticket.order_id:
@@ -219,10 +245,37 @@ def _tickets_to_cancel(order: Order, ticket_ids: list[str] | None, *, whole: boo
     return tickets
 
 
-def _write(order: Order, plan: Plan, entry: Refund, actor: Principal, also: Extra | None) -> bool:
-    """The refund recorded, its tickets cancelled and their stock back: one transaction, refused
-    if the refund would take the order past what was paid. A refund that leaves something is
-    conditional on leaving it; the one that finishes, on exactly what it finishes."""
+def attribute(order: Order, amount: int, tickets: list[Ticket]) -> dict[int, int]:
+    """Which of the order's lines a refund of `amount` gives money back for (line index ->
+    minor units): each cancelled ticket's own price to its line first, the rest to the lines
+    in order, none past what it paid. The report's `refunded` per ticket type follows this."""
+    room = [
+        line.paid_unit_minor * int(line.quantity) - int(line.refunded_minor or 0)
+        for line in order.items
+    ]
+    index = {line.ticket_type_id: i for i, line in enumerate(order.items)}
+    given = [0] * len(room)
+    left = amount
+    for ticket in tickets:
+        i = index.get(ticket.ticket_type_id or order.event_id)
+        if i is not None:
+            take = max(0, min(int(ticket.price_minor), room[i] - given[i], left))
+            given[i] += take
+            left -= take
+    for i in range(len(room)):
+        take = max(0, min(room[i] - given[i], left))
+        given[i] += take
+        left -= take
+    if left > 0 and given:  # refunds recorded before lines kept count: the first line takes it
+        given[0] += left
+    return {i: g for i, g in enumerate(given) if g}
+
+
+def add_order_refund(tx: TransactWrite, order: Order, plan: Plan, entry: Refund) -> dict[str, int]:
+    """The refund recorded on the order, under the refund ceiling (a refund that leaves
+    something is conditional on leaving it; the one that finishes, on exactly what it
+    finishes) and on each line it gives back for as read. Returns the money given back per
+    ticket type, for the counters the caller updates in the same transaction."""
     now = entry.created_at
     amount = plan.amount_minor
     if amount == 0:
@@ -245,16 +298,38 @@ def _write(order: Order, plan: Plan, entry: Refund, actor: Principal, also: Extr
     ]
     if amount > 0:  # with nothing paid back, the status stays whatever it is at write time
         actions.append(Order.status.set(REFUNDED if plan.finishing else PARTIALLY_REFUNDED))
+    per_line = attribute(order, amount, plan.tickets)
+    actions_, condition = _line_refunds(order, per_line, condition)
+    tx.update(order, actions=actions + actions_, condition=condition)
+    if amount > 0 and plan.finishing and order.voucher_id:
+        vouchers.add_return(tx, order.event_id, order.voucher_id)
+    per_type: dict[str, int] = {}
+    for i, given in per_line.items():
+        type_id = order.items[i].ticket_type_id
+        per_type[type_id] = per_type.get(type_id, 0) + given
+    return per_type
+
+
+def _line_refunds(order: Order, per_line: dict[int, int], condition: Any) -> tuple[list, Any]:
+    """Each line's refunded count moved on, conditional on the count read: two refunds at once
+    cannot both give the same line's money back."""
+    actions = []
+    for i, given in per_line.items():
+        path = Order.items[i]["refunded_minor"]
+        before = order.items[i].refunded_minor
+        actions.append(path.set(int(before or 0) + given))
+        condition &= path.does_not_exist() if before is None else path == before
+    return actions, condition
+
+
+def _write(order: Order, plan: Plan, entry: Refund, actor: Principal, also: Extra | None) -> bool:
+    """The refund recorded, its tickets cancelled and their stock back, the report's counters
+    moved: one transaction, refused if the refund would take the order past what was paid."""
+    now = entry.created_at
 
     def build(tx: TransactWrite) -> None:
-        tx.update(
-            order,
-            actions=actions,
-            condition=condition,
-        )  # fmt: skip
-        _cancel_tickets(tx, order, plan.tickets, now)
-        if amount > 0 and plan.finishing and order.voucher_id:
-            vouchers.add_return(tx, order.event_id, order.voucher_id)
+        refunded = add_order_refund(tx, order, plan, entry)
+        _give_back(tx, order, plan.tickets, refunded, now)
         if also is not None:
             also(tx)
         record_refund(tx, order, entry, actor=actor, tickets=[t.id for t in plan.tickets])
@@ -284,10 +359,17 @@ def record_refund(
     )  # fmt: skip
 
 
-def _cancel_tickets(tx: TransactWrite, order: Order, tickets: list[Ticket], now: datetime) -> None:
-    """Tombstone the tickets (they fail check-in from now on) and give their seats back: one
-    update per ticket, one for the seller's pool, one per ticket type."""
-    if not tickets:
+def _give_back(
+    tx: TransactWrite,
+    order: Order,
+    tickets: list[Ticket],
+    refunded: dict[str, int],
+    now: datetime,
+) -> None:
+    """Tombstone the tickets (they fail check-in from now on) and give their seats back, with
+    the money given back counted: one update per ticket, one for the seller's pool, one per
+    ticket type."""
+    if not tickets and not refunded:
         return
     for ticket in tickets:
         tx.update(
@@ -302,6 +384,7 @@ def _cancel_tickets(tx: TransactWrite, order: Order, tickets: list[Ticket], now:
     inventory.add_release(
         tx, event_id=order.event_id, seller_id=order.seller_id, by_reseller=order.by_reseller,
         lines=[inventory.Line(t, q) for t, q in per_type.items()], state=inventory.SOLD, now=now,
+        refunded=refunded,
     )  # fmt: skip
 
 
@@ -370,16 +453,24 @@ def record_provider_refunds(
     now = utcnow()
     status = REFUNDED if refunded_of(order) + amount >= paid_of(order) else PARTIALLY_REFUNDED
 
+    per_line = attribute(order, amount, [])
+    line_actions, condition = _line_refunds(order, per_line, Order.updated_at == order.updated_at)
+    refunded: dict[str, int] = {}
+    for i, given in per_line.items():
+        refunded[order.items[i].ticket_type_id] = given
+
     def build(tx: TransactWrite) -> None:
         tx.update(
             order,
             actions=[
                 Order.refunded_minor.add(amount), Order.status.set(status),
                 Order.refunds.set((Order.refunds | []).append(new)),
-                Order.updated_at.set(now),
+                Order.updated_at.set(now), *line_actions,
             ],
-            condition=Order.updated_at == order.updated_at,
+            condition=condition,
         )  # fmt: skip
+        if order.paid_at is not None:  # counted in the report's gross: its refunds are too
+            _give_back(tx, order, [], refunded, now)
         if status == REFUNDED and order.status != REFUNDED and order.voucher_id:
             vouchers.add_return(tx, order.event_id, order.voucher_id)
         for entry in new:

@@ -22,10 +22,13 @@ from chalicelib.errors import (
     ServiceUnavailable,
     TicketCancelled,
 )
-from chalicelib.services.sales import inventory
+from chalicelib.services.sales import inventory, refunds
 from chalicelib.services.sales.buyers import BuyerDetails, BuyerWrite, read_buyer_write
 from chalicelib.services.sales.sales_scope import sales_query
 from chalicelib.services.stream.changes import record as record_change
+
+# A cancellation refused because a refund of its order raced is tried again.
+CANCEL_ATTEMPTS = 3
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +102,20 @@ def cancel_ticket(*, actor: Principal, ticket_id: str) -> None:
     if not actor.is_admin:
         raise Forbidden()
     ticket = get_ticket(actor=actor, ticket_id=ticket_id)
-    refuse_cancelled_or_checked_in(ticket)
+    for _ in range(CANCEL_ATTEMPTS):
+        refuse_cancelled_or_checked_in(ticket)
+        refund = refunds.offline_ticket_refund(ticket, "organizer")
 
-    def build(tx: TransactWrite) -> None:
-        add_cancellation(tx, ticket, utcnow(), actor=actor)
+        def build(
+            tx: TransactWrite, ticket: Ticket = ticket, refund: refunds.TicketRefund | None = refund
+        ) -> None:
+            add_cancellation(tx, ticket, utcnow(), actor=actor, refund=refund)
 
-    if not transactions.write_unless_refused(build):
-        explain_refused_cancellation(ticket_id)
+        if transactions.write_unless_refused(build):
+            return
+        # Refused: the ticket changed (explained below), or a refund of its order raced.
+        ticket = live_ticket(ticket_id)
+    explain_refused_cancellation(ticket_id)
 
 
 def ticket_data(ticket: Ticket) -> dict[str, str]:
@@ -128,9 +138,11 @@ def add_cancellation(
     *,
     actor: Principal,
     condition: Condition | None = None,
+    refund: refunds.TicketRefund | None = None,
 ) -> None:
     """Tombstone the ticket, give its seat back to its seller's pool and record it, in one
-    transaction; `condition` adds to the ticket's own (live, not checked in)."""
+    transaction; `condition` adds to the ticket's own (live, not checked in). `refund`: the
+    refund of its price recorded on its order (paid outside the API) in the same write."""
     live = Ticket.id.exists() & LIVE & Ticket.checked_in_at.does_not_exist()
     tx.update(
         ticket,
@@ -144,6 +156,8 @@ def add_cancellation(
         # A ticket sold before ticket types has its event's first type (the setup step names it).
         lines=[inventory.Line(ticket.ticket_type_id or ticket.event_id, 1)],
         state=inventory.SOLD, now=now,
+        refunded=refunds.add_order_refund(tx, refund.order, refund.plan, refund.entry)
+        if refund is not None else None,
     )  # fmt: skip
     record_change(
         tx, "ticket.cancelled", actor=actor, target_type="ticket", target_id=ticket.id,
