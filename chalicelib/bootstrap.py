@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import aws
+from chalicelib import aws, export_files
 from chalicelib.db.tables import create_tables, unavailable_tables
 from chalicelib.services.accounts.users import ensure_admin, operator_unblock
 from chalicelib.services.operations import migrations
@@ -62,6 +62,7 @@ def bootstrap(
     if settings.is_local if create_missing_tables is None else create_missing_tables:
         tables_created = create_tables()
         create_queues(settings)
+        export_files.create_bucket()
     else:
         missing = unavailable_tables()
         if missing:

@@ -117,12 +117,19 @@ class Settings:
     # The queue of side effects (emails, webhook attempts): set by the deployment template;
     # locally and in the tests found by name (`queue_name("side-effects")`).
     side_effects_queue_url: str | None = None
+    # Where order exports are written (a bucket whose objects expire in a day): set by the
+    # deployment template; locally and in the tests `<TABLE_PREFIX>exports`.
+    exports_bucket: str | None = None
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
 
     def queue_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
+
+    @property
+    def exports_bucket_name(self) -> str:
+        return self.exports_bucket or f"{self.table_prefix}exports".lower().replace("_", "-")
 
 
 def _on_loopback(url: str | None) -> bool:
@@ -304,6 +311,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_api_url=get("STRIPE_API_URL", "https://api.stripe.com").rstrip("/"),
         stripe_js_url=get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         side_effects_queue_url=get("SIDE_EFFECTS_QUEUE_URL"),
+        exports_bucket=get("EXPORTS_BUCKET"),
     )
     if not is_local and not packaging:
         plain = [

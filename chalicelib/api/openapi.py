@@ -46,7 +46,8 @@ TAG_ORDER = (
     "payments", "bookings", "check-in", "my tickets", "reports",
     "buyers", "users", "webhooks", "audit log", "health", "docs",
 )  # fmt: skip
-SUCCESS_MEANINGS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}
+SUCCESS_MEANINGS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content",
+                    303: "See other"}  # fmt: skip
 
 
 def _path_params(path: str) -> list[str]:

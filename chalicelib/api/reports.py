@@ -7,11 +7,11 @@ from chalice import Response
 from chalicelib.api import schemas
 from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
 from chalicelib.api.requests import page_params
-from chalicelib.api.responses import model_response
+from chalicelib.api.responses import json_response, model_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.money import from_minor
-from chalicelib.services.sales import reports
+from chalicelib.services.sales import exports, reports
 from chalicelib.services.sales.reports import Figures
 
 bp = ApiBlueprint(__name__)
@@ -122,3 +122,50 @@ def seller_report(seller_id: str) -> Response:
         )
     out = schemas.responses.SellerReportOut(seller_id=seller_id, events=events, next_token=token)
     return model_response(out)
+
+
+_EXPORT_DOC = (
+    "Every order line of the event (any status): order id, status, created, paid, buyer name, "
+    "email and phone, type, quantity, unit price, discount, refunded, seller, voucher, the "
+    "line's valid ticket codes and how many got in. Written page by page (memory flat in the "
+    "number of orders) to storage and answered with 303 See Other to a download link valid "
+    "for 15 minutes (`curl -L` follows it); the body carries the same link. Text starting with "
+    "=, +, -, @, a tab or a carriage return gets a leading apostrophe, so no cell is a formula."
+)
+
+
+def _export(event_id: str, fmt: str) -> Response:
+    made = exports.export_orders(actor=principal_of(bp.current_request), event_id=event_id,
+                                 fmt=fmt)  # fmt: skip
+    out = schemas.responses.ExportEnvelope(
+        export=schemas.responses.ExportOut(
+            url=made.url, expires_at=made.expires_at, rows=made.rows, filename=made.filename
+        )
+    )
+    return json_response(out.as_json(), status=303, headers={"Location": made.url})
+
+
+@bp.route(
+    "/events/{event_id}/orders.csv",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="The event's orders as CSV, UTF-8 with a byte order mark (its organizer, admin)",
+    description=_EXPORT_DOC,
+    tag=TAG,
+    responses={303: "responses.ExportEnvelope"},
+)
+def orders_csv(event_id: str) -> Response:
+    return _export(event_id, "csv")
+
+
+@bp.route(
+    "/events/{event_id}/orders.xlsx",
+    methods=["GET"],
+    authorizer=bearer_auth,
+    summary="The event's orders as an Excel workbook (its organizer, admin)",
+    description=_EXPORT_DOC,
+    tag=TAG,
+    responses={303: "responses.ExportEnvelope"},
+)
+def orders_xlsx(event_id: str) -> Response:
+    return _export(event_id, "xlsx")

@@ -117,9 +117,7 @@ def test_the_report_counts_sales_holds_check_ins_and_money_per_type_and_seller(a
     assert resold["status"] == "paid"
 
 
-def test_cancelling_a_ticket_of_an_order_paid_offline_records_a_refund_of_its_price(
-    api, organizer
-):
+def test_cancelling_a_ticket_of_an_order_paid_offline_records_a_refund_of_its_price(api, organizer):
     event_id = new_event(api, organizer, price="30")
     sale = place(api, event_id, [{"quantity": 2}]).json_body["order"]
 

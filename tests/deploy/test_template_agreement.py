@@ -193,3 +193,24 @@ def test_the_side_effects_worker_reads_its_queue_with_partial_batch_responses():
     reads = {a for s in policy("SideEffects")["Statement"] for a in s["Action"]
              if a.startswith("sqs:")}  # fmt: skip
     assert reads == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+
+
+def test_exports_go_to_a_private_bucket_that_forgets_them_and_only_the_api_writes_there():
+    from tests.deploy.template import POLICIES, policy
+
+    resources = fragment()["Resources"]
+    bucket = resources["ExportsBucket"]["Properties"]
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+
+    assert variables["EXPORTS_BUCKET"] == {"Ref": "ExportsBucket"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["ExpirationInDays"]) == ("Enabled", 1)
+    # The presigned link is signed by the API's role: it must read what it wrote, nothing else.
+    writes = {
+        function: {a for s in policy(function)["Statement"] for a in s["Action"]
+                   if a.startswith("s3:")}
+        for function in POLICIES
+    }  # fmt: skip
+    assert writes.pop("APIHandler") == {"s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"}
+    assert not any(writes.values())

@@ -638,3 +638,14 @@ class SellerReportOut(Out):
     seller_id: str
     events: list[SellerEventOut]
     next_token: str | None
+
+
+class ExportOut(Out):
+    url: str = Field(description="Downloads the file (also the answer's Location).")
+    expires_at: datetime = Field(description="Until when the link works.")
+    rows: int = Field(description="Order lines written (the header row not counted).")
+    filename: str
+
+
+class ExportEnvelope(Out):
+    export: ExportOut
