@@ -22,6 +22,7 @@ from chalicelib.api import (
     tickets,
     users,
     vouchers,
+    waiting_list,
     webhooks,
 )
 from chalicelib.api.middleware import http_middleware
@@ -57,6 +58,7 @@ app.register_blueprint(audit_log.bp)
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(vouchers.bp)
 app.register_blueprint(reports.bp)
+app.register_blueprint(waiting_list.bp)
 app.register_blueprint(docs.bp)
 app.register_blueprint(changes_consumer.bp)
 app.register_blueprint(side_effects.bp)

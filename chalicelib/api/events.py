@@ -32,6 +32,7 @@ def event_out(item: EventWithCounts) -> schemas.responses.EventOut:
         cancellable_until=event.cancellable_until,
         payment=event.payment,
         hold_minutes=event.hold_minutes,
+        waiting_list_hours=event.waiting_list_hours,
         created_at=event.created_at,
         updated_at=event.updated_at,
         allocated=counts.allocated,

@@ -13,7 +13,7 @@ from chalicelib.api.responses import model_response, page_response
 from chalicelib.api.tickets import ticket_out
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import SELLER_ROLES, optional_principal, principal_of
-from chalicelib.auth.tokens import issue_checkout_token, issue_order_token
+from chalicelib.auth.tokens import issue_order_token
 from chalicelib.db.orders import RESERVED, SETTLED, STATUSES, STRIPE, Order, Refund
 from chalicelib.db.tickets import Ticket
 from chalicelib.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
@@ -21,7 +21,6 @@ from chalicelib.money import from_minor
 from chalicelib.services.operations import limits
 from chalicelib.services.sales import orders, payments, refunds
 from chalicelib.services.sales.buyers import BuyerDetails
-from chalicelib.settings import get_settings
 
 bp = ApiBlueprint(__name__)
 TAG = "orders"
@@ -30,14 +29,10 @@ TAG = "orders"
 def payment_out(order: Order) -> schemas.responses.PaymentOut | None:
     if order.payment_provider != STRIPE:
         return None
-    checkout_url = None
-    if order.status == RESERVED and order.expires_at is not None:
-        token = issue_checkout_token(order_id=order.id, expires_at=order.expires_at).auth_token
-        checkout_url = f"{get_settings().app_url}/orders/{order.id}/pay?token={token}"
     return schemas.responses.PaymentOut(
         provider=STRIPE,
         client_secret=order.client_secret if order.status == RESERVED else None,
-        checkout_url=checkout_url,
+        checkout_url=payments.checkout_url(order),
     )
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from chalice import AuthResponse, AuthRoute, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib.auth.principal import BUYER, ORDER, ORDER_ROLES, SCANNER, Principal, authenticate
+from chalicelib.auth.principal import (
+    BUYER,
+    ORDER,
+    ORDER_ROLES,
+    SCANNER,
+    WAITING,
+    Principal,
+    authenticate,
+)
 from chalicelib.errors import Unauthorized
 
 bp = Blueprint(__name__)
@@ -51,6 +59,8 @@ def allowed_routes(principal: Principal) -> list[str | AuthRoute]:
         if principal.role == ORDER:
             routes.append(AuthRoute(f"{order}/cancel", ["POST"]))
         return routes
+    if principal.role == WAITING:
+        return [AuthRoute(f"/waiting-list/{principal.user_id}", ["DELETE"])]
     if principal.role == SCANNER:
         event = f"/events/{principal.event_id}"
         return [

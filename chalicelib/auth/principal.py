@@ -29,6 +29,8 @@ ORDER = "order"
 CHECKOUT = "checkout"
 # Tokens for one order, not for a person: they reach that order's routes only.
 ORDER_ROLES = (ORDER, CHECKOUT)
+# The holder of a waiting-list entry's emailed link: leaves that entry, nothing else.
+WAITING = "waiting"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def authenticate(authorization: str | None) -> Principal:
         claims = decode_token(token)
     except InvalidToken:
         raise Unauthorized() from None
+    if claims.is_waiting:
+        return Principal(user_id=claims.user_id, role=WAITING)
     if claims.is_order or claims.is_checkout:
         # Signed for one order, which the route reads anyway: no lookup here.
         return Principal(user_id=claims.user_id, role=ORDER if claims.is_order else CHECKOUT)
@@ -112,7 +116,7 @@ def optional_principal(request: Request) -> Principal | None:
     if scanner_tokens.is_scanner_token(bearer_token(header) or ""):
         raise Forbidden()
     principal = authenticate(header)
-    if principal.role in (BUYER, *ORDER_ROLES):
+    if principal.role in (BUYER, WAITING, *ORDER_ROLES):
         raise Forbidden()
     return principal
 

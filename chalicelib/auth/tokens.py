@@ -25,6 +25,8 @@ ORDER_TOKEN_AFTER_EVENT = timedelta(hours=24)
 # the hold, long enough to come back to the page for the tickets.
 CHECKOUT_AUDIENCE = "events-api:checkout"
 CHECKOUT_TOKEN_AFTER_HOLD = timedelta(hours=24)
+# A waiting-list entry's token (emailed when joining): leaves that entry, nothing else.
+WAITING_AUDIENCE = "events-api:waiting"
 TOKEN_LIFETIME = timedelta(minutes=30)
 BUYER_TOKEN_LIFETIME = timedelta(hours=1)
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "ver"]
@@ -45,6 +47,7 @@ class TokenClaims:
     is_buyer: bool = False
     is_order: bool = False
     is_checkout: bool = False
+    is_waiting: bool = False
 
 
 class InvalidToken(Exception):
@@ -67,6 +70,11 @@ def issue_order_token(*, order_id: str, event_time: datetime) -> IssuedToken:
 def issue_checkout_token(*, order_id: str, expires_at: datetime) -> IssuedToken:
     lifetime = max(expires_at + CHECKOUT_TOKEN_AFTER_HOLD - utcnow(), timedelta(minutes=1))
     return _issue(order_id, "checkout", 0, CHECKOUT_AUDIENCE, lifetime)
+
+
+def issue_waiting_token(*, entry_id: str, event_time: datetime) -> IssuedToken:
+    lifetime = max(event_time + ORDER_TOKEN_AFTER_EVENT - utcnow(), timedelta(minutes=1))
+    return _issue(entry_id, "waiting", 0, WAITING_AUDIENCE, lifetime)
 
 
 def _issue(
@@ -100,7 +108,13 @@ def decode_token(token: str) -> TokenClaims:
             settings.jwt_secret,
             # An explicit list: never "none", never an algorithm the header picks.
             algorithms=[ALGORITHM],
-            audience=[AUDIENCE, BUYER_AUDIENCE, ORDER_AUDIENCE, CHECKOUT_AUDIENCE],
+            audience=[
+                AUDIENCE,
+                BUYER_AUDIENCE,
+                ORDER_AUDIENCE,
+                CHECKOUT_AUDIENCE,
+                WAITING_AUDIENCE,
+            ],
             issuer=settings.app_url,
             options={"require": REQUIRED_CLAIMS},
         )
@@ -113,6 +127,7 @@ def decode_token(token: str) -> TokenClaims:
         is_buyer=claims["aud"] == BUYER_AUDIENCE,
         is_order=claims["aud"] == ORDER_AUDIENCE,
         is_checkout=claims["aud"] == CHECKOUT_AUDIENCE,
+        is_waiting=claims["aud"] == WAITING_AUDIENCE,
     )
 
 

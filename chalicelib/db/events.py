@@ -63,6 +63,8 @@ class Event(TableModel):
     # holds its stock for `hold_minutes` while the buyer pays.
     payment = UnicodeAttribute(default="offline")
     hold_minutes = NumberAttribute(default=15)
+    # How long an offer to someone on the waiting list holds its tickets.
+    waiting_list_hours = NumberAttribute(default=24)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

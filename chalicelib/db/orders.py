@@ -163,6 +163,8 @@ class Order(TableModel):
     # it, so the stock is never taken again for money on its way back.
     late_refund_intent = UnicodeAttribute(null=True)
     dispute = Dispute(null=True)
+    # An offer to someone on the waiting list: its entry follows the order's end.
+    waiting_entry_id = UnicodeAttribute(null=True)
 
     by_event = OrdersByEvent()
     by_seller = OrdersBySeller()

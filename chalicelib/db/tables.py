@@ -22,6 +22,7 @@ from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.db.vouchers import Voucher
+from chalicelib.db.waiting_list import WaitingEntry
 from chalicelib.db.webhooks import Webhook
 
 MODELS: tuple[type[Model], ...] = (
@@ -42,6 +43,7 @@ MODELS: tuple[type[Model], ...] = (
     Order,
     AccountSlots,
     Voucher,
+    WaitingEntry,
 )
 
 

@@ -41,6 +41,9 @@ class TicketType(TableModel):
     checked_in = NumberAttribute(default=0)
     gross_minor = NumberAttribute(default=0)
     refunded_minor = NumberAttribute(default=0)
+    # Entries waiting for it (chalicelib/db/waiting_list.py). While any wait, its stock goes
+    # to them first: the organizer's orders of it are refused, offers alone take it.
+    waiting = NumberAttribute(default=0)
     available_from = UTCDateTimeAttribute(null=True)
     available_until = UTCDateTimeAttribute(null=True)
     max_per_order = NumberAttribute(default=DEFAULT_MAX_PER_ORDER)

@@ -303,3 +303,50 @@ def _when(time: datetime) -> str:
 def _width(image: InlineImage) -> int:
     """The PNG's own width (its IHDR chunk), so clients draw it pixel for pixel."""
     return int.from_bytes(image.png[16:20], "big")
+
+
+def waiting_list_joined_email(
+    *, to: str, name: str, event_title: str, ticket_type: str, quantity: int, leave_link: str
+) -> EmailMessage:
+    """Confirms a place on the waiting list, with the link that leaves it."""
+    plural = "s" if quantity != 1 else ""
+    lines = [
+        _greeting(name),
+        f"You are on the waiting list for {quantity} {inline(ticket_type)} ticket{plural} for "
+        f"{inline(event_title)}. When tickets come back, they are offered in the order people "
+        "joined: we will email you a link to pay for yours, held for you for a while.",
+        "To leave the waiting list, open:",
+    ]
+    note = "If you did not ask for this, open the link to leave: nothing else happens."
+    text = "\n\n".join([*lines, leave_link, note]) + "\n"
+    html = _html([*(escape(line) for line in lines), _link_html(leave_link), escape(note)])
+    return EmailMessage(to=to, subject=f"Waiting list: {inline(event_title)}", text=text, html=html)
+
+
+def waiting_list_offer_email(
+    *,
+    to: str,
+    name: str,
+    event_title: str,
+    event_time: datetime,
+    ticket_type: str,
+    quantity: int,
+    total: str,
+    currency_code: str,
+    held_until: datetime,
+    link: str,
+) -> EmailMessage:
+    """Tickets came back for someone on the waiting list: held for them until `held_until`."""
+    plural = "s" if quantity != 1 else ""
+    lines = [
+        _greeting(name),
+        f"Good news: {quantity} {inline(ticket_type)} ticket{plural} for {inline(event_title)} "
+        f"on {_when(event_time)} {'are' if plural else 'is'} held for you until "
+        f"{_when(held_until)}, {total} {currency_code} in all. To pay, open:",
+    ]
+    note = "If you do not pay by then, the tickets go to the next person waiting."
+    text = "\n\n".join([*lines, link, note]) + "\n"
+    html = _html([*(escape(line) for line in lines), _link_html(link), escape(note)])
+    return EmailMessage(
+        to=to, subject=f"Tickets held for you: {inline(event_title)}", text=text, html=html
+    )

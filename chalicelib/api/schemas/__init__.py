@@ -31,6 +31,7 @@ MODULES = frozenset(
         "ticket_types",
         "users",
         "vouchers",
+        "waiting_list",
         "webhooks",
     }
 )

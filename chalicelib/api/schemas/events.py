@@ -19,6 +19,15 @@ Payment = Annotated[
 HoldMinutes = Annotated[
     int, Field(ge=1, le=120, description="How long a reserved order holds its tickets.")
 ]
+WaitingListHours = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=168,
+        description="How long an offer to someone on the waiting list holds "
+        "its tickets before they pass to the next.",
+    ),
+]
 
 CANCELLABLE_UNTIL = (
     "Until when buyers may cancel their own tickets (DELETE /my-tickets/{id}); not after the "
@@ -45,6 +54,7 @@ class CreateEventBody(Body):
     cancellable_until: Time | None = Field(default=None, description=CANCELLABLE_UNTIL)
     payment: Payment = "offline"
     hold_minutes: HoldMinutes = 15
+    waiting_list_hours: WaitingListHours = 24
 
 
 class UpdateEventBody(Body):
@@ -58,6 +68,7 @@ class UpdateEventBody(Body):
     )
     payment: Payment | None = None
     hold_minutes: HoldMinutes | None = None
+    waiting_list_hours: WaitingListHours | None = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateEventBody:
@@ -65,7 +76,7 @@ class UpdateEventBody(Body):
         if not given and "cancellable_until" not in self.model_fields_set:
             raise ValueError(
                 "Give at least one of title, time, price, currency_code, number_of_tickets, "
-                "cancellable_until, payment, hold_minutes."
+                "cancellable_until, payment, hold_minutes, waiting_list_hours."
             )
         return self
 

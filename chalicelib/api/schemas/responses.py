@@ -90,6 +90,9 @@ class EventOut(Out):
         "an order holds its tickets for `hold_minutes` while the buyer pays."
     )
     hold_minutes: int
+    waiting_list_hours: int = Field(
+        description="How long an offer to someone on the waiting list holds its tickets."
+    )
     allocated: int = Field(description="Tickets assigned to resellers.")
     sold: int = Field(description="Tickets sold by everyone.")
     held: int = Field(description="Tickets in reserved orders that have not ended.")
@@ -649,3 +652,27 @@ class ExportOut(Out):
 
 class ExportEnvelope(Out):
     export: ExportOut
+
+
+class WaitingBuyerOut(Out):
+    name: str
+    email: str
+    phone: str
+
+
+class WaitingEntryOut(Out):
+    id: str
+    ticket_type_id: str
+    quantity: int
+    buyer: WaitingBuyerOut
+    status: Literal["waiting", "offered", "claimed", "lapsed", "left"] = Field(
+        description="waiting: in the queue; offered: its tickets are held in `order_id` for "
+        "the buyer to pay; claimed: paid; lapsed: the offer ended unpaid; left: left the list."
+    )
+    created_at: datetime
+    order_id: str | None = Field(description="The offer, once made.")
+
+
+class WaitingListPage(Out):
+    entries: list[WaitingEntryOut]
+    next_token: str | None

@@ -173,12 +173,14 @@ def _write_move(
         return
     entry = Allocation.types[type_id]
     others = {k: v for k, v in type_shares(current).items() if k != type_id}
-    if removing and target == 0 and not others:
-        # The reseller's last share goes: so does its pool, if nothing changed meanwhile.
+    if removing and target == 0 and not others and not current.gross_minor:
+        # The reseller's last share goes: so does its pool, if nothing changed meanwhile (a pool
+        # that ever sold keeps its money counters for the reports, with nothing left to sell).
         tx.update(event, actions=[Event.seller_ids.delete({reseller_id})],
                   condition=Event.id.exists())  # fmt: skip
+        never_sold = Allocation.gross_minor.does_not_exist() | (Allocation.gross_minor == 0)
         tx.delete(current, condition=(Allocation.number_of_tickets == current.number_of_tickets)
-                  & (Allocation.sold == 0) & (Allocation.held == 0))  # fmt: skip
+                  & (Allocation.sold == 0) & (Allocation.held == 0) & never_sold)  # fmt: skip
         return
     actions = [
         Allocation.number_of_tickets.add(delta),
@@ -188,7 +190,7 @@ def _write_move(
     if type_id not in type_shares(current):
         actions.append(entry.set(_entry(target)))
         condition = entry.does_not_exist()
-    elif removing and target == 0:
+    elif removing and target == 0 and not type_shares(current)[type_id].get("gross"):
         actions.append(entry.remove())
         # Nothing of it sold or held since it was read.
         condition = (entry["share"] == share) & (entry["available"] == share)

@@ -106,6 +106,7 @@ def create_event(
     cancellable_until: datetime | None = None,
     payment: str = "offline",
     hold_minutes: int = 15,
+    waiting_list_hours: int = 24,
 ) -> EventWithCounts:
     from chalicelib.services.sales.ticket_types import add_new_type, default_type
 
@@ -125,6 +126,7 @@ def create_event(
         cancellable_until=cancellable_until,
         payment=payment,
         hold_minutes=hold_minutes,
+        waiting_list_hours=waiting_list_hours,
         created_at=now,
         updated_at=now,
     )
@@ -204,13 +206,15 @@ def update_event(
     cancellable_until: datetime | None = UNCHANGED,
     payment: str | None = None,
     hold_minutes: int | None = None,
+    waiting_list_hours: int | None = None,
 ) -> EventWithCounts:
     event = owned_event(actor, event_id)
     now = utcnow()
     actions = [Event.updated_at.set(now)]
     given = {"title": title, "time": time, "price": price, "currency_code": currency_code,
              "number_of_tickets": number_of_tickets, "payment": payment,
-             "hold_minutes": hold_minutes}  # fmt: skip
+             "hold_minutes": hold_minutes,
+             "waiting_list_hours": waiting_list_hours}  # fmt: skip
     details = {name: str(value) for name, value in given.items() if value is not None}
     if cancellable_until is not UNCHANGED:
         details["cancellable_until"] = str(cancellable_until)
@@ -230,6 +234,8 @@ def update_event(
         actions.append(Event.payment.set(payment))
     if hold_minutes is not None:
         actions.append(Event.hold_minutes.set(hold_minutes))
+    if waiting_list_hours is not None:
+        actions.append(Event.waiting_list_hours.set(waiting_list_hours))
     repriced: list[tuple[TicketType, list]] = []
     condition = Event.id.exists()
     if price is not None or currency_code is not None:

@@ -167,9 +167,12 @@ def add_take(
     state: str,
     now: datetime,
     money: Money | None = None,
+    offer: bool = False,
 ) -> None:
     """Take every line's stock, all or nothing: the transaction is refused if any limit is short.
-    `money`: what a sale (state SOLD) brought in, counted for the report in the same writes."""
+    `money`: what a sale (state SOLD) brought in, counted for the report in the same writes.
+    While anyone waits for a type, the organizer's stock of it goes to the waiting list: only an
+    `offer` (to the head of the queue, which it leaves) may take it."""
     total = sum(line.quantity for line in lines)
     actions = [
         Allocation.available.add(-total),
@@ -196,18 +199,27 @@ def add_take(
     tx.update(Allocation(event_id=event_id, seller_id=seller_id), actions=actions,
               condition=condition)  # fmt: skip
     for line in lines:
+        actions = [
+            TicketType.remaining.add(-line.quantity),
+            _type_counter(state).add(line.quantity),
+            *_type_money(money, line.ticket_type_id),
+        ]
+        # Its own quantity (UNLIMITED when it has none), and still on sale: a type taken off
+        # sale while this order was being placed sells nothing more.
+        condition = (
+            TicketType.id.exists()
+            & (TicketType.remaining >= line.quantity)
+            & (TicketType.on_sale == True)  # noqa: E712
+        )
+        if offer:
+            actions.append(TicketType.waiting.add(-1))
+            condition &= TicketType.waiting >= 1
+        elif not by_reseller:
+            condition &= TicketType.waiting.does_not_exist() | (TicketType.waiting == 0)
         tx.update(
             TicketType(event_id=event_id, id=line.ticket_type_id),
-            actions=[
-                TicketType.remaining.add(-line.quantity),
-                _type_counter(state).add(line.quantity),
-                *_type_money(money, line.ticket_type_id),
-            ],
-            # Its own quantity (UNLIMITED when it has none), and still on sale: a type taken
-            # off sale while this order was being placed sells nothing more.
-            condition=TicketType.id.exists()
-            & (TicketType.remaining >= line.quantity)
-            & (TicketType.on_sale == True),  # noqa: E712
+            actions=actions,
+            condition=condition,
         )
 
 
@@ -312,6 +324,12 @@ def seller_stock(pool: Allocation | None, ticket_type_id: str) -> int:
     return type_shares(pool).get(ticket_type_id, {}).get("available", 0)
 
 
-def available_of(ticket_type: TicketType, pool: Allocation | None) -> int:
-    """What an order of this type from this seller could take now."""
+def available_of(
+    ticket_type: TicketType, pool: Allocation | None, *, for_offers: bool = False
+) -> int:
+    """What an order of this type from this seller could take now (the organizer's stock of a
+    type people wait for is theirs: 0 for anyone else, unless `for_offers`)."""
+    waited_for = bool(ticket_type.waiting) and pool is not None and pool.seller_role == ORGANIZER
+    if waited_for and not for_offers:
+        return 0
     return max(0, min(ticket_type.remaining, seller_stock(pool, ticket_type.id)))

@@ -60,7 +60,7 @@ from chalicelib.errors import (
 from chalicelib.errors import SoldOut as SoldOutError
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentsNotConfigured
-from chalicelib.services.sales import idempotency, inventory, vouchers
+from chalicelib.services.sales import idempotency, inventory, vouchers, waiting_list
 from chalicelib.services.sales.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
 from chalicelib.services.sales.sales_scope import sales_query
 from chalicelib.services.sales.ticket_types import sale_closed_reason
@@ -606,6 +606,7 @@ def end_hold(
             )
         if order.voucher_id:
             vouchers.add_return(tx, order.event_id, order.voucher_id)
+        waiting_list.add_order_end(tx, order, paid=False)
         record_change(
             tx, f"order.{status}", actor=actor, target_type="order", target_id=order.id,
             event_id=order.event_id, details={"quantity": order.quantity},

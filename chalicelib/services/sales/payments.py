@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import ORDER_ROLES, Principal, authenticate
+from chalicelib.auth.tokens import issue_checkout_token
 from chalicelib.db import transactions
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.events import Event
@@ -57,7 +58,7 @@ from chalicelib.payments.base import (
     PaymentProviderUnavailable,
     ProviderEvent,
 )
-from chalicelib.services.sales import inventory, refunds, vouchers
+from chalicelib.services.sales import inventory, refunds, vouchers, waiting_list
 from chalicelib.services.sales.orders import (
     PlacedOrder,
     end_hold,
@@ -69,6 +70,7 @@ from chalicelib.services.sales.orders import (
     tickets_of,
 )
 from chalicelib.services.stream.changes import record as record_change
+from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,15 @@ class PayResult:
 
 
 # --- opening a payment ----------------------------------------------------------------------
+
+
+def checkout_url(order: Order) -> str | None:
+    """Our checkout page for a reserved order (its link carries a token for this order only,
+    valid a day past the hold)."""
+    if order.status != RESERVED or order.expires_at is None:
+        return None
+    token = issue_checkout_token(order_id=order.id, expires_at=order.expires_at).auth_token
+    return f"{get_settings().app_url}/orders/{order.id}/pay?token={token}"
 
 
 def start_payment(order: Order) -> Order:
@@ -394,6 +405,7 @@ def _write_paid(
         )  # fmt: skip
         for ticket in tickets:
             tx.save(ticket, condition=Ticket.id.does_not_exist())
+        waiting_list.add_order_end(tx, order, paid=True)
         record_sale(tx, actor=None, order=order)
         claim_event(tx, stripe_event_id, order, now)
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.auth.principal import ADMIN, ORGANIZER, Principal
+from chalicelib.auth.principal import ADMIN, ORGANIZER, SELLER_ROLES, Principal
 from chalicelib.db import batch
 from chalicelib.db.allocations import Allocation, type_shares
+from chalicelib.db.base import get_or_none
 from chalicelib.db.events import Event
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.ticket_types import TicketType
-from chalicelib.errors import Forbidden
+from chalicelib.db.users import User
+from chalicelib.errors import Forbidden, NotFound
 from chalicelib.services.sales import inventory
 from chalicelib.services.sales.events import owned_event
 from chalicelib.services.sales.ticket_types import types_of
@@ -110,6 +112,9 @@ def seller_report(
     seller itself and admins see all, an organizer the lines of its own events. A page costs
     one Query of the seller's pools and a BatchGetItem per 100 of their events and types."""
     _may_see(actor, seller_id)
+    seller = get_or_none(User, seller_id, consistent_read=True)
+    if seller is None or seller.role not in SELLER_ROLES:
+        raise NotFound("No such seller.", code="seller_not_found")
 
     def query(**kw: Any) -> Any:
         return Allocation.by_seller.query(seller_id, **kw)

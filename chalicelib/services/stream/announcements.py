@@ -22,26 +22,34 @@ from chalicelib.db.events import Event
 from chalicelib.db.orders import Order
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.users import User
+from chalicelib.db.waiting_list import WaitingEntry
 from chalicelib.email.messages import (
     account_blocked_email,
     booking_confirmation,
     refund_email,
     ticket_cancelled_email,
+    waiting_list_joined_email,
+    waiting_list_offer_email,
     webhook_health_email,
 )
 from chalicelib.email.sender import EmailMessage
 from chalicelib.email.sender import send_email as deliver
 from chalicelib.money import from_minor
 from chalicelib.services.accounts import buyer_access, link_requests, sign_in
+from chalicelib.services.sales import payments, waiting_list
 from chalicelib.services.sales.tickets import qr_of
 from chalicelib.services.stream import deliveries, notifications, side_effects, webhook_deliveries
+from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
 def handle(change: Change) -> int:
     """Queue what `change` calls for; safe to call again with the same change (an email queued
-    twice is sent once, a delivery is recorded once). Returns how many messages went."""
+    twice is sent once, a delivery is recorded once, an offer made once). Stock that may have
+    come back goes to the waiting list first (its offers are changes of their own). Returns how
+    many messages went."""
+    waiting_list.after_change(change.type, change.event_id)
     messages = []
     if change.type in _EMAILS:
         messages.append(side_effects.email_message(change))
@@ -173,6 +181,50 @@ def _webhook_health(change: Change) -> EmailMessage | None:
     )  # fmt: skip
 
 
+def _waiting_joined(change: Change) -> EmailMessage | None:
+    """The place on the list confirmed, with the link that leaves it."""
+    entry = get_or_none(WaitingEntry, change.target_id, consistent_read=True)
+    event = get_or_none(Event, change.event_id or "", consistent_read=True)
+    if entry is None or event is None or entry.status != "waiting":
+        return None
+    if not notifications.reserve_quietly(entry.email):
+        return None
+    token = waiting_list.leave_token(entry, event)
+    link = f"{get_settings().app_url}/waiting-list/{entry.id}?token={token}"
+    return waiting_list_joined_email(
+        to=entry.email, name=entry.name, event_title=event.title,
+        ticket_type=_type_name(event.id, entry.ticket_type_id), quantity=int(entry.quantity),
+        leave_link=link,
+    )  # fmt: skip
+
+
+def _type_name(event_id: str, type_id: str) -> str:
+    from chalicelib.db.ticket_types import TicketType
+
+    found = get_or_none(TicketType, event_id, type_id, consistent_read=True)
+    return found.name if found is not None else "Ticket"
+
+
+def _waiting_offer(change: Change) -> EmailMessage | None:
+    """Tickets held for someone on the waiting list: the link that pays for them."""
+    data = change.data or {}
+    entry = get_or_none(WaitingEntry, change.target_id, consistent_read=True)
+    order = get_or_none(Order, data.get("order_id") or "", consistent_read=True)
+    event = get_or_none(Event, change.event_id or "", consistent_read=True)
+    link = payments.checkout_url(order) if order is not None else None
+    if entry is None or event is None or order is None or link is None:
+        return None  # paid, cancelled or lapsed already: nothing to offer any more
+    if not notifications.reserve_quietly(entry.email):
+        return None
+    line = order.items[0]
+    return waiting_list_offer_email(
+        to=entry.email, name=entry.name, event_title=event.title, event_time=event.time,
+        ticket_type=line.name, quantity=int(line.quantity),
+        total=from_minor(int(order.total_minor), order.currency_code),
+        currency_code=order.currency_code, held_until=order.expires_at, link=link,
+    )  # fmt: skip
+
+
 _EMAILS = {
     "ticket.sold": _confirmation,
     "ticket.cancelled": _cancellation,
@@ -181,4 +233,6 @@ _EMAILS = {
     "link.requested": _requested_link,
     "webhook.paused": _webhook_health,
     "webhook.disabled": _webhook_health,
+    "waiting_list.joined": _waiting_joined,
+    "waiting_list.offered": _waiting_offer,
 }

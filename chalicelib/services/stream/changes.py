@@ -44,9 +44,12 @@ AUDITED = frozenset(
         "voucher.created",
         "voucher.updated",
         "voucher.deleted",
+        "waiting_list.left",
     }
 )
-ANNOUNCED_ONLY = frozenset({"ticket.sold", "order.paid", "link.requested"})
+ANNOUNCED_ONLY = frozenset(
+    {"ticket.sold", "order.paid", "link.requested", "waiting_list.joined", "waiting_list.offered"}
+)
 
 
 Detail = str | int | bool | None

@@ -43,6 +43,7 @@ TYPES = frozenset(
         "order.expired",
         "order.refunded",
         "order.disputed",
+        "waiting_list.offered",
     }
 )
 ADMIN_TYPES = TYPES | {"user.blocked", "user.unblocked"}

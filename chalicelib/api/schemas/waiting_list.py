@@ -1,0 +1,24 @@
+"""Bodies of the waiting-list routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
+
+from chalicelib.api.schemas.bookings import BuyerBody
+from chalicelib.api.schemas.common import Body, Id
+
+
+class JoinWaitingListBody(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ticket_type_id": "9a1e...", "quantity": 2,
+                          "buyer": {"name": "Bea Buyer", "email": "bea@example.com",
+                                    "phone": "+442079460958"}}]
+        }
+    )  # fmt: skip
+
+    ticket_type_id: Id
+    quantity: Annotated[int, Field(ge=1, le=50, description="At most the type's max_per_order.")]
+    buyer: BuyerBody
