@@ -49,6 +49,10 @@ EXPECTED_INDEXES = {
     },
     "test-ticket-types": {},
     "test-vouchers": {},
+    "test-waiting-list": {
+        "queue-index": ("queue", "position"),
+        "event-index": ("event_id", "position"),
+    },
     "test-orders": {
         "event-index": ("event_id", "created_at"),
         "seller-index": ("seller_id", "created_at"),

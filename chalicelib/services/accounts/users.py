@@ -12,7 +12,7 @@ from chalicelib.auth.passwords import hash_password
 from chalicelib.auth.principal import ADMIN, SELLER_ROLES, Principal
 from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
-from chalicelib.db.base import get_or_none, has_any, new_id, utcnow
+from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.tickets import Ticket, any_live
 from chalicelib.db.uniques import USER_EMAIL, UniqueClaim, unique_key
@@ -324,7 +324,8 @@ def delete_user(*, actor: Principal, user_id: str) -> None:
     user = get_or_none(User, user_id, consistent_read=True)
     if user is None:
         raise NotFound()
-    if has_any(Allocation.by_seller.query(user_id, limit=1)):
+    # A pool with nothing left to sell stays as the record of what its seller sold (reports).
+    if any(p.number_of_tickets or p.sold or p.held for p in Allocation.by_seller.query(user_id)):
         raise Conflict(
             "The user still holds ticket allocations; remove them first.",
             code="user_has_allocations",

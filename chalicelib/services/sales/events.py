@@ -22,6 +22,7 @@ from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
 from chalicelib.db.users import User
 from chalicelib.db.vouchers import Voucher
+from chalicelib.db.waiting_list import WaitingEntry
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.money import from_minor, to_minor
 from chalicelib.services.sales import inventory
@@ -410,6 +411,9 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
     with Voucher.batch_write() as batch:
         for voucher in Voucher.query(event_id):
             batch.delete(voucher)
+    with WaitingEntry.batch_write() as batch:
+        for entry in WaitingEntry.by_event.query(event_id):
+            batch.delete(entry)
 
 
 def _delete_types(event_id: str) -> None:
