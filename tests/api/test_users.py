@@ -271,8 +271,9 @@ def test_admin_deletes_a_user_and_frees_the_email(api, admin):
 def test_deleting_a_seller_with_allocations_or_sales_is_a_409(api, admin):
     with_allocation = make_user("reseller")
     with_sales = make_user("reseller")
-    Allocation(event_id="e1", seller_id=with_allocation.id, seller_role="reseller",
-               number_of_tickets=1).save()
+    Allocation(
+        event_id="e1", seller_id=with_allocation.id, seller_role="reseller", number_of_tickets=1
+    ).save()
     Ticket(
         id="t1",
         event_id="e1",
