@@ -16,7 +16,7 @@ import time
 
 import requests
 
-KINDS = ("activate", "reset-password", "my-tickets")
+KINDS = ("activate", "reset-password", "my-tickets", "waiting-list", "orders")
 WAIT_S = 10.0
 
 
@@ -28,7 +28,11 @@ def mailbox_url() -> str:
 
 
 def newest_link(email: str, kinds: tuple[str, ...] = KINDS) -> str | None:
-    pattern = re.compile(rf"https?://[^\s\"'<>]+/(?:{'|'.join(kinds)})/[A-Za-z0-9_-]+")
+    # A waiting-list link and an offer's checkout link carry their token after the id.
+    pattern = re.compile(
+        rf"https?://[^\s\"'<>]+/(?:{'|'.join(kinds)})/[A-Za-z0-9_-]+(?:/pay)?"
+        r"(?:\?token=[A-Za-z0-9_.-]+)?"
+    )
     try:
         emails = requests.get(mailbox_url(), timeout=5).json()["emails"]
     except requests.RequestException as exc:

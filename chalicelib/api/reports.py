@@ -56,7 +56,10 @@ def event_report(event_id: str) -> Response:
         currency_code=currency,
         ticket_types=[
             schemas.responses.TypeFiguresOut(
-                ticket_type_id=t.id, name=t.name, **_figures(figures, currency)
+                ticket_type_id=t.id,
+                name=t.name,
+                waiting=int(t.waiting),
+                **_figures(figures, currency),
             )
             for t, figures in report.types
         ],
@@ -70,6 +73,7 @@ def event_report(event_id: str) -> Response:
             for pool, figures in report.sellers
         ],
         totals=schemas.responses.FiguresOut(**_figures(report.totals, currency)),
+        waiting=sum(int(t.waiting) for t, _ in report.types),
     )
     return model_response(schemas.responses.EventReportEnvelope(report=out))
 

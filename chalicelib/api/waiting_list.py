@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from chalice import Response
 
 from chalicelib.api import schemas
-from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint
-from chalicelib.api.requests import page_params, parse_body, source_ip
+from chalicelib.api.blueprint import PAGE_PARAMS, ApiBlueprint, Param
+from chalicelib.api.pages import HTML, error_page, html_page
+from chalicelib.api.requests import FORM, is_form, page_params, parse_body, source_ip
 from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.db.waiting_list import WaitingEntry
 from chalicelib.email.addresses import normalize_email
+from chalicelib.errors import AppError
 from chalicelib.services.operations import limits
 from chalicelib.services.sales import waiting_list
 from chalicelib.services.sales.buyers import BuyerDetails
+from chalicelib.settings import get_settings
 
 bp = ApiBlueprint(__name__)
 TAG = "waiting list"
@@ -94,3 +99,60 @@ def list_waiting_list(event_id: str) -> Response:
 def leave_waiting_list(entry_id: str) -> Response:
     waiting_list.leave(actor=principal_of(bp.current_request), entry_id_=entry_id)
     return no_content()
+
+
+_LEAVE_FORM = """<form method="post" action="{action}">
+<input type="hidden" name="token" value="{token}">
+<button type="submit">Leave the waiting list</button>
+</form>"""
+LEFT = "You have left the waiting list. Tickets held for you, if any, go to the next person."
+
+
+@bp.route(
+    "/waiting-list/{entry_id}",
+    methods=["GET"],
+    summary="The emailed link: a page with a button that leaves the waiting list",
+    description="Opening the page changes nothing (mail scanners fetch links); its button posts "
+    "to POST /waiting-list/{entry_id}/leave.",
+    tag=TAG,
+    query=(Param("token", "The token of the emailed link."),),
+    responses={200: HTML, 400: HTML},
+)
+def leave_page(entry_id: str) -> Response:
+    token = (bp.current_request.query_params or {}).get("token") or ""
+    try:
+        waiting_list.link_holder(entry_id, token)
+    except AppError as error:
+        return error_page(title="Link not valid", error=error)
+    action = f"{get_settings().app_url}/waiting-list/{entry_id}/leave"
+    return html_page(
+        title="Your place on the waiting list",
+        message="If you no longer want these tickets, leave the list: the next person moves up.",
+        extra=_LEAVE_FORM.format(action=escape(action), token=escape(token)),
+    )
+
+
+@bp.route(
+    "/waiting-list/{entry_id}/leave",
+    methods=["POST"],
+    summary="Leave the waiting list with the emailed link's token (the page's form posts here)",
+    description="The same as DELETE /waiting-list/{entry_id} with the entry's token; a form "
+    "gets a page back. A token for another entry, forged or expired: 400 `invalid_link`.",
+    tag=TAG,
+    body="waiting_list.LeaveWaitingListBody",
+    responses={200: "responses.MessageOut"},
+    content_types=["application/json", FORM],
+)
+def leave_by_link(entry_id: str) -> Response:
+    request = bp.current_request
+    try:
+        body = parse_body(request, schemas.waiting_list.LeaveWaitingListBody)
+        waiting_list.leave(actor=waiting_list.link_holder(entry_id, body.token),
+                           entry_id_=entry_id)  # fmt: skip
+    except AppError as error:
+        if not is_form(request):
+            raise
+        return error_page(title="Not left", error=error)
+    if is_form(request):
+        return html_page(title="You left the waiting list", message=LEFT)
+    return model_response(schemas.responses.MessageOut(message=LEFT))

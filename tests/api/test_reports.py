@@ -102,10 +102,10 @@ def test_the_report_counts_sales_holds_check_ins_and_money_per_type_and_seller(a
 
     assert got["currency_code"] == "GBP"
     by_type = {t["name"]: t for t in got["ticket_types"]}
-    assert set(by_type["VIP"]) == FIGURES | {"ticket_type_id", "name"}
+    assert set(by_type["VIP"]) == FIGURES | {"ticket_type_id", "name", "waiting"}
     assert by_type["General admission"] == {
         "ticket_type_id": event_id, "name": "General admission", "sold": 2, "held": 0,
-        "checked_in": 1, "gross": "100.00", "refunded": "10.00", "net": "90.00",
+        "checked_in": 1, "gross": "100.00", "refunded": "10.00", "net": "90.00", "waiting": 0,
     }  # fmt: skip
     assert (by_type["VIP"]["sold"], by_type["VIP"]["gross"]) == (3, "360.00")
     sellers = {s["role"]: s for s in got["sellers"]}

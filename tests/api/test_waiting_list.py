@@ -203,3 +203,38 @@ def test_only_the_organizer_and_admins_read_the_list(api, organizer):
     for stranger in (make_user("organizer"), make_user("reseller")):
         assert api.get(f"/events/{event_id}/waiting-list", as_=stranger).status_code == 403
     assert entries(api, event_id, admin_user()) == []
+
+
+def test_the_emailed_link_opens_a_page_whose_button_leaves_the_list(api, organizer):
+    event_id, _ = sold_out(api, organizer)
+    join(api, event_id, 2, email="page@example.com")
+    link = re.search(r"https?://\S+/waiting-list/\S+", emails_to("page@example.com")[0].body)
+    path = "/" + link.group(0).split("/", 3)[3]
+    entry, token = re.search(r"/waiting-list/(\w+)\?token=([\w.-]+)", path).groups()
+
+    page = api.http.get(path)
+    forged = api.http.get(f"/waiting-list/{entry}?token=nope")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    posted = api.http.post(f"/waiting-list/{entry}/leave", body=f"token={token}", headers=form)
+
+    assert page.status_code == 200 and b"Leave the waiting list" in page.body
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert forged.status_code == 400
+    assert posted.status_code == 200 and b"You left" in posted.body
+    assert WaitingEntry.get(entry).status == "left"
+    assert waiting_of(event_id) == 0
+    other = join(api, event_id, 1, email="other@example.com")
+    assert other.status_code == 202
+    other_id = entry_id(event_id, event_id, "other@example.com")
+    wrong = api.post(f"/waiting-list/{other_id}/leave", {"token": token})  # another entry's
+    assert (wrong.status_code, wrong.json_body["code"]) == (400, "invalid_link")
+
+
+def test_the_report_counts_who_waits(api, organizer):
+    event_id, _ = sold_out(api, organizer)
+    join(api, event_id, 1)
+    join(api, event_id, 2)
+
+    report = api.get(f"/events/{event_id}/report", as_=organizer).json_body["report"]
+
+    assert report["ticket_types"][0]["waiting"] == report["waiting"] == 2

@@ -592,6 +592,7 @@ class FiguresOut(Out):
 class TypeFiguresOut(FiguresOut):
     ticket_type_id: str
     name: str
+    waiting: int = Field(description="Entries on its waiting list, not yet offered tickets.")
 
 
 class SellerFiguresOut(FiguresOut):
@@ -608,6 +609,7 @@ class EventReportOut(Out):
     ticket_types: list[TypeFiguresOut]
     sellers: list[SellerFiguresOut]
     totals: FiguresOut
+    waiting: int = Field(description="Waiting-list entries of all its types.")
 
 
 class EventReportEnvelope(Out):

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.schemas.bookings import BuyerBody
-from chalicelib.api.schemas.common import Body, Id
+from chalicelib.api.schemas.common import Body, Id, Token
 
 
 class JoinWaitingListBody(Body):
@@ -22,3 +22,7 @@ class JoinWaitingListBody(Body):
     ticket_type_id: Id
     quantity: Annotated[int, Field(ge=1, le=50, description="At most the type's max_per_order.")]
     buyer: BuyerBody
+
+
+class LeaveWaitingListBody(Body):
+    token: Token = Field(description="The token of the emailed link.")

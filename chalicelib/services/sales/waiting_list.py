@@ -162,6 +162,24 @@ def leave_token(entry: WaitingEntry, event: Event) -> str:
     return issue_waiting_token(entry_id=entry.id, event_time=event.time).auth_token
 
 
+class InvalidLeaveLink(InvalidRequest):
+    code = "invalid_link"
+    message = "This link is not valid. Check that you copied all of it."
+
+
+def link_holder(entry_id_: str, token: str) -> Principal:
+    """Who holds this entry's emailed link (the token is signed for this entry alone)."""
+    from chalicelib.auth.tokens import InvalidToken, decode_token
+
+    try:
+        claims = decode_token(token)
+    except InvalidToken:
+        raise InvalidLeaveLink() from None
+    if not claims.is_waiting or claims.user_id != entry_id_:
+        raise InvalidLeaveLink()
+    return Principal(user_id=entry_id_, role=WAITING)
+
+
 def list_entries(
     *, actor: Principal, event_id: str, limit: int, next_token: str | None
 ) -> Page[WaitingEntry]:
