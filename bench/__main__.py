@@ -157,6 +157,17 @@ def show_load(load: dict[str, Any]) -> None:
           f"(ratio {access['ratio']:.2f}; the email is queued either way)")  # fmt: skip
 
 
+def show_exports(exported: dict[str, Any]) -> None:
+    _rule("Exports: peak Python memory while writing an event's orders (tracemalloc)")
+    small, large = exported["100"], exported["10000"]
+    print(
+        f"{'format':<10}{'100 orders':>14}{'10,000 orders':>16}{'difference':>14}{'10,000 s':>10}"
+    )
+    for fmt in ("csv", "xlsx"):
+        a, b = small[f"{fmt}_peak_mb"], large[f"{fmt}_peak_mb"]
+        print(f"{fmt:<10}{a:>11.1f} MB{b:>13.1f} MB{b - a:>11.1f} MB{large[f'{fmt}_s']:>10.1f}")
+
+
 def main() -> int:
     began = time.monotonic()
     print("cold start ...", flush=True)
@@ -165,6 +176,8 @@ def main() -> int:
     cpu = _section("cpu")
     print("DynamoDB costs ...", flush=True)
     costs = _section("costs")
+    print("exports (100 and 10,000 orders) ...", flush=True)
+    exported = _section("exports")
     print("local load (about 4 minutes) ...", flush=True)
     load = _section("load")
     priced = aws(costs, cpu)
@@ -172,9 +185,11 @@ def main() -> int:
     show_cpu(cpu)
     show_costs(costs)
     show_aws(priced)
+    show_exports(exported)
     show_load(load)
     result = {"cold_start_s": cold, "warm_cpu": cpu, "dynamodb": costs, "aws": priced,
-              "local_load": load, "seconds": time.monotonic() - began}  # fmt: skip
+              "exports": exported, "local_load": load,
+              "seconds": time.monotonic() - began}  # fmt: skip
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2))
     print(f"\nwritten to {OUT.relative_to(PROJECT)} in {result['seconds']:.0f} s")

@@ -264,6 +264,7 @@ class Scenarios:
             "GET /sold-tickets (organizer)": lambda: get(
                 "get", "/sold-tickets?limit=50", None, org
             ),
+            "GET /events/{id}/report": lambda: get("get", f"/events/{big}/report", None, org),
             "GET /buyers": lambda: get("get", "/buyers?limit=50", None, adm),
             "GET /users": lambda: get("get", "/users?limit=50", None, adm),
         }
