@@ -303,6 +303,11 @@ def add_order_refund(tx: TransactWrite, order: Order, plan: Plan, entry: Refund)
     tx.update(order, actions=actions + actions_, condition=condition)
     if amount > 0 and plan.finishing and order.voucher_id:
         vouchers.add_return(tx, order.event_id, order.voucher_id)
+    return by_type(order, per_line)
+
+
+def by_type(order: Order, per_line: dict[int, int]) -> dict[str, int]:
+    """Money given back per line (as `attribute` puts it) as money per ticket type."""
     per_type: dict[str, int] = {}
     for i, given in per_line.items():
         type_id = order.items[i].ticket_type_id
@@ -455,9 +460,7 @@ def record_provider_refunds(
 
     per_line = attribute(order, amount, [])
     line_actions, condition = _line_refunds(order, per_line, Order.updated_at == order.updated_at)
-    refunded: dict[str, int] = {}
-    for i, given in per_line.items():
-        refunded[order.items[i].ticket_type_id] = given
+    refunded = by_type(order, per_line)
 
     def build(tx: TransactWrite) -> None:
         tx.update(

@@ -20,6 +20,7 @@ from chalicelib.db.buyers import Buyer
 from chalicelib.db.changes import Change
 from chalicelib.db.events import Event
 from chalicelib.db.orders import Order
+from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.users import User
 from chalicelib.db.waiting_list import WaitingEntry
@@ -199,8 +200,6 @@ def _waiting_joined(change: Change) -> EmailMessage | None:
 
 
 def _type_name(event_id: str, type_id: str) -> str:
-    from chalicelib.db.ticket_types import TicketType
-
     found = get_or_none(TicketType, event_id, type_id, consistent_read=True)
     return found.name if found is not None else "Ticket"
 
