@@ -46,8 +46,11 @@ class Voucher(TableModel):
     id = UnicodeAttribute(range_key=True)
     code = UnicodeAttribute()  # as the organizer wrote it
     discount_type = UnicodeAttribute()  # percent | amount | price
-    # percent: hundredths of a percent; amount and price: minor units of the event's currency.
+    # percent: hundredths of a percent; amount and price: minor units of `currency_code`.
     value = NumberAttribute()
+    # The event's currency when a money value was set. The event's currency may change later;
+    # the figure then stays (5.00 EUR off becomes 5.00 USD off), as ticket prices' figures do.
+    currency_code = UnicodeAttribute(null=True)
     max_uses = NumberAttribute(null=True)  # None: no limit
     uses = NumberAttribute(default=0)  # orders holding it or paid with it
     valid_until = UTCDateTimeAttribute(null=True)

@@ -313,3 +313,28 @@ def test_the_same_order_twice_with_one_key_uses_the_voucher_once(api, organizer)
     assert first.json_body["order"]["id"] == again.json_body["order"]["id"]
     assert uses(event_id, voucher["id"]) == 1
     assert Ticket.count() == 1
+
+
+def test_a_money_voucher_keeps_its_figure_when_the_events_currency_changes(api, organizer):
+    # As ticket prices do: 1.50 GBP off becomes 1.50 off in the new currency, rounded half-up
+    # where it has fewer decimals (JPY has none: 2).
+    event_id = new_event(api, organizer, price="10")
+    voucher = add_voucher(api, event_id, organizer, code="OFF", kind="amount", value="1.50")
+    percent = add_voucher(api, event_id, organizer, code="PCT", value="10")
+
+    changed = api.put(f"/events/{event_id}", {"currency_code": "JPY"}, as_=organizer)
+
+    assert changed.status_code == 200, changed.json_body
+    shown = api.get(url(event_id, voucher["id"]), as_=organizer).json_body["voucher"]
+    assert shown["discount"] == {"type": "amount", "value": "2"}
+    order = with_voucher(api, event_id, [{"quantity": 1}], "OFF").json_body["order"]
+    assert (order["currency_code"], order["items"][0]["discount"], order["total"]) == (
+        "JPY", "2", "8")  # fmt: skip
+    assert api.get(url(event_id, percent["id"]), as_=organizer).json_body["voucher"][
+        "discount"] == {"type": "percent", "value": "10"}  # fmt: skip
+    # Set again in the new currency, it is stored in it.
+    api.put(url(event_id, voucher["id"]), {"discount": {"type": "amount", "value": "3"}},
+            as_=organizer)  # fmt: skip
+    assert Voucher.get(event_id, voucher["id"]).currency_code == "JPY"
+    assert with_voucher(api, event_id, [{"quantity": 1}], "OFF").json_body["order"][
+        "total"] == "7"  # fmt: skip

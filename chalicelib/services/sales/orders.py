@@ -300,7 +300,9 @@ def _price(resolved: list[tuple[TicketType, int]], voucher: Voucher | None) -> l
     def off(ticket_type: TicketType) -> int:
         if voucher is None or not voucher.applies_to(ticket_type.id):
             return 0
-        return vouchers.discount_per_ticket(voucher, ticket_type.price_minor)
+        return vouchers.discount_per_ticket(
+            voucher, ticket_type.price_minor, ticket_type.currency_code
+        )
 
     return [PricedLine(t, q, t.price_minor, off(t)) for t, q in resolved]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
@@ -31,7 +31,7 @@ from chalicelib.db.vouchers import (
     voucher_id,
 )
 from chalicelib.errors import Conflict, InvalidRequest, NotFound
-from chalicelib.money import from_minor, to_minor
+from chalicelib.money import from_minor, minor_units, to_minor
 from chalicelib.services.sales.events import UNCHANGED, owned_event
 from chalicelib.services.stream.changes import record as record_change
 
@@ -50,17 +50,28 @@ class VoucherNotValid(Conflict):
 # --- pricing -------------------------------------------------------------------------------
 
 
-def discount_per_ticket(voucher: Voucher, price_minor: int) -> int:
-    """What the voucher takes off one ticket of this price (0 <= result <= price)."""
+def money_value(voucher: Voucher, currency_code: str) -> int:
+    """An `amount`/`price` voucher's value in minor units of `currency_code` (the event's now).
+    Set in another currency, its figure carries over, rounded half-up where the new currency
+    has fewer decimals (1.50 EUR -> 2 JPY)."""
     value = int(voucher.value)
+    if voucher.currency_code in (None, currency_code):
+        return value
+    figure = Decimal(from_minor(value, voucher.currency_code))
+    return int(figure.scaleb(minor_units(currency_code)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def discount_per_ticket(voucher: Voucher, price_minor: int, currency_code: str) -> int:
+    """What the voucher takes off one ticket of this price (0 <= result <= price)."""
     if voucher.discount_type == PERCENT:
+        value = int(voucher.value)
         # Half-up on non-negative integers: (a + b/2) // b.
         scale = 100 * PERCENT_SCALE
         off = (price_minor * value + scale // 2) // scale
     elif voucher.discount_type == AMOUNT:
-        off = value
+        off = money_value(voucher, currency_code)
     else:  # PRICE: the ticket costs `value`, never more than its own price
-        off = price_minor - value
+        off = price_minor - money_value(voucher, currency_code)
     return max(0, min(price_minor, off))
 
 
@@ -111,6 +122,7 @@ def add_return(tx: TransactWrite, event_id: str, voucher_id_: str) -> None:
 class Discount:
     type: str
     value: int
+    currency_code: str | None  # what a money value is in; None for a percentage
 
 
 def parse_discount(discount_type: str, value: str, currency_code: str) -> Discount:
@@ -129,21 +141,22 @@ def parse_discount(discount_type: str, value: str, currency_code: str) -> Discou
             raise InvalidRequest(
                 details={"discount.value": "A percentage above 0, at most 100, 2 decimals."}
             )
-        return Discount(PERCENT, int(percent * PERCENT_SCALE))
+        return Discount(PERCENT, int(percent * PERCENT_SCALE), None)
     try:
         minor = to_minor(value, currency_code)
     except ValueError as exc:
         raise InvalidRequest(details={"discount.value": str(exc)}) from None
     if discount_type == AMOUNT and minor == 0:
         raise InvalidRequest(details={"discount.value": "Take more than 0 off."})
-    return Discount(discount_type, minor)
+    return Discount(discount_type, minor, currency_code)
 
 
 def discount_value(voucher: Voucher, currency_code: str) -> str:
     """The stored value as the API shows it."""
     if voucher.discount_type == PERCENT:
-        return str((Decimal(int(voucher.value)) / PERCENT_SCALE).normalize())
-    return from_minor(int(voucher.value), currency_code)
+        percent = (Decimal(int(voucher.value)) / PERCENT_SCALE).normalize()
+        return format(percent, "f")  # "10", where str() would say "1E+1"
+    return from_minor(money_value(voucher, currency_code), currency_code)
 
 
 def _check_types(event: Event, ticket_type_ids: list[str] | None) -> set[str] | None:
@@ -186,7 +199,8 @@ def create_voucher(
     now = utcnow()
     voucher = Voucher(
         event_id=event_id, id=voucher_id(event_id, code), code=code.strip(),
-        discount_type=discount.type, value=discount.value, max_uses=max_uses, uses=0,
+        discount_type=discount.type, value=discount.value, currency_code=discount.currency_code,
+        max_uses=max_uses, uses=0,
         valid_until=valid_until, ticket_type_ids=_check_types(event, ticket_type_ids),
         created_at=now, updated_at=now,
     )  # fmt: skip
@@ -248,7 +262,9 @@ def update_voucher(
     details: dict[str, Any] = {}
     if discount is not None:
         parsed = parse_discount(discount[0], discount[1], event.currency_code)
-        actions += [Voucher.discount_type.set(parsed.type), Voucher.value.set(parsed.value)]
+        actions += [Voucher.discount_type.set(parsed.type), Voucher.value.set(parsed.value),
+                    Voucher.currency_code.set(parsed.currency_code) if parsed.currency_code
+                    else Voucher.currency_code.remove()]  # fmt: skip
         details |= {"discount_type": parsed.type, "value": discount[1]}
     if max_uses is not UNCHANGED:
         if max_uses is None:
