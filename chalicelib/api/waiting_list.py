@@ -33,6 +33,7 @@ def entry_out(entry: WaitingEntry) -> schemas.responses.WaitingEntryOut:
         buyer=schemas.responses.WaitingBuyerOut(
             name=entry.name, email=entry.email, phone=entry.phone
         ),
+        priority=int(entry.priority or 0),
         status=entry.status,
         created_at=entry.created_at,
         order_id=entry.order_id,
@@ -99,6 +100,27 @@ def list_waiting_list(event_id: str) -> Response:
 def leave_waiting_list(entry_id: str) -> Response:
     waiting_list.leave(actor=principal_of(bp.current_request), entry_id_=entry_id)
     return no_content()
+
+
+@bp.route(
+    "/waiting-list/{entry_id}",
+    methods=["PUT"],
+    authorizer=bearer_auth,
+    summary="Set a waiting entry's priority (the event's organizer, admin)",
+    description="Higher priority goes first; entries of one priority keep the order they "
+    "joined in. Only while the entry waits (else 409 `entry_not_waiting`). Stock waiting for "
+    "more than the old head of the queue asked for is offered to the new head if it fits.",
+    tag=TAG,
+    body="waiting_list.PrioritiseBody",
+    responses={200: "responses.WaitingEntryEnvelope", 409: None},
+)
+def prioritise_entry(entry_id: str) -> Response:
+    request = bp.current_request
+    body = parse_body(request, schemas.waiting_list.PrioritiseBody)
+    entry = waiting_list.prioritise(
+        actor=principal_of(request), entry_id_=entry_id, priority=body.priority
+    )
+    return model_response(schemas.responses.WaitingEntryEnvelope(entry=entry_out(entry)))
 
 
 _LEAVE_FORM = """<form method="post" action="{action}">

@@ -1,4 +1,4 @@
-"""The waiting list: people who want tickets of a sold-out type, in the order they came.
+"""The waiting list: people who want tickets of a sold-out type, by priority, then first come.
 
 One entry per email and ticket type (its id is derived from them, so joining twice is one
 put refused by its own condition). While an entry waits it carries `queue` ("<event>#<type>"),
@@ -29,6 +29,18 @@ ENDED = (CLAIMED, LAPSED, LEFT)  # an email may join again after these
 def entry_id(event_id: str, ticket_type_id: str, email: str) -> str:
     key = f"{event_id}\n{ticket_type_id}\n{normalize_email(email)}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+PRIORITY_MAX = 100
+
+
+def position(priority: int, joined: str) -> str:
+    """The queue's sort key: higher priority first, then the time of joining (`joined`)."""
+    return f"{PRIORITY_MAX - priority:03d}#{joined}"
+
+
+def joined_part(position_: str) -> str:
+    return position_.split("#", 1)[1]
 
 
 def queue_key(event_id: str, ticket_type_id: str) -> str:
@@ -66,7 +78,9 @@ class WaitingEntry(TableModel):
     email = UnicodeAttribute()
     phone = UnicodeAttribute()
     status = UnicodeAttribute()
-    # Queue order: the time of joining (microseconds, UTC) and a random tie-breaker.
+    priority = NumberAttribute(default=0)  # 0..PRIORITY_MAX, set by the organizer
+    # Queue order (see `position`): priority, the time of joining (microseconds, UTC) and a
+    # random tie-breaker.
     position = UnicodeAttribute()
     queue = UnicodeAttribute(null=True)  # only while waiting
     order_id = UnicodeAttribute(null=True)  # the offer

@@ -238,3 +238,69 @@ def test_the_report_counts_who_waits(api, organizer):
     report = api.get(f"/events/{event_id}/report", as_=organizer).json_body["report"]
 
     assert report["ticket_types"][0]["waiting"] == report["waiting"] == 2
+
+
+def test_priority_goes_first_then_first_come(api, organizer):
+    # Capacity 4 sold out; a, b, c wait for 2 each. The organizer moves c up: the first 2
+    # seats back go to c, the next 2 to a; b, who came before c, keeps its place after a.
+    event_id = new_event(api, organizer, payment="online", capacity=4)
+    first = place(api, event_id, [{"quantity": 2}]).json_body
+    second = place(api, event_id, [{"quantity": 2}]).json_body
+    for name in "abc":
+        join(api, event_id, 2, email=f"{name}@example.com")
+    ids = {e["buyer"]["email"][0]: e["id"] for e in entries(api, event_id, organizer)}
+
+    moved = api.put(f"/waiting-list/{ids['c']}", {"priority": 10}, as_=organizer)
+
+    assert moved.status_code == 200, moved.json_body
+    assert (moved.json_body["entry"]["priority"], moved.json_body["entry"]["status"]) == (
+        10, "waiting")  # fmt: skip
+    listed = entries(api, event_id, organizer)
+    assert [e["buyer"]["email"][0] for e in listed] == ["c", "a", "b"]
+    assert [e["priority"] for e in listed] == [10, 0, 0]
+    for placed in (first, second):
+        api.post(f"/orders/{placed['order']['id']}/cancel", as_=placed["order_token"])
+        drain_stream()
+    statuses = {e["buyer"]["email"][0]: e["status"] for e in entries(api, event_id, organizer)}
+    assert statuses == {"c": "offered", "a": "offered", "b": "waiting"}
+
+
+def test_a_new_head_of_the_queue_gets_the_stock_that_waited_for_more(api, organizer):
+    event_id = new_event(api, organizer, payment="online", capacity=3)
+    place(api, event_id, [{"quantity": 2}])
+    one = place(api, event_id, [{"quantity": 1}]).json_body
+    join(api, event_id, 3, email="big@example.com")
+    join(api, event_id, 1, email="small@example.com")
+    ids = {e["buyer"]["email"]: e["id"] for e in entries(api, event_id, organizer)}
+    api.post(f"/orders/{one['order']['id']}/cancel", as_=one["order_token"])
+    drain_stream()  # 1 seat back: it does not cover the head's 3, so it waits
+    assert {e["status"] for e in entries(api, event_id, organizer)} == {"waiting"}
+
+    api.put(f"/waiting-list/{ids['small@example.com']}", {"priority": 1}, as_=organizer)
+    drain_stream()
+
+    statuses = {e["buyer"]["email"]: e["status"] for e in entries(api, event_id, organizer)}
+    assert statuses == {"small@example.com": "offered", "big@example.com": "waiting"}
+    refused = api.put(f"/waiting-list/{ids['small@example.com']}", {"priority": 2}, as_=organizer)
+    assert (refused.status_code, refused.json_body["code"]) == (409, "entry_not_waiting")
+
+
+def test_priority_is_the_organizers_to_set(api, organizer):
+    event_id, _ = sold_out(api, organizer)
+    join(api, event_id, 1, email="me@example.com")
+    entry, token = re.search(r"/waiting-list/(\w+)\?token=([\w.-]+)",
+                             emails_to("me@example.com")[0].body).groups()  # fmt: skip
+
+    assert api.put(f"/waiting-list/{entry}", {"priority": 100}, as_=token).status_code == 403
+    assert api.put(f"/waiting-list/{entry}", {"priority": 1},
+                   as_=make_user("organizer")).status_code == 403  # fmt: skip
+    assert api.put(f"/waiting-list/{entry}", {"priority": 1}).status_code == 401
+    for bad in ({"priority": 101}, {"priority": -1}, {"priority": "1"}, {"priority": 1.5}, {},
+                {"priority": 1, "extra": 1}):
+        assert api.put(f"/waiting-list/{entry}", bad, as_=organizer).status_code == 400, bad
+    assert api.put("/waiting-list/nope", {"priority": 1}, as_=organizer).status_code == 404
+    assert api.put(f"/waiting-list/{entry}", {"priority": 7}, as_=admin_user()).status_code == 200
+    [listed] = entries(api, event_id, organizer)
+    assert listed["priority"] == 7
+    actions = [e["action"] for e in api.get("/audit-log", as_=admin_user()).json_body["entries"]]
+    assert "waiting_list.prioritised" in actions

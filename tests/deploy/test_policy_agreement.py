@@ -264,6 +264,8 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     api.post(waiting, {**few_line, "buyer": {**known, "email": known["email"].upper()}})
     api.post(waiting, {**few_line, "buyer": buyer_body()})
     api.post(waiting, {**few_line, "buyer": buyer_body()})
+    third = api.get(waiting, as_=organizer_token).json_body["entries"][2]
+    api.put(f"/waiting-list/{third['id']}", {"priority": 0}, as_=organizer_token)
     stream()
     api.post(f"/orders/{taken['order']['id']}/cancel", as_=taken["order_token"])
     stream()  # the seat is offered to the first entry

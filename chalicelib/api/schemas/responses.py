@@ -667,12 +667,18 @@ class WaitingEntryOut(Out):
     ticket_type_id: str
     quantity: int
     buyer: WaitingBuyerOut
+    priority: int = Field(description="Higher goes first; entries of one priority in the order "
+                          "they joined. 0 unless the organizer set it.")
     status: Literal["waiting", "offered", "claimed", "lapsed", "left"] = Field(
         description="waiting: in the queue; offered: its tickets are held in `order_id` for "
         "the buyer to pay; claimed: paid; lapsed: the offer ended unpaid; left: left the list."
     )
     created_at: datetime
     order_id: str | None = Field(description="The offer, once made.")
+
+
+class WaitingEntryEnvelope(Out):
+    entry: WaitingEntryOut
 
 
 class WaitingListPage(Out):

@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.api.schemas.bookings import BuyerBody
 from chalicelib.api.schemas.common import Body, Id, Token
+from chalicelib.db.waiting_list import PRIORITY_MAX
 
 
 class JoinWaitingListBody(Body):
@@ -26,3 +27,11 @@ class JoinWaitingListBody(Body):
 
 class LeaveWaitingListBody(Body):
     token: Token = Field(description="The token of the emailed link.")
+
+
+class PrioritiseBody(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"priority": 10}]})
+
+    priority: Annotated[
+        int, Field(ge=0, le=PRIORITY_MAX, description="Higher goes first (0, the default, last).")
+    ]

@@ -38,6 +38,8 @@ from chalicelib.db.waiting_list import (
     OFFERED,
     WaitingEntry,
     entry_id,
+    joined_part,
+    position,
     queue_key,
 )
 from chalicelib.db.waiting_list import (
@@ -65,6 +67,7 @@ RETURNS_STOCK = frozenset(
         "allocation.changed",
         "waiting_list.joined",
         "waiting_list.left",
+        "waiting_list.prioritised",  # a new head of the queue may fit stock waiting for more
     }
 )
 # Entries offered to per type and pass: an offer is one transaction, the rest wait for the next.
@@ -77,7 +80,7 @@ class Joined:
     new: bool  # False: this email was already waiting (the answer is the same)
 
 
-def _position(now: datetime) -> str:
+def _joined(now: datetime) -> str:
     return f"{now.strftime('%Y-%m-%dT%H:%M:%S.%f')}#{secrets.token_hex(4)}"
 
 
@@ -113,7 +116,7 @@ def join(*, event_id: str, ticket_type_id: str, quantity: int, buyer: BuyerDetai
     entry = WaitingEntry(
         id=key, event_id=event_id, ticket_type_id=ticket_type_id, quantity=quantity,
         name=buyer.name, email=normalize_email(buyer.email), phone=buyer.phone,
-        status=WAITING_STATUS, position=_position(now), queue=queue_key(event_id, ticket_type_id),
+        status=WAITING_STATUS, priority=0, position=position(0, _joined(now)), queue=queue_key(event_id, ticket_type_id),
         created_at=now, updated_at=now,
     )  # fmt: skip
 
@@ -241,6 +244,36 @@ def leave(*, actor: Principal, entry_id_: str) -> None:
         _record(tx, "waiting_list.left", actor, entry, event.organizer_id, {})
 
     transactions.write_unless_refused(build)  # refused: offered meanwhile, and left as such
+
+
+def prioritise(*, actor: Principal, entry_id_: str, priority: int) -> WaitingEntry:
+    """Move a waiting entry (the event's organizer, an admin): higher priority goes first,
+    entries of one priority keep the order they came in. Only while it waits (else 409)."""
+    entry = get_or_none(WaitingEntry, entry_id_, consistent_read=True)
+    if entry is None:
+        raise NotFound("No such waiting-list entry.", code="entry_not_found")
+    event = owned_event(actor, entry.event_id)
+    previous = int(entry.priority or 0)
+    now = utcnow()
+
+    def build(tx: TransactWrite) -> None:
+        tx.update(
+            entry,
+            actions=[WaitingEntry.priority.set(priority),
+                     WaitingEntry.position.set(position(priority, joined_part(entry.position))),
+                     WaitingEntry.updated_at.set(now)],
+            condition=WaitingEntry.status == WAITING_STATUS,
+        )  # fmt: skip
+        _record(tx, "waiting_list.prioritised", actor, entry, event.organizer_id,
+                {"priority": priority, "previous_priority": previous})  # fmt: skip
+
+    if not transactions.write_unless_refused(build):
+        raise Conflict(
+            "This entry is no longer waiting (it was offered tickets or left).",
+            code="entry_not_waiting",
+        )
+    entry.refresh(consistent_read=True)
+    return entry
 
 
 # --- offers ---------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ AUDITED = frozenset(
         "voucher.updated",
         "voucher.deleted",
         "waiting_list.left",
+        "waiting_list.prioritised",
     }
 )
 ANNOUNCED_ONLY = frozenset(
