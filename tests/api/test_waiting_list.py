@@ -295,8 +295,14 @@ def test_priority_is_the_organizers_to_set(api, organizer):
     assert api.put(f"/waiting-list/{entry}", {"priority": 1},
                    as_=make_user("organizer")).status_code == 403  # fmt: skip
     assert api.put(f"/waiting-list/{entry}", {"priority": 1}).status_code == 401
-    for bad in ({"priority": 101}, {"priority": -1}, {"priority": "1"}, {"priority": 1.5}, {},
-                {"priority": 1, "extra": 1}):
+    for bad in (
+        {"priority": 101},
+        {"priority": -1},
+        {"priority": "1"},
+        {"priority": 1.5},
+        {},
+        {"priority": 1, "extra": 1},
+    ):
         assert api.put(f"/waiting-list/{entry}", bad, as_=organizer).status_code == 400, bad
     assert api.put("/waiting-list/nope", {"priority": 1}, as_=organizer).status_code == 404
     assert api.put(f"/waiting-list/{entry}", {"priority": 7}, as_=admin_user()).status_code == 200

@@ -667,8 +667,10 @@ class WaitingEntryOut(Out):
     ticket_type_id: str
     quantity: int
     buyer: WaitingBuyerOut
-    priority: int = Field(description="Higher goes first; entries of one priority in the order "
-                          "they joined. 0 unless the organizer set it.")
+    priority: int = Field(
+        description="Higher goes first; entries of one priority in the order "
+        "they joined. 0 unless the organizer set it."
+    )
     status: Literal["waiting", "offered", "claimed", "lapsed", "left"] = Field(
         description="waiting: in the queue; offered: its tickets are held in `order_id` for "
         "the buyer to pay; claimed: paid; lapsed: the offer ended unpaid; left: left the list."

@@ -116,7 +116,8 @@ def join(*, event_id: str, ticket_type_id: str, quantity: int, buyer: BuyerDetai
     entry = WaitingEntry(
         id=key, event_id=event_id, ticket_type_id=ticket_type_id, quantity=quantity,
         name=buyer.name, email=normalize_email(buyer.email), phone=buyer.phone,
-        status=WAITING_STATUS, priority=0, position=position(0, _joined(now)), queue=queue_key(event_id, ticket_type_id),
+        status=WAITING_STATUS, priority=0, position=position(0, _joined(now)),
+        queue=queue_key(event_id, ticket_type_id),
         created_at=now, updated_at=now,
     )  # fmt: skip
 
