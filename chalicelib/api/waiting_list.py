@@ -139,10 +139,14 @@ LEFT = "You have left the waiting list. Tickets held for you, if any, go to the 
     tag=TAG,
     query=(Param("token", "The token of the emailed link."),),
     responses={200: HTML, 400: HTML},
+    limited=True,
 )
 def leave_page(entry_id: str) -> Response:
-    token = (bp.current_request.query_params or {}).get("token") or ""
+    request = bp.current_request
+    token = (request.query_params or {}).get("token") or ""
     try:
+        # It checks a secret, like a sign-in: guesses count against the address's limit.
+        limits.enforce(auth_ip=source_ip(request))
         waiting_list.link_holder(entry_id, token)
     except AppError as error:
         return error_page(title="Link not valid", error=error)
@@ -164,11 +168,13 @@ def leave_page(entry_id: str) -> Response:
     body="waiting_list.LeaveWaitingListBody",
     responses={200: "responses.MessageOut"},
     content_types=["application/json", FORM],
+    limited=True,
 )
 def leave_by_link(entry_id: str) -> Response:
     request = bp.current_request
     try:
         body = parse_body(request, schemas.waiting_list.LeaveWaitingListBody)
+        limits.enforce(auth_ip=source_ip(request))
         waiting_list.leave(actor=waiting_list.link_holder(entry_id, body.token),
                            entry_id_=entry_id)  # fmt: skip
     except AppError as error:

@@ -190,3 +190,34 @@ def test_rate_limits_off_lifts_every_limit(api):
 
     assert {a.status_code for a in answers} == {200}
     assert RateCounter.count() == 0
+
+
+def test_joining_a_waiting_list_is_limited_per_address_and_per_email(api, rate_limits):
+    from tests.api.test_orders import new_event, place
+
+    organizer = make_user("organizer")
+    event_id = new_event(api, organizer, payment="online", capacity=1)
+    place(api, event_id, [{"quantity": 1}])  # sold out: the list is open
+    url = f"/events/{event_id}/waiting-list"
+
+    def join(email):
+        return api.post(url, {"ticket_type_id": event_id, "quantity": 1,
+                              "buyer": buyer_body(email=email)})  # fmt: skip
+
+    rate_limits(email_ip="2/3600")
+    assert [join(f"w{n}@example.com").status_code for n in range(2)] == [202, 202]
+    assert_rate_limited(join("w2@example.com"))
+    assert emails_to("w2@example.com") == []  # refused before anything happened
+    rate_limits(email_ip="100/3600", link_email="1/3600")
+    assert join("same@example.com").status_code == 202
+    assert_rate_limited(join("SAME@example.com"))
+
+
+def test_waiting_list_leave_links_are_limited_per_address(api, rate_limits):
+    rate_limits(auth_ip="2/60")
+
+    answers = [api.post("/waiting-list/x/leave", {"token": f"guess-{n}"}) for n in range(2)]
+    page = api.get("/waiting-list/x?token=guess-3")
+
+    assert [a.status_code for a in answers] == [400, 400]
+    assert page.status_code == 429
