@@ -37,9 +37,21 @@ def _serialized_key(key: Key) -> dict[str, Any]:
     }
 
 
+# BatchGetItem's own limit on keys per call.
+KEYS_PER_CALL = 100
+
+
 def get_items(keys: Sequence[Key]) -> list[Model | None]:
-    """Each key's item, or None where there is none, in the order asked (at most 100 keys,
-    from any tables). One call unless DynamoDB throttles part of it."""
+    """Each key's item, or None where there is none, in the order asked (from any tables).
+    One call per 100 keys unless DynamoDB throttles part of one."""
+    return [
+        item
+        for start in range(0, len(keys), KEYS_PER_CALL)
+        for item in _get_call(keys[start : start + KEYS_PER_CALL])
+    ]
+
+
+def _get_call(keys: Sequence[Key]) -> list[Model | None]:
     tables: dict[str, dict[str, Any]] = {}
     wanted: dict[tuple[str, tuple], int] = {}
     models: dict[str, type[Model]] = {}

@@ -125,9 +125,7 @@ def seller_report(
     keys: list[batch.Key] = [(Event, pool.event_id, None) for pool in page.items]
     type_keys = [(TicketType, p.event_id, t) for p in page.items for t in type_shares(p)]
     wanted = keys + type_keys
-    found = [
-        item for i in range(0, len(wanted), 100) for item in batch.get_items(wanted[i : i + 100])
-    ]
+    found = batch.get_items(wanted)
     events, types = found[: len(keys)], found[len(keys) :]
     names = {(t.event_id, t.id): t.name for t in types if t is not None}
     lines = []
