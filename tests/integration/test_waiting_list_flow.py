@@ -67,3 +67,43 @@ def test_returned_seats_go_to_the_queue_within_seconds_and_in_order(local_stack)
     assert _until(lambda: statuses()[:3] == ["lapsed", "offered", "waiting"], 5), statuses()
     types = organizer("GET", f"/events/{event_id}/ticket-types").json()["ticket_types"]
     assert (types[0]["held"], types[0]["available"]) == (5, 0)  # 2 + the offer's 3
+
+
+def test_parallel_joins_of_one_email_make_one_entry_and_parallel_leaves_count_once(local_stack):
+    _, organizer = seller(local_stack, "organizer")
+    event_id = online_event(organizer, 2, payment="online")
+    anonymous = Caller(local_stack)
+    body = {"event_id": event_id, "items": [{"quantity": 2}], "buyer": buyer()}
+    assert anonymous("POST", "/orders", body).status_code == 201  # sold out
+    person = buyer()
+    spellings = [person["email"], person["email"].upper(), person["email"].title()]
+
+    def join(n: int):
+        entry = {"ticket_type_id": event_id, "quantity": 1 + n % 2,
+                 "buyer": {**person, "email": spellings[n % 3]}}  # fmt: skip
+        return anonymous("POST", f"/events/{event_id}/waiting-list", entry)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        joins = list(pool.map(join, range(20)))
+
+    assert {j.status_code for j in joins} == {202}
+    assert len({j.text for j in joins}) == 1  # one answer, whoever came first
+    [entry] = organizer("GET", f"/events/{event_id}/waiting-list").json()["entries"]
+    report = organizer("GET", f"/events/{event_id}/report").json()["report"]
+    assert report["ticket_types"][0]["waiting"] == 1
+
+    # The organizer removes it, moves it and removes it again, all at once: it leaves once.
+    def act(n: int):
+        if n % 2:
+            return organizer("PUT", f"/waiting-list/{entry['id']}", {"priority": n})
+        return organizer("DELETE", f"/waiting-list/{entry['id']}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(act, range(16)))
+
+    assert {a.status_code for a in answers if a.request.method == "DELETE"} == {204}
+    assert {a.status_code for a in answers if a.request.method == "PUT"} <= {200, 409}
+    [after] = organizer("GET", f"/events/{event_id}/waiting-list").json()["entries"]
+    assert after["status"] == "left"
+    report = organizer("GET", f"/events/{event_id}/report").json()["report"]
+    assert report["ticket_types"][0]["waiting"] == 0
