@@ -30,8 +30,8 @@ def clock():
 def client():
     with mock_aws():
         # No SDK retries: each call is one request to the model.
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1",
-                                config=Config(retries={"max_attempts": 1, "mode": "standard"}))  # fmt: skip
+        once = Config(retries={"max_attempts": 1, "mode": "standard"})
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1", config=once)
         dynamodb.create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -157,8 +157,11 @@ def test_a_hot_index_key_throttles_writes_of_many_items(client, clock):
 
     for n in range(3):
         client.put_item(TableName=TABLE, Item={"pk": {"S": f"order-{n}"}, "event": {"S": "e1"}})
-    hot = error_of(lambda: client.put_item(TableName=TABLE,
-                                           Item={"pk": {"S": "order-9"}, "event": {"S": "e1"}}))
+    hot = error_of(
+        lambda: client.put_item(
+            TableName=TABLE, Item={"pk": {"S": "order-9"}, "event": {"S": "e1"}}
+        )
+    )
     client.put_item(TableName=TABLE, Item={"pk": {"S": "order-10"}, "event": {"S": "e2"}})
 
     assert hot == ("ProvisionedThroughputExceededException", [])
@@ -186,8 +189,12 @@ def test_a_query_is_charged_by_the_size_of_its_answer_to_the_key_it_read(client,
         client.put_item(TableName=TABLE, Item={"pk": {"S": f"o{n}"}, "event": {"S": "e1"},
                                                "blob": {"S": "x" * 4000}})  # fmt: skip
     query = lambda: client.query(  # noqa: E731
-        TableName=TABLE, IndexName="event-index", KeyConditionExpression="#e = :e",
-        ExpressionAttributeNames={"#e": "event"}, ExpressionAttributeValues={":e": {"S": "e1"}})
+        TableName=TABLE,
+        IndexName="event-index",
+        KeyConditionExpression="#e = :e",
+        ExpressionAttributeNames={"#e": "event"},
+        ExpressionAttributeValues={":e": {"S": "e1"}},
+    )
 
     assert len(query()["Items"]) == 4  # 16 KB eventually consistent: 2 units, in debt after
     assert partitions_model.stats["rcu"] == 2
