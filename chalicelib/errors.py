@@ -128,6 +128,13 @@ class ServiceUnavailable(AppError):
     code = "service_unavailable"
     message = "The service is temporarily unavailable; try again later."
 
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 # The errors the contract names, declared once with the original's words.
 

@@ -35,7 +35,9 @@ ERROR_MEANINGS = {
     429: "Over an abuse limit (`rate_limited`) or too many checks of one account running "
     "(`too_many_attempts`); the `Retry-After` header says how many seconds to wait.",
     502: "The sign-in provider failed or could not be reached.",
-    503: "Storage (or the sign-in provider configuration) unavailable; nothing was changed.",
+    503: "Storage busy (throttled or contended past our retries: `storage_busy`) or the sign-in "
+    "provider configuration unavailable; nothing was changed. `Retry-After` says how many "
+    "seconds to wait.",
 }
 RETRY_AFTER = {
     "description": "Seconds to wait before trying again.",
@@ -81,7 +83,7 @@ def _response(status: int, spec: str | None, refs: dict) -> dict[str, Any]:
             "description": ERROR_MEANINGS.get(status, "Error."),
             "content": {"application/json": {"schema": ERROR_REF}},
         }
-        if status == 429:
+        if status in (429, 503):
             response["headers"] = {"Retry-After": RETRY_AFTER}
         return response
     description = SUCCESS_MEANINGS.get(status, "OK")

@@ -26,6 +26,7 @@ TRANSIENT_CODES = frozenset(
         "ProvisionedThroughputExceededException",
         "RequestLimitExceeded",
         "TransactionInProgressException",
+        "TransactionConflictException",  # a single write to an item a transaction holds
         "InternalServerError",
         "ServiceUnavailable",
     }

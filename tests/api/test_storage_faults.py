@@ -139,3 +139,49 @@ def test_conflicts_that_never_clear_are_a_503(api, inject):
     assert response.status_code == 503
     assert len(calls) == 4  # our bounded retries of a cancelled transaction
     assert (Ticket.count(), Allocation.get(event_id, organizer.id).sold) == (0, 0)
+
+
+@pytest.fixture
+def hot_partitions(monkeypatch):
+    """The emulator's partition model with its clock stopped: a partition key's units, once
+    spent, stay spent."""
+    from devstack import partitions
+
+    monkeypatch.setattr("time.sleep", lambda _: None)  # our backoff, instantly
+    yield lambda spec: partitions.install(partitions.parse(spec), clock=lambda: 0.0)
+    partitions.install(None)
+
+
+def test_a_throttled_partition_is_a_503_with_retry_after_and_nothing_written(api, hot_partitions):
+    organizer = make_user("organizer")
+    event_id = make_event(organizer, number_of_tickets=50)
+    hot_partitions("wcu:2,rcu:1000,conflict_ms:0")  # one transactional write per item
+
+    first = book(api, event_id)
+    second = book(api, event_id)
+
+    assert first.status_code == 201, first.json_body
+    assert second.status_code == 503
+    assert second.json_body["code"] == "storage_busy"
+    assert second.headers["Retry-After"] == "1"
+    hot_partitions(None)
+    pool = Allocation.get(event_id, organizer.id)
+    assert (pool.sold, Ticket.count()) == (2, 2)
+
+
+def test_model_conflicts_are_retried_until_the_window_passes(api, hot_partitions, monkeypatch):
+    from devstack import partitions
+
+    organizer = make_user("organizer")
+    event_id = make_event(organizer, number_of_tickets=50)
+    now = [0.0]
+    model = partitions.install(partitions.parse("wcu:1000,rcu:1000,conflict_ms:1"),
+                               clock=lambda: now[0])  # fmt: skip
+    book(api, event_id)  # holds its items for 1 ms of the model's clock
+    monkeypatch.setattr("time.sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+
+    again = book(api, event_id)  # at once: conflicts, then the backoff's sleeps move time on
+
+    assert again.status_code == 201, again.json_body
+    assert model.stats["TransactionCanceledException"] >= 1
+    assert Allocation.get(event_id, organizer.id).sold == 4
