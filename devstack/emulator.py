@@ -33,9 +33,10 @@ from moto.moto_server.werkzeug_app import (
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
-from devstack import mailbox, responses, transactions
+from devstack import mailbox, partitions, responses, transactions
 
 SENT_EMAILS_PATH = "/_devstack/sent-emails"
+PARTITIONS_PATH = "/_devstack/partitions"  # the partition model's counters (DELETE: zero them)
 
 StartResponse = Callable[..., Any]
 
@@ -63,6 +64,8 @@ class OneRequestAtATime:
             body = json.dumps({"emails": sent_emails(self._region)}).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if environ.get("PATH_INFO") == PARTITIONS_PATH:
+            return self._partitions(environ, start_response)
         with self._lock:
             result = self._app(environ, start_response)
             try:
@@ -71,6 +74,15 @@ class OneRequestAtATime:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+
+    def _partitions(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        model = partitions.current()
+        with self._lock:
+            if model is not None and environ.get("REQUEST_METHOD") == "DELETE":
+                model.stats.clear()
+            figures = {"limits": model.limits.__dict__, "stats": dict(model.stats)} if model else {}
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"model": figures or None}).encode()]
 
 
 class Dispatcher(DomainDispatcherApplication):
@@ -97,6 +109,10 @@ def serve(host: str, port: int, region: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     transactions.install()  # no whole-table copies: see devstack/transactions.py
     responses.install()  # answers as plain JSON: see devstack/responses.py
+    try:  # DynamoDB's partition limits, if asked for: see devstack/partitions.py
+        partitions.install(partitions.parse(os.environ.get("DYNAMODB_LIMITS")))
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     app = OneRequestAtATime(Dispatcher(create_backend_app), region)
     server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 from chalicelib.auth.ticket_keys import local_key_set
 from chalicelib.settings import LOCAL_ADMIN_EMAIL, LOCAL_ADMIN_PASSWORD
+from devstack import partitions
 from devstack.fake_providers import FakeProviders
 from devstack.stripe_server import DEFAULT_PORT as DEFAULT_STRIPE_PORT
 from devstack.stripe_server import point_webhook
@@ -214,6 +215,15 @@ def _stripe_lines(env: dict[str, str]) -> str:
 """
 
 
+def _limits_line(env: dict[str, str]) -> str:
+    spec = env.get("DYNAMODB_LIMITS", "")
+    if spec.strip().lower() in ("", "off"):
+        return ""
+    return f"""  DynamoDB limits     modelled per partition key ({spec}); counters at
+                      {env["AWS_ENDPOINT_URL"]}/_devstack/partitions
+"""
+
+
 def banner(env: dict[str, str]) -> str:
     api = f"http://{HOST}:{env['PORT']}"
     return f"""
@@ -230,7 +240,7 @@ Events API is running (local stage; data lives in memory and is gone when you st
                       back on sale (deployed: a scheduled function, every minute)
   admin               {env["ADMIN_EMAIL"]} / {env["ADMIN_PASSWORD"]}
   ticket signing key  kid {_signing_kid(env)} (public keys: {api}/ticket-keys)
-{_stripe_lines(env)}
+{_stripe_lines(env)}{_limits_line(env)}
 Try:
   curl -s {api}/health
   curl -s -X POST {api}/login -H 'Content-Type: application/json' \\
@@ -254,6 +264,11 @@ def _raise_interrupt(*_: object) -> None:
 
 def main() -> int:
     env = stack_environment(dict(os.environ))
+    try:
+        partitions.parse(env.get("DYNAMODB_LIMITS"))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     stack = LocalStack(env)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with contextlib.ExitStack() as running:

@@ -57,6 +57,7 @@ from moto import mock_aws  # noqa: E402
 
 from chalicelib.bootstrap import bootstrap, verify_sender  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
+from devstack import partitions  # noqa: E402
 from devstack.gateway import ContractGateway  # noqa: E402
 
 
@@ -67,7 +68,13 @@ def aws_mock():
     Cached boto3 clients stay valid: moto intercepts every client created after it was imported.
     """
     with mock_aws():
-        yield
+        # DYNAMODB_LIMITS=aws (or a scaled spec) runs the suite under the partition model:
+        # fresh buckets for each test. Unset, nothing is charged.
+        partitions.install(partitions.parse(os.environ.get("DYNAMODB_LIMITS")))
+        try:
+            yield
+        finally:
+            partitions.install(None)
 
 
 @pytest.fixture(scope="session")
