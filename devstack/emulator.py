@@ -80,7 +80,9 @@ class OneRequestAtATime:
         with self._lock:
             if model is not None and environ.get("REQUEST_METHOD") == "DELETE":
                 model.stats.clear()
-            figures = {"limits": model.limits.__dict__, "stats": dict(model.stats)} if model else {}
+                model.by_partition.clear()
+            figures = {"limits": model.limits.__dict__, "stats": dict(model.stats),
+                       "hottest": model.hottest()} if model else {}  # fmt: skip
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps({"model": figures or None}).encode()]
 

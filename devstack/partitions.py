@@ -198,10 +198,18 @@ class Partitions:
     buckets: dict[tuple[str, str, str, str], Bucket] = field(default_factory=dict)
     busy_until: dict[tuple[str, str, str], float] = field(default_factory=dict)
     stats: Counter = field(default_factory=Counter)
+    by_partition: Counter = field(default_factory=Counter)  # units charged per key and kind
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.limits.seed)  # noqa: S311 - seeded faults, not secrets
         self._lock = threading.Lock()
+
+    def hottest(self, count: int = 10) -> list[dict[str, Any]]:
+        """The partition keys charged most, write and read units apart."""
+        return [
+            {"table": table, "index": index or None, "key": key, "kind": kind, "units": units}
+            for (table, index, key, kind), units in self.by_partition.most_common(count)
+        ]
 
     def _chance(self, rate: float) -> bool:
         return bool(rate) and self._random.random() < rate
@@ -224,6 +232,7 @@ class Partitions:
         for charge in charges:
             self._bucket(charge, now).tokens -= charge.units
             self.stats["wcu" if charge.kind == "w" else "rcu"] += charge.units
+            self.by_partition[(*charge.partition, charge.kind)] += charge.units
 
     # what a request costs
 
