@@ -9,7 +9,8 @@ requests reach moto strictly one after another.
 
 Two measured costs of moto are taken out: transactions run through devstack/transactions.py,
 which keeps only the items a transaction replaces instead of deep-copying every table it
-touches, and data-plane answers skip moto's model-driven serializer (devstack/responses.py).
+touches, and data-plane answers skip moto's model-driven serializer (devstack/responses.py);
+the data-plane calls an order makes skip moto's web stack as well (devstack/fast_path.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
-from devstack import mailbox, partitions, responses, transactions
+from devstack import fast_path, mailbox, partitions, responses, transactions
 
 SENT_EMAILS_PATH = "/_devstack/sent-emails"
 PARTITIONS_PATH = "/_devstack/partitions"  # the partition model's counters (DELETE: zero them)
@@ -54,10 +55,13 @@ def sent_emails(region: str) -> list[dict[str, Any]]:
 class OneRequestAtATime:
     """WSGI wrapper that serialises every request into moto, body included."""
 
-    def __init__(self, app: Callable[[dict, StartResponse], Iterable[bytes]], region: str):
+    def __init__(
+        self, app: Callable[[dict, StartResponse], Iterable[bytes]], region: str, *, fast: bool
+    ) -> None:
         self._app = app
         self._region = region
         self._lock = threading.Lock()
+        self._fast = fast
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == SENT_EMAILS_PATH:
@@ -66,7 +70,10 @@ class OneRequestAtATime:
             return [body]
         if environ.get("PATH_INFO") == PARTITIONS_PATH:
             return self._partitions(environ, start_response)
+        operation = fast_path.operation_of(environ) if self._fast else None
         with self._lock:
+            if operation is not None:
+                return fast_path.serve(environ, start_response, operation, self._region)
             result = self._app(environ, start_response)
             try:
                 return [b"".join(result)]
@@ -107,7 +114,7 @@ class RequestHandler(MotoRequestHandler):
     disable_nagle_algorithm = True
 
 
-def serve(host: str, port: int, region: str) -> None:
+def serve(host: str, port: int, region: str, *, fast: bool = True) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     transactions.install()  # no whole-table copies: see devstack/transactions.py
     responses.install()  # answers as plain JSON: see devstack/responses.py
@@ -115,7 +122,7 @@ def serve(host: str, port: int, region: str) -> None:
         partitions.install(partitions.parse(os.environ.get("DYNAMODB_LIMITS")))
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
-    app = OneRequestAtATime(Dispatcher(create_backend_app), region)
+    app = OneRequestAtATime(Dispatcher(create_backend_app), region, fast=fast)
     server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -131,8 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="serve DynamoDB's data plane through moto's web stack too",
+    )
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.region)
+    serve(args.host, args.port, args.region, fast=not args.no_fast_path)
 
 
 if __name__ == "__main__":

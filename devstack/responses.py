@@ -33,7 +33,7 @@ def _base64(value: str | bytes) -> str:
     return value if isinstance(value, str) else base64.b64encode(value).decode()
 
 
-def _wire(value: Any) -> Any:
+def wire(value: Any) -> Any:
     """What json.dumps cannot write itself: moto's attribute values, and raw bytes."""
     if isinstance(value, DynamoType):
         if value.type == "B":
@@ -59,7 +59,7 @@ def _execute_result(self: DynamoResult, context: Any) -> tuple[int, dict[str, st
     return (
         200,
         {"Content-Type": "application/x-amz-json-1.0"},
-        json.dumps(self.result, default=_wire),
+        json.dumps(self.result, default=wire),
     )
 
 
