@@ -155,6 +155,11 @@ def show_load(load: dict[str, Any]) -> None:
     print(f"POST /buyer-access, p50 of {access['tries']}: {access['holder_p50_ms']:.1f} ms for a "
           f"ticket holder, {access['stranger_p50_ms']:.1f} ms for a stranger "
           f"(ratio {access['ratio']:.2f}; the email is queued either way)")  # fmt: skip
+    cpu = load["cpu_per_booking"]
+    shares = ", ".join(f"{name} {ms:.1f} ms" for name, ms in cpu["cpu_ms_per_booking"].items())
+    idle = ", ".join(f"{name} {share:.0%}" for name, share in cpu["idle_cpu_share"].items())
+    print(f"CPU per booking at 1 client ({cpu['bookings_per_s']:.0f}/s), by process: {shares}; "
+          f"idle, the pollers keep: {idle} of a core")  # fmt: skip
 
 
 def show_exports(exported: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ Prints JSON.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -178,6 +179,45 @@ def booking_at_sizes(seeded: Seeded) -> dict[str, Any]:
             "ratio": at_10000 / at_10}  # fmt: skip
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _stack_processes(stack: Stack) -> dict[str, int]:
+    """The stack's processes by module (devstack.emulator -> emulator), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_text().split("\0")
+        except OSError:
+            continue
+        if parent == stack.process.pid and "-m" in command:
+            module = command[command.index("-m") + 1]
+            found[module.removeprefix("devstack.")] = int(entry.name)
+    return found
+
+
+def cpu_per_booking(seeded: Seeded, stack: Stack, seconds: float) -> dict[str, Any]:
+    """Where a booking's CPU goes, per process of the stack, with one client booking for
+    `seconds` (after as long idle, to tell the polling apart)."""
+    processes = _stack_processes(stack)
+    idle_from = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+    time.sleep(seconds / 3)
+    before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+    idle = {name: (before[name] - idle_from[name]) / (seconds / 3) for name in processes}
+    run = drive(1, seconds, seeded.book)
+    per_booking = {
+        name: (_cpu_seconds(pid) - before[name]) / run["requests"] * 1000
+        for name, pid in processes.items()
+    }
+    return {"bookings_per_s": run["rps"], "cpu_ms_per_booking": per_booking,
+            "idle_cpu_share": idle}  # fmt: skip
+
+
 def buyer_access_timing(seeded: Seeded, tries: int = 11) -> dict[str, Any]:
     """`POST /buyer-access` for an address holding tickets and for a stranger's, alternated,
     `tries` each: the answer is the same, and its time should say nothing either."""
@@ -215,8 +255,9 @@ def main(seconds: float = SECONDS) -> dict[str, Any]:
             results[name] = {str(n): drive(n, seconds, request) for n in CLIENTS}
         sizes = booking_at_sizes(seeded)
         access = buyer_access_timing(seeded)
+        cpu = cpu_per_booking(seeded, stack, seconds)
     return {"seconds_per_run": seconds, "workloads": results, "booking_by_sold": sizes,
-            "buyer_access": access}  # fmt: skip
+            "buyer_access": access, "cpu_per_booking": cpu}  # fmt: skip
 
 
 if __name__ == "__main__":

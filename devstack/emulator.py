@@ -144,7 +144,9 @@ def main(argv: list[str] | None = None) -> None:
         help="serve DynamoDB's data plane through moto's web stack too",
     )
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.region, fast=not args.no_fast_path)
+    # DEVSTACK_FAST_PATH=off: the same from the local stack's environment (for comparisons).
+    fast = not args.no_fast_path and os.environ.get("DEVSTACK_FAST_PATH", "on") != "off"
+    serve(args.host, args.port, args.region, fast=fast)
 
 
 if __name__ == "__main__":
