@@ -14,6 +14,7 @@ from chalicelib.api import (
     events,
     health,
     my_tickets,
+    onsale_queue,
     orders,
     payments,
     reports,
@@ -59,6 +60,7 @@ app.register_blueprint(webhooks.bp)
 app.register_blueprint(vouchers.bp)
 app.register_blueprint(reports.bp)
 app.register_blueprint(waiting_list.bp)
+app.register_blueprint(onsale_queue.bp)
 app.register_blueprint(docs.bp)
 app.register_blueprint(changes_consumer.bp)
 app.register_blueprint(side_effects.bp)

@@ -62,6 +62,8 @@ DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "order_ip": (30, 3600),
     # A buyer asking for its tickets by email again.
     "tickets_resend": (3, 3600),
+    # Places taken in on-sale queues (POST /events/{id}/queue) from one address.
+    "queue_ip": (10, 3600),
 }
 
 

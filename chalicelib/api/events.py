@@ -33,6 +33,11 @@ def event_out(item: EventWithCounts) -> schemas.responses.EventOut:
         payment=event.payment,
         hold_minutes=event.hold_minutes,
         waiting_list_hours=event.waiting_list_hours,
+        queue=schemas.responses.QueueOut(
+            opens_at=event.queue_opens_at, admit_per_second=int(event.queue_admit_per_second)
+        )
+        if event.queue_opens_at is not None and event.queue_admit_per_second
+        else None,
         created_at=event.created_at,
         updated_at=event.updated_at,
         allocated=counts.allocated,

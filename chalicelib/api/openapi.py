@@ -45,7 +45,7 @@ RETRY_AFTER = {
 }
 TAG_ORDER = (
     "accounts", "social sign-in", "events", "ticket types", "allocations", "orders", "vouchers",
-    "waiting list", "payments", "bookings", "check-in", "my tickets", "reports",
+    "waiting list", "on-sale queue", "payments", "bookings", "check-in", "my tickets", "reports",
     "buyers", "users", "webhooks", "audit log", "health", "docs",
 )  # fmt: skip
 SUCCESS_MEANINGS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content",

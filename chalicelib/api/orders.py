@@ -115,6 +115,13 @@ def order_out(
             "again; another body is 422. Kept 24 hours.",
             {"type": "string", "minLength": 1, "maxLength": 255},
         ),
+        Param(
+            "X-Admission",
+            "For an event with an on-sale queue, from its `opens_at` on: the admission the "
+            "queue gave (GET /queue/{queue_token}); without it 403 `admission_required`, "
+            "used already 409 `admission_used`. Sellers and admins need none.",
+            {"type": "string", "minLength": 1, "maxLength": 2048},
+        ),
     ),
     responses={201: "responses.PlacedOrderOut", 403: None, 404: None, 409: None, 422: None},
     limited=True,
@@ -135,6 +142,7 @@ def place_order() -> Response:
         buyer=BuyerDetails(**body.buyer.model_dump()),
         idempotency_key=request.headers.get("idempotency-key"),
         voucher=body.voucher,
+        admission=request.headers.get("x-admission"),
     )
     order = payments.start_payment(placed.order)
     token = issue_order_token(order_id=order.id, event_time=placed.event_time)

@@ -79,6 +79,12 @@ def ticket_status(ticket: Ticket) -> str:
             "another body is 422. Kept 24 hours.",
             {"type": "string", "minLength": 1, "maxLength": 255},
         ),
+        Param(
+            "X-Admission",
+            "For an event with an on-sale queue, from its `opens_at` on: the admission the "
+            "queue gave, as for POST /orders.",
+            {"type": "string", "minLength": 1, "maxLength": 2048},
+        ),
     ),
     responses={201: "responses.BookingOut", 403: None, 404: None, 409: None, 422: None},
     limited=True,
@@ -99,6 +105,7 @@ def book() -> Response:
         buyer=BuyerDetails(**body.buyer.model_dump()),
         idempotency_key=request.headers.get("idempotency-key"),
         one_step=True,
+        admission=request.headers.get("x-admission"),
     )
     out = schemas.responses.BookingOut(
         order_id=placed.order.id, tickets=[ticket_out(t) for t in placed.tickets], email="queued"

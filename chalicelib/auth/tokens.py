@@ -7,6 +7,9 @@ import on its first call instead of at start)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +30,11 @@ CHECKOUT_AUDIENCE = "events-api:checkout"
 CHECKOUT_TOKEN_AFTER_HOLD = timedelta(hours=24)
 # A waiting-list entry's token (emailed when joining): leaves that entry, nothing else.
 WAITING_AUDIENCE = "events-api:waiting"
+# The on-sale queue's tokens: a place in one event's queue, and the admission it leads to.
+# Neither is a bearer token: the authorizer never accepts their audiences.
+QUEUE_AUDIENCE = "events-api:queue"
+ADMISSION_AUDIENCE = "events-api:admission"
+ADMISSION_LIFETIME = timedelta(minutes=10)
 TOKEN_LIFETIME = timedelta(minutes=30)
 BUYER_TOKEN_LIFETIME = timedelta(hours=1)
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "ver"]
@@ -148,3 +156,81 @@ def _check_claim_types(claims: dict) -> None:
         raise InvalidToken("malformed role")
     if not isinstance(claims["aud"], str):  # one audience: an account's, a buyer's, an order's
         raise InvalidToken("malformed audience")
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """A place in an event's on-sale queue: which counter of which band gave it, and when."""
+
+    event_id: str
+    band: str  # "early" (joined before opens_at) or "late"
+    counter: int
+    number: int  # the counter's value this place took (1, 2, ...)
+
+
+def issue_queue_token(place: QueuePlace) -> str:
+    """A place as a short signed string (it goes in a URL path): q1.<event>.<band>.<k>.<n>.<mac>.
+    Valid while its event is: the queue reads the event anyway."""
+    body = f"q1.{place.event_id}.{place.band}.{place.counter}.{place.number}"
+    return f"{body}.{_queue_mac(body)}"
+
+
+def decode_queue_token(token: str) -> QueuePlace:
+    if not isinstance(token, str) or len(token) > 200:
+        raise InvalidToken("not a queue token")
+    body, _, mac = token.rpartition(".")
+    if not hmac.compare_digest(mac.encode(), _queue_mac(body).encode()):
+        raise InvalidToken("bad signature")
+    version, event_id, band, counter, number = (body.split(".") + [""] * 5)[:5]
+    if version != "q1" or band not in ("early", "late") or not event_id:
+        raise InvalidToken("not a queue token")
+    if not (counter.isdigit() and number.isdigit() and len(counter) < 4 and len(number) < 10):
+        raise InvalidToken("not a queue token")
+    return QueuePlace(event_id, band, int(counter), int(number))
+
+
+def _queue_mac(body: str) -> str:
+    key = hmac.new(get_settings().jwt_secret.encode(), b"queue-token", hashlib.sha256).digest()
+    digest = hmac.new(key, body.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def issue_admission_token(*, event_id: str, admission_id: str, position: int) -> str:
+    return _sign(event_id, ADMISSION_AUDIENCE, ADMISSION_LIFETIME,
+                 {"jti": admission_id, "pos": position})  # fmt: skip
+
+
+def decode_admission_token(token: str) -> tuple[str, str]:
+    """(event id, admission id) of a valid, unexpired admission."""
+    claims = _verify(token, ADMISSION_AUDIENCE)
+    if not isinstance(claims.get("jti"), str) or not claims["jti"]:
+        raise InvalidToken("not an admission")
+    return claims["sub"], claims["jti"]
+
+
+def _sign(subject: str, audience: str, lifetime: timedelta, extra: dict) -> str:
+    import jwt
+
+    settings = get_settings()
+    now = utcnow()
+    claims = {"sub": subject, "iat": now, "exp": now + lifetime, "iss": settings.app_url,
+              "aud": audience, **extra}  # fmt: skip
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+
+
+def _verify(token: str, audience: str) -> dict:
+    import jwt
+
+    settings = get_settings()
+    if not isinstance(token, str) or len(token) > 2048:
+        raise InvalidToken("not a token")
+    try:
+        claims = jwt.decode(
+            token, settings.jwt_secret, algorithms=[ALGORITHM], audience=audience,
+            issuer=settings.app_url, options={"require": ["sub", "iat", "exp", "iss", "aud"]},
+        )  # fmt: skip
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if not isinstance(claims["sub"], str) or not 0 < len(claims["sub"]) <= MAX_SUBJECT:
+        raise InvalidToken("bad subject")
+    return claims

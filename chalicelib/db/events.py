@@ -65,6 +65,10 @@ class Event(TableModel):
     hold_minutes = NumberAttribute(default=15)
     # How long an offer to someone on the waiting list holds its tickets.
     waiting_list_hours = NumberAttribute(default=24)
+    # The on-sale queue (services/sales/onsale_queue.py): from `queue_opens_at` on, orders by
+    # buyers need an admission, given out in queue order at `queue_admit_per_second`.
+    queue_opens_at = UTCDateTimeAttribute(null=True)
+    queue_admit_per_second = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

@@ -14,6 +14,7 @@ from chalicelib.db.events import Event
 from chalicelib.db.idempotency import IdempotencyRecord
 from chalicelib.db.link_tokens import LinkToken
 from chalicelib.db.orders import Order
+from chalicelib.db.queue_counters import QueueCounter
 from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.scanners import Scanner
 from chalicelib.db.sending_slots import AccountSlots
@@ -44,6 +45,7 @@ MODELS: tuple[type[Model], ...] = (
     AccountSlots,
     Voucher,
     WaitingEntry,
+    QueueCounter,
 )
 
 

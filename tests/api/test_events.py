@@ -14,7 +14,7 @@ from tests.conftest import admin_user, buyer_body, make_event, make_user
 EVENT_KEYS = {
     "id", "title", "time", "price", "currency_code", "number_of_tickets", "organizer_id",
     "cancellable_until",
-    "created_at", "updated_at", "allocated", "sold", "available", "held", "payment",
+    "created_at", "updated_at", "allocated", "sold", "available", "held", "payment", "queue",
     "hold_minutes", "waiting_list_hours",
 }  # fmt: skip
 

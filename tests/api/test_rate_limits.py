@@ -221,3 +221,21 @@ def test_waiting_list_leave_links_are_limited_per_address(api, rate_limits):
 
     assert [a.status_code for a in answers] == [400, 400]
     assert page.status_code == 429
+
+
+def test_places_in_an_on_sale_queue_are_limited_per_address(api, rate_limits):
+    from datetime import timedelta
+
+    from chalicelib.db.base import utcnow
+
+    organizer = make_user("organizer")
+    body = {"title": "Hot", "time": (utcnow() + timedelta(days=3)).isoformat(), "price": "9",
+            "currency_code": "GBP", "number_of_tickets": 10,
+            "queue": {"opens_at": utcnow().isoformat(), "admit_per_second": 5}}  # fmt: skip
+    event_id = api.post("/events", body, as_=organizer).json_body["event"]["id"]
+    rate_limits(queue_ip="2/3600")
+
+    answers = [api.post(f"/events/{event_id}/queue", {}) for _ in range(3)]
+
+    assert [a.status_code for a in answers[:2]] == [201, 201]
+    assert_rate_limited(answers[2])

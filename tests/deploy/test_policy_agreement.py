@@ -242,6 +242,15 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     api.get("/orders", as_=admin)
     api.get("/orders", as_=reseller_token)
     api.post(f"/orders/{held['order']['id']}/cancel", as_=held["order_token"])
+    # the on-sale queue: a place, its admission, an order with it
+    opened = {**event, "title": "Queued", "queue": {"opens_at": "2020-01-01T00:00:00Z",
+                                                    "admit_per_second": 1000}}  # fmt: skip
+    queued_id = api.post("/events", opened, as_=organizer_token).json_body["event"]["id"]
+    place = api.post(f"/events/{queued_id}/queue", {}).json_body
+    admission = api.get(f"/queue/{place['queue_token']}").json_body["admission"]
+    admitted = api.post("/orders", {"event_id": queued_id, "items": [{"quantity": 1}],
+                                    "buyer": buyer_body()}, headers={"X-Admission": admission})  # fmt: skip
+    assert admitted.status_code == 201, admitted.json_body
     # vouchers: one used by a held order and given back by its cancel
     vouchers = f"/events/{online_id}/vouchers"
     code = {"code": "TOUR10", "discount": {"type": "percent", "value": "10"}, "max_uses": 5}

@@ -29,6 +29,22 @@ WaitingListHours = Annotated[
     ),
 ]
 
+
+class QueueBody(Body):
+    """An on-sale queue: from `opens_at` on, buyers' orders need an admission from it."""
+
+    opens_at: Time = Field(description="When the sale opens: places taken before are shuffled.")
+    admit_per_second: Annotated[
+        int, Field(ge=1, le=100_000, description="Queue positions admitted per second.")
+    ]
+
+
+QUEUE = (
+    "An on-sale queue for a hot sale: from `opens_at` on, buyers' orders need an admission "
+    "(POST /events/{id}/queue, GET /queue/{queue_token}); sellers and admins need none. "
+    "Cannot change once `opens_at` has passed, except to remove it (null)."
+)
+
 CANCELLABLE_UNTIL = (
     "Until when buyers may cancel their own tickets (DELETE /my-tickets/{id}); not after the "
     "event's time. Absent or null: buyers cannot cancel."
@@ -55,6 +71,7 @@ class CreateEventBody(Body):
     payment: Payment = "offline"
     hold_minutes: HoldMinutes = 15
     waiting_list_hours: WaitingListHours = 24
+    queue: QueueBody | None = Field(default=None, description=QUEUE)
 
 
 class UpdateEventBody(Body):
@@ -69,22 +86,26 @@ class UpdateEventBody(Body):
     payment: Payment | None = None
     hold_minutes: HoldMinutes | None = None
     waiting_list_hours: WaitingListHours | None = None
+    queue: QueueBody | None = Field(default=None, description=QUEUE + " Null removes it.")
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateEventBody:
         given = {name for name, value in self.model_dump().items() if value is not None}
-        if not given and "cancellable_until" not in self.model_fields_set:
+        if not given and not {"cancellable_until", "queue"} & self.model_fields_set:
             raise ValueError(
                 "Give at least one of title, time, price, currency_code, number_of_tickets, "
-                "cancellable_until, payment, hold_minutes, waiting_list_hours."
+                "cancellable_until, payment, hold_minutes, waiting_list_hours, queue."
             )
         return self
 
     def changes(self) -> dict:
-        """The fields to change: those given (a null `cancellable_until` clears it)."""
+        """The fields to change: those given (a null `cancellable_until` or `queue` clears it)."""
         changes = self.model_dump(exclude_none=True)
-        if "cancellable_until" in self.model_fields_set:
-            changes["cancellable_until"] = self.cancellable_until
+        for nullable in ("cancellable_until", "queue"):
+            if nullable in self.model_fields_set:
+                changes[nullable] = getattr(self, nullable)
+                if nullable == "queue" and self.queue is not None:
+                    changes["queue"] = self.queue.model_dump()
         return changes
 
 

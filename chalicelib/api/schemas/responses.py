@@ -72,6 +72,11 @@ class UserPage(Out):
     next_token: str | None
 
 
+class QueueOut(Out):
+    opens_at: datetime
+    admit_per_second: int
+
+
 class EventOut(Out):
     id: str
     title: str
@@ -92,6 +97,9 @@ class EventOut(Out):
     hold_minutes: int
     waiting_list_hours: int = Field(
         description="How long an offer to someone on the waiting list holds its tickets."
+    )
+    queue: QueueOut | None = Field(
+        description="The on-sale queue: from `opens_at` on, buyers' orders need an admission."
     )
     allocated: int = Field(description="Tickets assigned to resellers.")
     sold: int = Field(description="Tickets sold by everyone.")
@@ -686,3 +694,20 @@ class WaitingEntryEnvelope(Out):
 class WaitingListPage(Out):
     entries: list[WaitingEntryOut]
     next_token: str | None
+
+
+class QueuePlaceOut(Out):
+    queue_token: str = Field(description="The place: poll GET /queue/{queue_token}.")
+    position: int | None = Field(
+        description="1 is first. Null before `opens_at`: early places are shuffled then."
+    )
+
+
+class QueueStatusOut(Out):
+    position: int | None = Field(description="Null before `opens_at` for a place taken early.")
+    admitted: bool
+    admission: str | None = Field(
+        description="Once admitted: send it as X-Admission with POST /orders (10 minutes, "
+        "one order)."
+    )
+    estimated_wait_s: int = Field(description="Seconds until admission, at the queue's rate.")

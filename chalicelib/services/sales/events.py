@@ -108,12 +108,14 @@ def create_event(
     payment: str = "offline",
     hold_minutes: int = 15,
     waiting_list_hours: int = 24,
+    queue: dict | None = None,
 ) -> EventWithCounts:
     from chalicelib.services.sales.ticket_types import add_new_type, default_type
 
     organizer_id = _organizer_for(actor, organizer_id)
     _require_future(time)
     _require_cancellable_before(cancellable_until, time)
+    _require_queue_before(queue, time)
     now = utcnow()
     event = Event(
         id=new_id(),
@@ -128,6 +130,8 @@ def create_event(
         payment=payment,
         hold_minutes=hold_minutes,
         waiting_list_hours=waiting_list_hours,
+        queue_opens_at=queue["opens_at"] if queue else None,
+        queue_admit_per_second=queue["admit_per_second"] if queue else None,
         created_at=now,
         updated_at=now,
     )
@@ -208,6 +212,7 @@ def update_event(
     payment: str | None = None,
     hold_minutes: int | None = None,
     waiting_list_hours: int | None = None,
+    queue: dict | None = UNCHANGED,
 ) -> EventWithCounts:
     event = owned_event(actor, event_id)
     now = utcnow()
@@ -237,8 +242,18 @@ def update_event(
         actions.append(Event.hold_minutes.set(hold_minutes))
     if waiting_list_hours is not None:
         actions.append(Event.waiting_list_hours.set(waiting_list_hours))
-    repriced: list[tuple[TicketType, list]] = []
     condition = Event.id.exists()
+    if queue is not UNCHANGED:
+        actions += _queue_actions(event, queue, time or event.time, now)
+        details["queue"] = str(queue) if queue else None
+        # Decided on the queue as read: a parallel change of it refuses this write.
+        condition &= (
+            Event.queue_opens_at.does_not_exist() if event.queue_opens_at is None
+            else Event.queue_opens_at == event.queue_opens_at
+        )  # fmt: skip
+    elif time is not None:
+        _require_queue_before(_queue_of(event), time)
+    repriced: list[tuple[TicketType, list]] = []
     if price is not None or currency_code is not None:
         repriced = _reprice_types(event, price, currency_code or event.currency_code)
         actions += [Event.currency_code.set(currency_code or event.currency_code),
@@ -264,6 +279,41 @@ def update_event(
             raise Conflict("The event changed meanwhile; try again.", code="concurrent_change")
         return with_counts(get_event(event_id))
     return _resize(event, number_of_tickets, actions, actor, details, repriced)
+
+
+def _queue_of(event: Event) -> dict | None:
+    if event.queue_opens_at is None:
+        return None
+    return {"opens_at": event.queue_opens_at, "admit_per_second": event.queue_admit_per_second}
+
+
+def _require_queue_before(queue: dict | None, time: datetime) -> None:
+    if queue is not None and queue["opens_at"] >= time:
+        raise InvalidRequest(details={"queue.opens_at": "Must be before the event's time."})
+
+
+def _queue_actions(event: Event, queue: dict | None, time: datetime, now: datetime) -> list:
+    """Set or remove the on-sale queue; once it has opened it may only be removed (positions
+    and admissions already given out stand on its settings)."""
+    current = _queue_of(event)
+    if (
+        current is not None
+        and current["opens_at"] <= now
+        and queue is not None
+        and (
+            queue["opens_at"] != current["opens_at"]
+            or queue["admit_per_second"] != current["admit_per_second"]
+        )
+    ):
+        raise Conflict(
+            "The on-sale queue has opened: it can only be removed (queue: null).",
+            code="queue_open",
+        )
+    if queue is None:
+        return [Event.queue_opens_at.remove(), Event.queue_admit_per_second.remove()]
+    _require_queue_before(queue, time)
+    return [Event.queue_opens_at.set(queue["opens_at"]),
+            Event.queue_admit_per_second.set(queue["admit_per_second"])]  # fmt: skip
 
 
 def _reprice_types(event: Event, price: str | None, currency: str) -> list[tuple[TicketType, list]]:

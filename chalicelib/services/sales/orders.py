@@ -60,7 +60,7 @@ from chalicelib.errors import (
 from chalicelib.errors import SoldOut as SoldOutError
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentsNotConfigured
-from chalicelib.services.sales import idempotency, inventory, vouchers, waiting_list
+from chalicelib.services.sales import idempotency, inventory, onsale_queue, vouchers, waiting_list
 from chalicelib.services.sales.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
 from chalicelib.services.sales.sales_scope import sales_query
 from chalicelib.services.sales.ticket_types import sale_closed_reason
@@ -105,6 +105,11 @@ def hold_counter_key(event_id: str, email: str) -> str:
     """The buyer's reserved-orders counter for one event (no email stored in clear)."""
     digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()
     return f"holds:{event_id}:{digest}"
+
+
+def _skips_queue(actor: Principal | None) -> bool:
+    """Sellers recording sales and admins are not buyers: the on-sale queue is for buyers."""
+    return actor is not None and actor.role in (*SELLER_ROLES, ADMIN)
 
 
 def _seller_for(actor: Principal | None, event: Event, seller_id: str | None) -> tuple[str, bool]:
@@ -152,12 +157,14 @@ def place_order(
     idempotency_key: str | None = None,
     one_step: bool = False,
     voucher: str | None = None,
+    admission: str | None = None,
 ) -> PlacedOrder:
     """Take every line's stock in one TransactWriteItems: at most two reads (one BatchGetItem,
     and the event's only type when the lines name none) and one write, whatever was sold.
 
     `one_step`: the original's POST /sold-tickets, which must end paid (an anonymous buyer of
-    an `online` event is told to order instead).
+    an `online` event is told to order instead). `admission`: the X-Admission header, which
+    buyers of an event with an open on-sale queue need (sellers and admins do not).
     """
     _check_lines(lines)
     key = (
@@ -185,8 +192,15 @@ def place_order(
             replay = idempotency.replay_of(reads.record, fingerprint)
             if replay is not None:
                 return _replayed(replay.result, event)
+        admission_id = (
+            onsale_queue.check_admission(event, admission)
+            if onsale_queue.admission_needed(event, utcnow()) and not _skips_queue(actor)
+            else None
+        )
         if refused:
             # Raise the rule the refused order broke; if only the buyer or the key raced, retry.
+            if admission_id is not None and onsale_queue.claimed(admission_id):
+                raise onsale_queue.AdmissionUsed()
             _explain_refused(event, seller, own_sale, resolved, buyer)
         else:
             _check_sale(event, resolved)
@@ -215,7 +229,7 @@ def place_order(
         build = functools.partial(
             _write_order, actor=actor, event=event, order=order, tickets=tickets,
             buyer_part=buyer_part, must_be_on_sale=not own_sale, voucher=used,
-            record=(key, fingerprint) if key is not None else None,
+            record=(key, fingerprint) if key is not None else None, admission_id=admission_id,
         )  # fmt: skip
         if transactions.write_unless_refused(build):
             return PlacedOrder(order=order, tickets=tickets, event_time=event.time)
@@ -406,6 +420,7 @@ def _write_order(
     must_be_on_sale: bool,
     voucher: Voucher | None,
     record: tuple[str, str] | None,
+    admission_id: str | None = None,
 ) -> None:
     paid = order.status == PAID
     inventory.add_take(
@@ -420,6 +435,8 @@ def _write_order(
     buyer_part.add_to(tx)
     if voucher is not None:
         vouchers.add_use(tx, voucher, order.created_at)
+    if admission_id is not None:
+        onsale_queue.add_claim(tx, admission_id, order.id)
     if not paid:
         _count_hold(tx, order, event)
     else:
