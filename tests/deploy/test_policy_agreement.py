@@ -248,8 +248,8 @@ def tour(api, rate_limits, stream=lambda: None) -> None:
     queued_id = api.post("/events", opened, as_=organizer_token).json_body["event"]["id"]
     place = api.post(f"/events/{queued_id}/queue", {}).json_body
     admission = api.get(f"/queue/{place['queue_token']}").json_body["admission"]
-    admitted = api.post("/orders", {"event_id": queued_id, "items": [{"quantity": 1}],
-                                    "buyer": buyer_body()}, headers={"X-Admission": admission})  # fmt: skip
+    queued_order = {"event_id": queued_id, "items": [{"quantity": 1}], "buyer": buyer_body()}
+    admitted = api.post("/orders", queued_order, headers={"X-Admission": admission})
     assert admitted.status_code == 201, admitted.json_body
     # vouchers: one used by a held order and given back by its cancel
     vouchers = f"/events/{online_id}/vouchers"
