@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -69,6 +70,11 @@ class Event(TableModel):
     # buyers need an admission, given out in queue order at `queue_admit_per_second`.
     queue_opens_at = UTCDateTimeAttribute(null=True)
     queue_admit_per_second = NumberAttribute(null=True)
+    # Sharded stock (services/sales/stock_shards.py): how many shards, whether orders take from
+    # them now, and the types whose remaining is split into them.
+    stock_shards = NumberAttribute(null=True)
+    stock_lane_open = BooleanAttribute(null=True)
+    stock_lane_types = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

@@ -18,6 +18,7 @@ from chalicelib.db.queue_counters import QueueCounter
 from chalicelib.db.rate_limits import RateCounter
 from chalicelib.db.scanners import Scanner
 from chalicelib.db.sending_slots import AccountSlots
+from chalicelib.db.stock_shards import StockShard
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.uniques import UniqueClaim
@@ -46,6 +47,7 @@ MODELS: tuple[type[Model], ...] = (
     Voucher,
     WaitingEntry,
     QueueCounter,
+    StockShard,
 )
 
 

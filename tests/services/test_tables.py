@@ -50,6 +50,7 @@ EXPECTED_INDEXES = {
     "test-ticket-types": {},
     "test-vouchers": {},
     "test-queue-counters": {},
+    "test-stock-shards": {},
     "test-waiting-list": {
         "queue-index": ("queue", "position"),
         "event-index": ("event_id", "position"),

@@ -1,0 +1,217 @@
+"""Sharded stock (services/sales/stock_shards.py): whatever mix of takes, settles, releases,
+collapses and splits runs, the base items plus the shards always add up to the stock, nothing
+goes negative, and selling until sold out sells every ticket (none stranded in a shard)."""
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.auth.principal import Principal
+from chalicelib.db import transactions
+from chalicelib.db.allocations import Allocation
+from chalicelib.db.base import utcnow
+from chalicelib.db.events import Event
+from chalicelib.db.stock_shards import StockShard, shard_id
+from chalicelib.db.ticket_types import UNLIMITED, TicketType
+from chalicelib.errors import Conflict
+from chalicelib.services.sales import events, inventory, stock_shards, ticket_types
+from tests.conftest import make_user
+
+SHARDS = 4
+
+
+@pytest.fixture
+def event(tables):
+    organizer = make_user("organizer")
+    actor = Principal(user_id=organizer.id, role="organizer")
+    created = events.create_event(
+        actor=actor, title="Hot", time=utcnow() + timedelta(days=5), price="10",
+        currency_code="GBP", number_of_tickets=200,
+    ).event  # fmt: skip
+    vip = ticket_types.create_type(actor=actor, event_id=created.id, name="VIP", price="50",
+                                   quantity=60)  # fmt: skip
+    return created, vip.id
+
+
+def read(event_id):
+    event = Event.get(event_id, consistent_read=True)
+    pool = Allocation.get(event_id, event.organizer_id, consistent_read=True)
+    types = {t.id: t for t in TicketType.query(event_id, consistent_read=True)}
+    shards = [s for s in stock_shards.read_shards(event_id, SHARDS) if s is not None]
+    return event, pool, types, shards
+
+
+def assert_adds_up(event_id, orders_by_shard):
+    _, pool, types, shards = read(event_id)
+    summed = stock_shards.Totals()
+    for shard in shards:
+        summed.add(shard)
+        assert shard.available >= 0
+        for counts in shard.type_counts().values():
+            assert min(counts.values()) >= 0, counts
+    lane = summed.pool
+    total = (pool.available + pool.sold + pool.held + lane.get("available", 0)
+             + lane.get("sold", 0) + lane.get("held", 0))  # fmt: skip
+    assert total == pool.number_of_tickets
+    assert min(pool.available, pool.sold, pool.held) >= 0
+    for type_id, ticket_type in types.items():
+        mine = summed.types.get(type_id, {})
+        quantity = ticket_type.quantity
+        got = (ticket_type.remaining + ticket_type.sold + ticket_type.held
+               + mine.get("remaining", 0) + mine.get("sold", 0) + mine.get("held", 0))  # fmt: skip
+        assert got == quantity, (type_id, got, quantity)
+    # Each shard's counts are exactly the orders taken through it and not given back.
+    for shard in shards:
+        mine = [o for o in orders_by_shard if o["shard"] == shard.index]
+        assert shard.sold == sum(o["quantity"] for o in mine if o["state"] == inventory.SOLD)
+        assert shard.held == sum(o["quantity"] for o in mine if o["state"] == inventory.HELD)
+
+
+def take(event_id, organizer_id, index, type_id, quantity, state):
+    """One order's stock: from shard `index`, or from the base items (index 0)."""
+    event = Event.get(event_id, consistent_read=True)
+    lines = [inventory.Line(type_id, quantity)]
+
+    def build(tx):
+        if index:
+            stock_shards.add_take(tx, event_id=event_id, index=index, lines=lines,
+                                  sliced=set(event.stock_lane_types or ()), state=state,
+                                  now=utcnow())  # fmt: skip
+        else:
+            inventory.add_take(
+                tx, event_id=event_id, seller_id=organizer_id, by_reseller=False,
+                must_be_on_sale=True, lines=lines, state=state, now=utcnow(),
+            )  # fmt: skip
+
+    try:
+        return transactions.write_unless_refused(build)
+    except ValueError:  # a type whose remaining is not in the lane
+        return False
+
+
+def settle(event_id, organizer_id, order):
+    lines = [inventory.Line(order["type"], order["quantity"])]
+    money = inventory.Money({order["type"]: 100 * order["quantity"]})
+
+    def build(tx):
+        if order["shard"]:
+            stock_shards.add_settle(tx, event_id=event_id, index=order["shard"], lines=lines,
+                                    now=utcnow(), money=money)  # fmt: skip
+        else:
+            inventory.add_settle(
+                tx, event_id=event_id, seller_id=organizer_id, by_reseller=False, lines=lines,
+                now=utcnow(), money=money,
+            )  # fmt: skip
+
+    transactions.write(build)
+    order["state"] = inventory.SOLD
+
+
+def release(event_id, organizer_id, order):
+    lines = [inventory.Line(order["type"], order["quantity"])]
+    for _ in range(5):
+        event = Event.get(event_id, consistent_read=True)
+        shard = StockShard.get(shard_id(event_id, order["shard"])) if order["shard"] else None
+
+        def build(tx, event=event, shard=shard):
+            if shard is not None:
+                stock_shards.add_release(tx, event=event, shard=shard, lines=lines,
+                                         state=order["state"], now=utcnow())  # fmt: skip
+            else:
+                inventory.add_release(tx, event_id=event_id, seller_id=organizer_id,
+                                      by_reseller=False, lines=lines, state=order["state"],
+                                      now=utcnow())  # fmt: skip
+
+        if transactions.write_unless_refused(build):
+            return
+    raise AssertionError("release kept being refused")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_base_and_shards_always_add_up_to_the_stock(event, seed):
+    created, vip = event
+    rng = random.Random(seed)
+    organizer_id = created.organizer_id
+    assert stock_shards.split(created.id, SHARDS)
+    live = []
+    seen = {"shard take": 0, "base take": 0, "shard release": 0, "re-split": 0}
+    for _ in range(70):
+        move = rng.choice(["take", "take", "take", "settle", "release", "collapse", "split"])
+        lane = Event.get(created.id, consistent_read=True).stock_lane_open
+        if move == "take":
+            index = rng.randint(1, SHARDS) if lane else 0
+            type_id = rng.choice([created.id, vip])
+            quantity = rng.randint(1, 4)
+            state = rng.choice([inventory.SOLD, inventory.HELD])
+            if take(created.id, organizer_id, index, type_id, quantity, state):
+                live.append({"shard": index, "type": type_id, "quantity": quantity,
+                             "state": state})  # fmt: skip
+                seen["shard take" if index else "base take"] += 1
+        elif move == "settle" and any(o["state"] == inventory.HELD for o in live):
+            settle(created.id, organizer_id,
+                   rng.choice([o for o in live if o["state"] == inventory.HELD]))  # fmt: skip
+        elif move == "release" and live:
+            order = live.pop(rng.randrange(len(live)))
+            release(created.id, organizer_id, order)
+            seen["shard release"] += bool(order["shard"])
+        elif move == "collapse":
+            stock_shards.collapse(created.id)
+        elif move == "split" and not lane:
+            seen["re-split"] += stock_shards.split(created.id, SHARDS)
+        assert_adds_up(created.id, live)
+    assert min(seen.values()) > 0, seen
+
+
+def test_selling_until_sold_out_strands_nothing(event):
+    created, _ = event
+    rng = random.Random(7)
+    organizer_id = created.organizer_id
+    assert stock_shards.split(created.id, SHARDS)
+    sold = 0
+    live = []
+    while True:
+        quantity = rng.randint(1, 4)
+        lane = Event.get(created.id, consistent_read=True).stock_lane_open
+        tried = rng.sample(range(1, SHARDS + 1), 3) if lane else []
+        done = next((i for i in tried if take(created.id, organizer_id, i, created.id, quantity,
+                                              inventory.SOLD)), None)  # fmt: skip
+        if done is None and take(created.id, organizer_id, 0, created.id, quantity,
+                                 inventory.SOLD):  # fmt: skip
+            done = 0
+        if done is None:  # the tail: everything back to one place, then the base once more
+            stock_shards.collapse(created.id)
+            if take(created.id, organizer_id, 0, created.id, quantity, inventory.SOLD):
+                done = 0
+        if done is None:
+            if quantity == 1:
+                break
+            continue
+        sold += quantity
+        live.append({"shard": done, "type": created.id, "quantity": quantity,
+                     "state": inventory.SOLD})  # fmt: skip
+
+    _, pool, _, shards = read(created.id)
+    assert sold == 200  # every ticket of the organizer's pool, none left in a shard
+    assert pool.available == 0 and all(s.available == 0 for s in shards)
+    assert sum(1 for o in live if o["shard"]) > sum(1 for o in live if not o["shard"])
+    assert_adds_up(created.id, live)
+
+
+def test_a_split_leaves_small_counts_in_the_base_and_refuses_twice(event):
+    created, vip = event
+    assert stock_shards.split(created.id, SHARDS)
+    event_item, pool, types, shards = read(created.id)
+
+    assert len(shards) == SHARDS
+    assert pool.available == 0  # 200 in 4 slices of 50
+    assert {s.available for s in shards} == {50}
+    assert set(event_item.stock_lane_types) == {created.id, vip}  # 60 VIP: 15 a shard
+    assert types[created.id].remaining == 0
+    assert sum(s.type_counts()[created.id]["remaining"] for s in shards) == UNLIMITED
+    with pytest.raises(Conflict):
+        stock_shards.split(created.id, SHARDS)
+    assert stock_shards.collapse(created.id) == 200 + 60 + UNLIMITED
+    event_item, pool, types, shards = read(created.id)
+    assert (pool.available, types[vip].remaining, event_item.stock_lane_open) == (200, 60, False)
+    assert all(s.closed and s.available == 0 for s in shards)
