@@ -230,3 +230,15 @@ def test_without_a_model_nothing_is_charged(client, clock):
     model(clock, None)
     for _ in range(50):
         take(client, "pool")
+
+
+def test_a_suspended_model_charges_nothing_and_comes_back(client, clock):
+    partitions_model = model(clock, "wcu:2,rcu:30,conflict_ms:0")
+
+    with partitions.suspended():
+        for _ in range(5):
+            take(client, "pool")
+    take(client, "pool")
+
+    assert partitions_model.stats["wcu"] == 2
+    assert error_of(lambda: take(client, "pool"))[0] == "TransactionCanceledException"
