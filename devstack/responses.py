@@ -68,6 +68,10 @@ def install() -> None:
     DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
 
 
+def is_installed() -> bool:
+    return DynamoResult.execute_result is _execute_result
+
+
 def uninstall() -> None:
     DynamoResult.__init__ = _original_init  # type: ignore[method-assign]
     DynamoResult.execute_result = _original  # type: ignore[method-assign]

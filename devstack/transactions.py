@@ -38,6 +38,10 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+def is_installed() -> bool:
+    return DynamoDBBackend.transact_write_items is transact_write_items
+
+
 def uninstall() -> None:
     DynamoDBBackend.transact_write_items = _original  # type: ignore[method-assign]
 

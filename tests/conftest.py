@@ -57,7 +57,13 @@ from moto import mock_aws  # noqa: E402
 
 from chalicelib.bootstrap import bootstrap, verify_sender  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
-from devstack import partitions  # noqa: E402
+from devstack import partitions, responses, transactions  # noqa: E402
+
+# The emulator's replacements for moto's transactions and answers (each proven equal to moto's
+# own by tests/unit/test_emulator_*.py), in-process too: moto's copy of whole tables on every
+# TransactWriteItems made tests that grow tables slow, as it did the local stack.
+transactions.install()
+responses.install()
 from devstack.gateway import ContractGateway  # noqa: E402
 
 

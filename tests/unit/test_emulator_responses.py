@@ -49,8 +49,10 @@ def calls(client):
 
 
 def run(*, ours):
-    if ours:
-        responses.install()
+    # The suite runs with ours installed (tests/conftest.py): each side sets its own, then
+    # puts back what was there.
+    before = responses.is_installed()
+    (responses.install if ours else responses.uninstall)()
     try:
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
@@ -65,7 +67,7 @@ def run(*, ours):
                     ConditionExpression="attribute_not_exists(pk)",
                 )
     finally:
-        responses.uninstall()
+        (responses.install if before else responses.uninstall)()
     for answer in answers.values():
         answer.pop("ResponseMetadata")
     return answers

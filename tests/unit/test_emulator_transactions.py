@@ -14,8 +14,10 @@ from tests.unit.emulator_table import TABLE, create_table
 
 
 def run(scenario, *, ours):
-    if ours:
-        transactions.install()
+    # The suite runs with ours installed (tests/conftest.py): each side sets its own, then
+    # puts back what was there.
+    before = transactions.is_installed()
+    (transactions.install if ours else transactions.uninstall)()
     try:
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
@@ -44,7 +46,7 @@ def run(scenario, *, ours):
             ]
             return items, records, error
     finally:
-        transactions.uninstall()
+        (transactions.install if before else transactions.uninstall)()
 
 
 def key(sk, pk="p"):
