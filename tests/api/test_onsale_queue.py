@@ -202,3 +202,20 @@ def test_the_shuffle_is_a_keyed_permutation():
     assert one != two
     with pytest.raises(ValueError):
         onsale_queue.shuffled(5, 5, b"k")
+
+
+def test_polling_the_queue_does_not_read_the_event_each_time(api, organizer):
+    from bench.meter import metered
+
+    event = queued_event(api, organizer, utcnow() - timedelta(seconds=30), admit_per_second=1)
+    tokens = [join(api, event["id"])["queue_token"] for _ in range(3)]
+
+    with metered() as meter:
+        for _ in range(20):
+            for token in tokens:
+                status(api, token)
+
+    # At most one read of the event (cached 2 s per process) and one of the early counters
+    # (final once the queue has been open 5 s): no hot key, however many poll.
+    assert meter.cost.operations.count("GetItem") <= 1, meter.cost.operations
+    assert len(meter.cost.operations) <= 2, meter.cost.operations

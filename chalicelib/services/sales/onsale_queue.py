@@ -28,6 +28,7 @@ import hmac
 import math
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,12 +43,11 @@ from chalicelib.auth.tokens import (
     issue_queue_token,
 )
 from chalicelib.db import batch
-from chalicelib.db.base import utcnow
+from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.queue_counters import COUNTERS, EARLY, LATE, QueueCounter, counter_key
 from chalicelib.db.uniques import UniqueClaim, unique_key
-from chalicelib.errors import Conflict, Forbidden, InvalidRequest
-from chalicelib.services.sales.events import get_event
+from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.settings import get_settings
 
 ADMISSION = "admission"  # the uniques kind an admission is claimed under
@@ -56,6 +56,8 @@ ADMISSION = "admission"  # the uniques kind an admission is claimed under
 SETTLE = timedelta(seconds=5)
 _final_counts: dict[str, tuple[int, ...]] = {}
 _final_lock = threading.Lock()
+EVENT_TTL_S = 2.0
+_events: dict[str, tuple[float, Event]] = {}
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,28 @@ def has_queue(event: Event) -> bool:
 
 
 def _queued(event_id: str) -> Event:
-    event = get_event(event_id)
+    event = _event_for_queue(event_id)
     if not has_queue(event):
         raise NoQueue()
+    return event
+
+
+def _event_for_queue(event_id: str) -> Event:
+    """The event as the queue's routes see it: read at most once per EVENT_TTL_S per process.
+    Every waiting buyer polls GET /queue/{token}; reading the event's item each time would
+    make it the hot key the queue exists to avoid (3,000 reads/s per partition key). Orders
+    read the event themselves, so a change of the queue applies to them at once."""
+    now = time.monotonic()
+    cached = _events.get(event_id)
+    if cached is not None and now - cached[0] < EVENT_TTL_S:
+        return cached[1]
+    event = get_or_none(Event, event_id)  # eventually consistent: half the cost
+    if event is None:
+        raise NotFound()
+    with _final_lock:
+        if len(_events) > 1000:
+            _events.clear()
+        _events[event_id] = (now, event)
     return event
 
 
@@ -225,7 +246,5 @@ def add_claim(tx: TransactWrite, admission_id: str, order_id: str) -> None:
 
 
 def claimed(admission_id: str) -> bool:
-    from chalicelib.db.base import get_or_none
-
     return get_or_none(UniqueClaim, unique_key(ADMISSION, admission_id),
                        consistent_read=True) is not None  # fmt: skip
