@@ -14,8 +14,10 @@ kept per partition key, as DynamoDB charges it:
   it read (the bucket may go into debt: the next request waits).
 
 A bucket refills at its rate (`wcu`, `rcu` per second per partition key) and holds at most one
-second of it; a request is served while its buckets are not empty. Past that, the real error
-shapes: `ProvisionedThroughputExceededException` for single calls (botocore retries it itself),
+second of it; a request is served while its buckets are not empty. `table_wcu`, `table_rcu`
+add a bucket per table (the on-demand table quota, 40,000 units a second by default). Past
+them, the real error shapes: `ProvisionedThroughputExceededException` for a single call over a
+partition key's rate and `ThrottlingException` over the table's (botocore retries both),
 `TransactionCanceledException` with a `ThrottlingError` reason per throttled item for
 transactions, `UnprocessedKeys` / `UnprocessedItems` for the throttled part of a batch.
 
@@ -26,11 +28,12 @@ time is cancelled with `TransactionConflict`, a single write with
 conflicts and throttles to transactions (for property runs).
 
 Not modelled: partitions holding several keys (a key is its own partition, which is what limits
-a hot key), adaptive capacity and split-for-heat, table-level and account quotas (warm
-throughput), Scan costs, item collections, LSIs, and the size an update adds to an item.
+a hot key), adaptive capacity and split-for-heat, warm throughput (a new on-demand table
+starts at 4,000 write units a second and doubles with its peak: pre-warm it before a sale),
+account quotas, Scan costs, item collections, LSIs, and the size an update adds to an item.
 
-Specs: `aws` (1,000 WCU and 3,000 RCU per key, conflicts 2 ms) or a list such as
-`wcu:20,rcu:60,conflict_ms:5,conflict_rate:0.01,throttle_rate:0.01,seed:7`.
+Specs: `aws` (1,000 WCU and 3,000 RCU per key, 40,000 of each per table, conflicts 2 ms) or a
+list such as `wcu:20,rcu:60,table_wcu:800,conflict_ms:5,conflict_rate:0.01,seed:7`.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ THROTTLED = (
     "bp-partition-key-design.html"
 )
 IN_TRANSACTION = "Transaction is ongoing for the item"
+TABLE_THROTTLED = "Rate of requests exceeds the allowed throughput."
+PARTITION = "ProvisionedThroughputExceededException"  # one partition key's limit
+TABLE = "ThrottlingException"  # the table's quota
 PREFIX = "com.amazonaws.dynamodb.v20120810#"
 EMPTY = 1e-9  # a bucket's floor: refills in float seconds leave crumbs
 
@@ -62,12 +68,15 @@ class Limits:
     wcu: float  # write units per second per partition key
     rcu: float  # read units per second per partition key
     conflict_ms: float = 2.0
+    # Table-wide units per second (0: none): the on-demand table quota, 40,000 by default.
+    table_wcu: float = 0.0
+    table_rcu: float = 0.0
     conflict_rate: float = 0.0
     throttle_rate: float = 0.0
     seed: int | None = None
 
 
-AWS = Limits(wcu=1000, rcu=3000)
+AWS = Limits(wcu=1000, rcu=3000, table_wcu=40_000, table_rcu=40_000)
 
 
 def parse(spec: str | None) -> Limits | None:
@@ -185,6 +194,13 @@ def _error(name: str, message: str, **extra: Any) -> Refusal:
     return Refusal(400, {"__type": PREFIX + name, "message": message, **extra})
 
 
+def _throttling(kind: str) -> Refusal:
+    if kind == TABLE:
+        return Refusal(400, {"__type": "com.amazon.coral.availability#ThrottlingException",
+                             "message": TABLE_THROTTLED})  # fmt: skip
+    return _error(PARTITION, THROTTLED)
+
+
 @dataclass(frozen=True)
 class Outcome:
     refusal: Refusal | None = None
@@ -226,12 +242,35 @@ class Partitions:
         bucket.refill(now)
         return bucket
 
-    def _throttled(self, charges: list[Charge], now: float) -> bool:
-        return any(self._bucket(c, now).tokens <= EMPTY for c in charges)
+    def _table_bucket(self, table: str, kind: str, now: float) -> Bucket | None:
+        rate = self.limits.table_wcu if kind == "w" else self.limits.table_rcu
+        if not rate:
+            return None
+        key = (table, "", "*", kind)
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = Bucket(rate=rate, tokens=rate, at=now)
+        bucket.refill(now)
+        return bucket
+
+    def _throttled(self, charges: list[Charge], now: float) -> str | None:
+        """Which limit refuses these charges: a partition key's (PARTITION), the table's
+        (TABLE), or none."""
+        if any(self._bucket(c, now).tokens <= EMPTY for c in charges):
+            return PARTITION
+        for charge in charges:
+            table = self._table_bucket(charge.partition[0], charge.kind, now)
+            if table is not None and table.tokens <= EMPTY:
+                return TABLE
+        return None
 
     def _take(self, charges: list[Charge], now: float) -> None:
         for charge in charges:
             self._bucket(charge, now).tokens -= charge.units
+            if not charge.partition[1]:  # the table's quota: its own items' units
+                table = self._table_bucket(charge.partition[0], charge.kind, now)
+                if table is not None:
+                    table.tokens -= charge.units
             self.stats["wcu" if charge.kind == "w" else "rcu"] += charge.units
             self.by_partition[(*charge.partition, charge.kind)] += charge.units
 
@@ -321,8 +360,9 @@ class Partitions:
             left = left.strip()
             if sep and names.get(left, left) == hash_key and right.strip() in values:
                 partition = (table, index, _plain(values[right.strip()]))
-                if self._throttled([Charge(partition, "r", 0)], now):
-                    return Outcome(_error("ProvisionedThroughputExceededException", THROTTLED))
+                kind = self._throttled([Charge(partition, "r", 0)], now)
+                if kind:
+                    return Outcome(_throttling(kind))
                 return Outcome(read_partition=partition)
         return Outcome()
 
@@ -331,8 +371,9 @@ class Partitions:
                                    bool(params.get("ConsistentRead")), 1)  # fmt: skip
         if charge is None:
             return None
-        if self._throttled([charge], now):
-            return _error("ProvisionedThroughputExceededException", THROTTLED)
+        kind = self._throttled([charge], now)
+        if kind:
+            return _throttling(kind)
         self._take([charge], now)
         return None
 
@@ -346,8 +387,9 @@ class Partitions:
             return None
         if self.busy_until.get(item_key, 0) > now:
             return _error("TransactionConflictException", IN_TRANSACTION)
-        if self._throttled(charges, now):
-            return _error("ProvisionedThroughputExceededException", THROTTLED)
+        kind = self._throttled(charges, now)
+        if kind:
+            return _throttling(kind)
         self._take(charges, now)
         return None
 

@@ -72,7 +72,7 @@ def error_of(call):
         (None, None),
         ("", None),
         ("off", None),
-        ("aws", partitions.Limits(wcu=1000, rcu=3000)),
+        ("aws", partitions.Limits(wcu=1000, rcu=3000, table_wcu=40_000, table_rcu=40_000)),
         ("wcu:20,rcu:60", partitions.Limits(wcu=20, rcu=60)),
         ("wcu:20, rcu:60, conflict_ms:5, throttle_rate:0.1, seed:7",
          partitions.Limits(wcu=20, rcu=60, conflict_ms=5, throttle_rate=0.1, seed=7)),
@@ -242,3 +242,15 @@ def test_a_suspended_model_charges_nothing_and_comes_back(client, clock):
 
     assert partitions_model.stats["wcu"] == 2
     assert error_of(lambda: take(client, "pool"))[0] == "TransactionCanceledException"
+
+
+def test_the_tables_quota_throttles_many_keys_at_once(client, clock):
+    model(clock, "wcu:100,rcu:300,table_wcu:3")
+
+    for n in range(3):
+        client.put_item(TableName=TABLE, Item={"pk": {"S": f"key-{n}"}})
+    refused = error_of(lambda: client.put_item(TableName=TABLE, Item={"pk": {"S": "key-9"}}))
+    clock.now += 1
+
+    assert refused == ("ThrottlingException", [])
+    client.put_item(TableName=TABLE, Item={"pk": {"S": "key-9"}})
