@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format fuzz bench package deploy clean link
+.PHONY: run test check lint format fuzz bench onsale package deploy clean link
 
 STAGE ?= prod
 PACKAGE_DIR := build/package
@@ -33,6 +33,11 @@ check: test
 # also written to build/bench.json.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# A hot on-sale on the local stack under the scaled partition model, behind the on-sale queue
+# (about a minute); also written to build/onsale.json.
+onsale: $(STAMP)
+	$(BIN)/python -m bench.onsale
 
 # schemathesis against the running local stack, as each kind of caller (a few minutes).
 fuzz: $(STAMP)

@@ -421,6 +421,9 @@ class Partitions:
             else:
                 reasons.append({"Code": "None"})
         if any(r["Code"] != "None" for r in reasons):
+            for reason in reasons:  # counted by cause: throttles and conflicts apart
+                if reason["Code"] != "None":
+                    self.stats[reason["Code"]] += 1
             codes = ", ".join(r["Code"] for r in reasons)
             return _error(
                 "TransactionCanceledException",
