@@ -402,6 +402,20 @@ class Partitions:
     def _before_DeleteItem(self, params: dict, store: Store, now: float) -> Refusal | None:
         return self._single_write(params, store, now, None)
 
+    def _cancelled(self, reasons: list[dict[str, str]]) -> Refusal:
+        """A transaction refused, with DynamoDB's reason per item; the reasons are counted by
+        cause (throttles and conflicts apart)."""
+        for reason in reasons:
+            if reason["Code"] != "None":
+                self.stats[reason["Code"]] += 1
+        codes = ", ".join(r["Code"] for r in reasons)
+        return _error(
+            "TransactionCanceledException",
+            f"Transaction cancelled, please refer cancellation reasons for specific reasons "
+            f"[{codes}]",
+            CancellationReasons=reasons,
+        )
+
     def _before_TransactWriteItems(
         self, params: dict[str, Any], store: Store, now: float
     ) -> Refusal | None:
@@ -421,16 +435,7 @@ class Partitions:
             else:
                 reasons.append({"Code": "None"})
         if any(r["Code"] != "None" for r in reasons):
-            for reason in reasons:  # counted by cause: throttles and conflicts apart
-                if reason["Code"] != "None":
-                    self.stats[reason["Code"]] += 1
-            codes = ", ".join(r["Code"] for r in reasons)
-            return _error(
-                "TransactionCanceledException",
-                f"Transaction cancelled, please refer cancellation reasons for specific reasons "
-                f"[{codes}]",
-                CancellationReasons=reasons,
-            )
+            return self._cancelled(reasons)
         for charges, item_key in per_item:
             self._take(charges, now)
             if item_key is not None and self.limits.conflict_ms:
@@ -448,10 +453,7 @@ class Partitions:
                    if c is not None and self._throttled([c], now) else {"Code": "None"}
                    for c in charges]  # fmt: skip
         if any(r["Code"] != "None" for r in reasons):
-            codes = ", ".join(r["Code"] for r in reasons)
-            return _error("TransactionCanceledException",
-                          f"Transaction cancelled, please refer cancellation reasons for "
-                          f"specific reasons [{codes}]", CancellationReasons=reasons)  # fmt: skip
+            return self._cancelled(reasons)
         self._take([c for c in charges if c is not None], now)
         return None
 
@@ -472,7 +474,7 @@ class Partitions:
             request["Keys"] = keep
             served += len(keep)
         if left and not served:
-            return _error("ProvisionedThroughputExceededException", THROTTLED)
+            return _throttling(PARTITION)
         params["RequestItems"] = {t: r for t, r in params["RequestItems"].items() if r["Keys"]}
         return Outcome(unprocessed=("UnprocessedKeys", left) if left else None)
 
@@ -494,7 +496,7 @@ class Partitions:
             params["RequestItems"][table] = keep
             served += len(keep)
         if left and not served:
-            return _error("ProvisionedThroughputExceededException", THROTTLED)
+            return _throttling(PARTITION)
         params["RequestItems"] = {t: r for t, r in params["RequestItems"].items() if r}
         return Outcome(unprocessed=("UnprocessedItems", left) if left else None)
 

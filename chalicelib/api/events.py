@@ -11,7 +11,7 @@ from chalicelib.api.responses import model_response, no_content, page_response
 from chalicelib.auth.authorizer import bearer_auth
 from chalicelib.auth.principal import principal_of
 from chalicelib.money import from_minor
-from chalicelib.services.sales import events
+from chalicelib.services.sales import events, onsale_queue
 from chalicelib.services.sales.events import EventWithCounts
 
 bp = ApiBlueprint(__name__)
@@ -36,7 +36,7 @@ def event_out(item: EventWithCounts) -> schemas.responses.EventOut:
         queue=schemas.responses.QueueOut(
             opens_at=event.queue_opens_at, admit_per_second=int(event.queue_admit_per_second)
         )
-        if event.queue_opens_at is not None and event.queue_admit_per_second
+        if onsale_queue.has_queue(event)
         else None,
         created_at=event.created_at,
         updated_at=event.updated_at,

@@ -30,9 +30,8 @@ CHECKOUT_AUDIENCE = "events-api:checkout"
 CHECKOUT_TOKEN_AFTER_HOLD = timedelta(hours=24)
 # A waiting-list entry's token (emailed when joining): leaves that entry, nothing else.
 WAITING_AUDIENCE = "events-api:waiting"
-# The on-sale queue's tokens: a place in one event's queue, and the admission it leads to.
-# Neither is a bearer token: the authorizer never accepts their audiences.
-QUEUE_AUDIENCE = "events-api:queue"
+# An on-sale queue's admission (its places are HMAC-signed strings, not JWTs): not a bearer
+# token, the authorizer never accepts its audience.
 ADMISSION_AUDIENCE = "events-api:admission"
 ADMISSION_LIFETIME = timedelta(minutes=10)
 TOKEN_LIFETIME = timedelta(minutes=30)
@@ -88,46 +87,14 @@ def issue_waiting_token(*, entry_id: str, event_time: datetime) -> IssuedToken:
 def _issue(
     subject: str, role: str | None, version: int, audience: str, lifetime: timedelta
 ) -> IssuedToken:
-    import jwt  # imported on use: see the module docstring
-
-    settings = get_settings()
-    now = utcnow()
-    claims = {
-        "sub": subject,
-        "role": role,
-        "ver": version,
-        "iat": now,
-        "exp": now + lifetime,
-        "iss": settings.app_url,
-        "aud": audience,
-    }
-    token = jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+    token = _sign(subject, audience, lifetime, {"role": role, "ver": version})
     return IssuedToken(auth_token=token, expires_in=int(lifetime.total_seconds()))
 
 
 def decode_token(token: str) -> TokenClaims:
     """Verify a token's signature and standard claims; the caller still checks the user."""
-    import jwt
-
-    settings = get_settings()
-    try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret,
-            # An explicit list: never "none", never an algorithm the header picks.
-            algorithms=[ALGORITHM],
-            audience=[
-                AUDIENCE,
-                BUYER_AUDIENCE,
-                ORDER_AUDIENCE,
-                CHECKOUT_AUDIENCE,
-                WAITING_AUDIENCE,
-            ],
-            issuer=settings.app_url,
-            options={"require": REQUIRED_CLAIMS},
-        )
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from exc
+    audiences = [AUDIENCE, BUYER_AUDIENCE, ORDER_AUDIENCE, CHECKOUT_AUDIENCE, WAITING_AUDIENCE]
+    claims = _decoded(token, audiences, REQUIRED_CLAIMS)
     _check_claim_types(claims)
     return TokenClaims(
         user_id=claims["sub"],
@@ -160,7 +127,7 @@ def _check_claim_types(claims: dict) -> None:
 
 @dataclass(frozen=True)
 class QueuePlace:
-    """A place in an event's on-sale queue: which counter of which band gave it, and when."""
+    """A place in an event's on-sale queue: which counter of which band gave it."""
 
     event_id: str
     band: str  # "early" (joined before opens_at) or "late"
@@ -209,7 +176,7 @@ def decode_admission_token(token: str) -> tuple[str, str]:
 
 
 def _sign(subject: str, audience: str, lifetime: timedelta, extra: dict) -> str:
-    import jwt
+    import jwt  # imported on use: see the module docstring
 
     settings = get_settings()
     now = utcnow()
@@ -218,19 +185,29 @@ def _sign(subject: str, audience: str, lifetime: timedelta, extra: dict) -> str:
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
 
 
-def _verify(token: str, audience: str) -> dict:
-    import jwt
+def _decoded(token: str, audience: str | list[str], required: list[str]) -> dict:
+    """The claims of a token we signed for one of `audience`, checked by pyjwt."""
+    import jwt  # imported on use: see the module docstring
 
     settings = get_settings()
-    if not isinstance(token, str) or len(token) > 2048:
-        raise InvalidToken("not a token")
     try:
-        claims = jwt.decode(
-            token, settings.jwt_secret, algorithms=[ALGORITHM], audience=audience,
-            issuer=settings.app_url, options={"require": ["sub", "iat", "exp", "iss", "aud"]},
-        )  # fmt: skip
+        return jwt.decode(
+            token,
+            settings.jwt_secret,
+            # An explicit list: never "none", never an algorithm the header picks.
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=settings.app_url,
+            options={"require": required},
+        )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+def _verify(token: str, audience: str) -> dict:
+    if not isinstance(token, str) or len(token) > 2048:
+        raise InvalidToken("not a token")
+    claims = _decoded(token, audience, ["sub", "iat", "exp", "iss", "aud"])
     if not isinstance(claims["sub"], str) or not 0 < len(claims["sub"]) <= MAX_SUBJECT:
         raise InvalidToken("bad subject")
     return claims

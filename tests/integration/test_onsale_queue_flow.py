@@ -10,25 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bench.onsale import spearman
 from tests.integration.test_ticket_races import Caller, buyer, seller
 
 pytestmark = pytest.mark.integration
 
 BUYERS = 40
 ADMIT_PER_SECOND = 5
-
-
-def spearman(xs: list[float], ys: list[float]) -> float:
-    def ranks(values: list[float]) -> list[int]:
-        order = sorted(range(len(values)), key=values.__getitem__)
-        out = [0] * len(values)
-        for rank, index in enumerate(order):
-            out[index] = rank
-        return out
-
-    rx, ry = ranks(xs), ranks(ys)
-    n = len(xs)
-    return 1 - 6 * sum((a - b) ** 2 for a, b in zip(rx, ry, strict=True)) / (n * (n * n - 1))
 
 
 def test_early_buyers_are_shuffled_then_admitted_and_buy_in_position_order(local_stack):

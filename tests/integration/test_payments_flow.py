@@ -61,13 +61,13 @@ def emails_to(stack, address: str) -> list[dict]:
     return [m for m in sent if address in m["to"]]
 
 
-def wait_until(check, timeout_s: float = 15.0):
+def wait_until(check, timeout_s: float = 15.0, every_s: float = 0.2):
     deadline = time.monotonic() + timeout_s
     while True:
         result = check()
         if result or time.monotonic() > deadline:
             return result
-        time.sleep(0.2)
+        time.sleep(every_s)
 
 
 def test_twenty_parallel_deliveries_and_the_buyers_polling_settle_the_order_once(

@@ -10,19 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.integration.test_order_races import online_event
+from tests.integration.test_payments_flow import wait_until
 from tests.integration.test_ticket_races import Caller, buyer, seller
 from tests.integration.test_voucher_races import _backdate
 
 pytestmark = pytest.mark.integration
-
-
-def _until(check, seconds: float):
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 def test_returned_seats_go_to_the_queue_within_seconds_and_in_order(local_stack):
@@ -47,7 +39,7 @@ def test_returned_seats_go_to_the_queue_within_seconds_and_in_order(local_stack)
     # Meanwhile 20 buyers try to take the returned seats: the waiting list comes first.
     with ThreadPoolExecutor(max_workers=8) as pool:
         tries = list(pool.map(lambda _: anonymous("POST", "/orders", line(1)), range(20)))
-    offered = _until(lambda: statuses()[0] == "offered", 5)
+    offered = wait_until(lambda: statuses()[0] == "offered", 5, every_s=0.05)
     took = time.monotonic() - cancelled_at
     print(f"offered {took:.2f} s after the cancel")
 
@@ -64,7 +56,8 @@ def test_returned_seats_go_to_the_queue_within_seconds_and_in_order(local_stack)
     assert organizer("GET", f"/orders/{entries[0]['order_id']}").json()["order"]["status"] == (
         "expired"
     )
-    assert _until(lambda: statuses()[:3] == ["lapsed", "offered", "waiting"], 5), statuses()
+    assert wait_until(lambda: statuses()[:3] == ["lapsed", "offered", "waiting"], 5,
+                      every_s=0.05), statuses()  # fmt: skip
     types = organizer("GET", f"/events/{event_id}/ticket-types").json()["ticket_types"]
     assert (types[0]["held"], types[0]["available"]) == (5, 0)  # 2 + the offer's 3
 

@@ -103,9 +103,7 @@ class UpdateEventBody(Body):
         changes = self.model_dump(exclude_none=True)
         for nullable in ("cancellable_until", "queue"):
             if nullable in self.model_fields_set:
-                changes[nullable] = getattr(self, nullable)
-                if nullable == "queue" and self.queue is not None:
-                    changes["queue"] = self.queue.model_dump()
+                changes.setdefault(nullable, None)
         return changes
 
 

@@ -296,15 +296,7 @@ def _queue_actions(event: Event, queue: dict | None, time: datetime, now: dateti
     """Set or remove the on-sale queue; once it has opened it may only be removed (positions
     and admissions already given out stand on its settings)."""
     current = _queue_of(event)
-    if (
-        current is not None
-        and current["opens_at"] <= now
-        and queue is not None
-        and (
-            queue["opens_at"] != current["opens_at"]
-            or queue["admit_per_second"] != current["admit_per_second"]
-        )
-    ):
+    if current is not None and current["opens_at"] <= now and queue not in (None, current):
         raise Conflict(
             "The on-sale queue has opened: it can only be removed (queue: null).",
             code="queue_open",

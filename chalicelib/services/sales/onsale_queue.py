@@ -55,7 +55,7 @@ ADMISSION = "admission"  # the uniques kind an admission is claimed under
 # early counts are final, and each API process keeps them.
 SETTLE = timedelta(seconds=5)
 _final_counts: dict[str, tuple[int, ...]] = {}
-_final_lock = threading.Lock()
+_cache_lock = threading.Lock()
 EVENT_TTL_S = 2.0
 _events: dict[str, tuple[float, Event]] = {}
 
@@ -120,7 +120,7 @@ def _event_for_queue(event_id: str) -> Event:
     event = get_or_none(Event, event_id)  # eventually consistent: half the cost
     if event is None:
         raise NotFound()
-    with _final_lock:
+    with _cache_lock:
         if len(_events) > 1000:
             _events.clear()
         _events[event_id] = (now, event)
@@ -191,7 +191,7 @@ def _early_counts(event: Event, now: datetime) -> tuple[int, ...]:
                              for k in range(COUNTERS)]  # fmt: skip
     counts = tuple(int(c.taken) if c is not None else 0 for c in batch.get_items(keys))
     if now >= event.queue_opens_at + SETTLE:
-        with _final_lock:
+        with _cache_lock:
             _final_counts[event.id] = counts
     return counts
 

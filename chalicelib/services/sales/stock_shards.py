@@ -231,6 +231,24 @@ def _shard_key(event_id: str, index: int) -> StockShard:
     return StockShard(id=shard_id(event_id, index))
 
 
+def _pool_money(money: inventory.Money | None) -> list:
+    """What a sale brought in, on the shard's pool counts (as inventory keeps it on a pool)."""
+    if money is None:
+        return []
+    amount = sum(money.per_type.values())
+    actions = [StockShard.gross_minor.add(amount)]
+    if money.online:
+        actions.append(StockShard.online_minor.add(amount))
+    return actions
+
+
+def _type_money(money: inventory.Money | None, type_id: str) -> list:
+    if money is None or not money.per_type.get(type_id):
+        return []
+    entry = StockShard.types[type_id]
+    return [entry["gross"].set(entry["gross"] + money.per_type[type_id])]
+
+
 def add_take(
     tx: TransactWrite,
     *,
@@ -256,18 +274,13 @@ def add_take(
         counter = StockShard.sold if state == inventory.SOLD else StockShard.held
         actions += [StockShard.available.add(-total), counter.add(total)]
         condition &= StockShard.available >= total
-        if money is not None:
-            amount = sum(money.per_type.values())
-            actions.append(StockShard.gross_minor.add(amount))
-            if money.online:
-                actions.append(StockShard.online_minor.add(amount))
+        actions += _pool_money(money)
     for line in lines:
         entry = StockShard.types[line.ticket_type_id]
         actions += [entry[state].set(entry[state] + line.quantity),
-                    entry["remaining"].set(entry["remaining"] - line.quantity)]  # fmt: skip
+                    entry["remaining"].set(entry["remaining"] - line.quantity),
+                    *_type_money(money, line.ticket_type_id)]  # fmt: skip
         condition &= entry["remaining"] >= line.quantity
-        if money is not None and money.per_type.get(line.ticket_type_id):
-            actions.append(entry["gross"].set(entry["gross"] + money.per_type[line.ticket_type_id]))
     tx.update(_shard_key(event_id, index), actions=actions, condition=condition)
 
 
@@ -286,18 +299,14 @@ def add_settle(
     actions = [StockShard.version.add(1), StockShard.updated_at.set(now)]
     condition = StockShard.id.exists()
     if pool:
-        amount = sum(money.per_type.values())
         actions += [StockShard.held.add(-total), StockShard.sold.add(total),
-                    StockShard.gross_minor.add(amount)]  # fmt: skip
-        if money.online:
-            actions.append(StockShard.online_minor.add(amount))
+                    *_pool_money(money)]  # fmt: skip
         condition &= StockShard.held >= total
     for line in lines:
         entry = StockShard.types[line.ticket_type_id]
         actions += [entry["held"].set(entry["held"] - line.quantity),
-                    entry["sold"].set(entry["sold"] + line.quantity)]  # fmt: skip
-        if money.per_type.get(line.ticket_type_id):
-            actions.append(entry["gross"].set(entry["gross"] + money.per_type[line.ticket_type_id]))
+                    entry["sold"].set(entry["sold"] + line.quantity),
+                    *_type_money(money, line.ticket_type_id)]  # fmt: skip
         condition &= entry["held"] >= line.quantity
     tx.update(_shard_key(event_id, index), actions=actions, condition=condition)
 
