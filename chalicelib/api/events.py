@@ -38,6 +38,8 @@ def event_out(item: EventWithCounts) -> schemas.responses.EventOut:
         )
         if onsale_queue.has_queue(event)
         else None,
+        stock_shards=int(event.stock_shards or 1),
+        stock_lane_open=bool(event.stock_lane_open),
         created_at=event.created_at,
         updated_at=event.updated_at,
         allocated=counts.allocated,

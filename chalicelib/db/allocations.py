@@ -56,6 +56,10 @@ class Allocation(TableModel):
     online_minor = NumberAttribute(default=0)
     refunded_minor = NumberAttribute(default=0)
     on_sale = BooleanAttribute(default=False)
+    # The organizer's pool only: how many stock shards the event has (their counts add to this
+    # pool's and its types'; services/sales/stock_shards.py), so a reader of the pools knows
+    # without reading the event.
+    stock_shard_items = NumberAttribute(null=True)
     # Set while an event is being force-deleted: bookings require it absent.
     closed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)

@@ -70,9 +70,11 @@ class Event(TableModel):
     # buyers need an admission, given out in queue order at `queue_admit_per_second`.
     queue_opens_at = UTCDateTimeAttribute(null=True)
     queue_admit_per_second = NumberAttribute(null=True)
-    # Sharded stock (services/sales/stock_shards.py): how many shards, whether orders take from
-    # them now, and the types whose remaining is split into them.
+    # Sharded stock (services/sales/stock_shards.py): how many shards the organizer asked for,
+    # how many shard items exist (every one counts in the event's totals), whether orders take
+    # from them now, and the types whose remaining is split into them.
     stock_shards = NumberAttribute(null=True)
+    stock_shard_items = NumberAttribute(null=True)
     stock_lane_open = BooleanAttribute(null=True)
     stock_lane_types = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -148,6 +149,10 @@ class Order(TableModel):
     ticket_ids = ListAttribute(of=UnicodeAttribute, null=True)
     # The buyer's reserved-orders counter for this event, given back when the hold ends.
     hold_counter = UnicodeAttribute(null=True)
+    # Where its stock is counted (services/sales/stock.py): the stock shard it took from, if
+    # any, and the types whose counts are there.
+    stock_shard = NumberAttribute(null=True)
+    stock_shard_types = UnicodeSetAttribute(null=True)
     # Card payment (online events): the provider's current attempt (a Stripe PaymentIntent)
     # and the secret Stripe.js confirms it with; `paid_intent_id` is the attempt that paid.
     payment_provider = UnicodeAttribute(null=True)

@@ -5,6 +5,7 @@ and offline scanners can fetch the event's revoked tickets."""
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -111,6 +112,9 @@ class Ticket(TableModel):
     qr = UnicodeAttribute(null=True)
     price_minor = NumberAttribute()
     currency_code = UnicodeAttribute()
+    # Its order's stock shard, and whether its type's counts are there (services/sales/stock.py).
+    stock_shard = NumberAttribute(null=True)
+    stock_shard_type = BooleanAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     cancelled_at = UTCDateTimeAttribute(null=True)
     revoked_event_id = UnicodeAttribute(null=True)  # the event's id, once cancelled

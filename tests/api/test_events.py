@@ -15,7 +15,7 @@ EVENT_KEYS = {
     "id", "title", "time", "price", "currency_code", "number_of_tickets", "organizer_id",
     "cancellable_until",
     "created_at", "updated_at", "allocated", "sold", "available", "held", "payment", "queue",
-    "hold_minutes", "waiting_list_hours",
+    "hold_minutes", "waiting_list_hours", "stock_shards", "stock_lane_open",
 }  # fmt: skip
 
 

@@ -12,10 +12,9 @@ from chalicelib.db import transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import utcnow
 from chalicelib.db.events import Event
-from chalicelib.db.stock_shards import StockShard, shard_id
 from chalicelib.db.ticket_types import UNLIMITED, TicketType
 from chalicelib.errors import Conflict
-from chalicelib.services.sales import events, inventory, stock_shards, ticket_types
+from chalicelib.services.sales import events, inventory, stock, stock_shards, ticket_types
 from tests.conftest import make_user
 
 SHARDS = 4
@@ -68,64 +67,45 @@ def assert_adds_up(event_id, orders_by_shard):
         assert shard.held == sum(o["quantity"] for o in mine if o["state"] == inventory.HELD)
 
 
+def place_for(event_id, index, type_id):
+    """Shard `index` (0: the base items), with the type counted there if it is in the lane."""
+    if not index:
+        return stock.BASE
+    lane_types = Event.get(event_id, consistent_read=True).stock_lane_types or ()
+    return stock.Place(index, frozenset({type_id} & set(lane_types)))
+
+
 def take(event_id, organizer_id, index, type_id, quantity, state):
-    """One order's stock: from shard `index`, or from the base items (index 0)."""
-    event = Event.get(event_id, consistent_read=True)
-    lines = [inventory.Line(type_id, quantity)]
+    """One order's stock at shard `index` (0: the base items); the place it was taken at."""
+    place = place_for(event_id, index, type_id)
 
     def build(tx):
-        if index:
-            stock_shards.add_take(tx, event_id=event_id, index=index, lines=lines,
-                                  sliced=set(event.stock_lane_types or ()), state=state,
-                                  now=utcnow())  # fmt: skip
-        else:
-            inventory.add_take(
-                tx, event_id=event_id, seller_id=organizer_id, by_reseller=False,
-                must_be_on_sale=True, lines=lines, state=state, now=utcnow(),
-            )  # fmt: skip
+        stock.add_take(
+            tx, place=place, event_id=event_id, seller_id=organizer_id, by_reseller=False,
+            must_be_on_sale=True, lines=[inventory.Line(type_id, quantity)], state=state,
+            now=utcnow(),
+        )  # fmt: skip
 
-    try:
-        return transactions.write_unless_refused(build)
-    except ValueError:  # a type whose remaining is not in the lane
-        return False
+    return place if transactions.write_unless_refused(build) else None
 
 
 def settle(event_id, organizer_id, order):
     lines = [inventory.Line(order["type"], order["quantity"])]
     money = inventory.Money({order["type"]: 100 * order["quantity"]})
-
-    def build(tx):
-        if order["shard"]:
-            stock_shards.add_settle(tx, event_id=event_id, index=order["shard"], lines=lines,
-                                    now=utcnow(), money=money)  # fmt: skip
-        else:
-            inventory.add_settle(
-                tx, event_id=event_id, seller_id=organizer_id, by_reseller=False, lines=lines,
-                now=utcnow(), money=money,
-            )  # fmt: skip
-
-    transactions.write(build)
+    transactions.write(lambda tx: stock.add_settle(
+        tx, place=order["place"], event_id=event_id, seller_id=organizer_id, by_reseller=False,
+        lines=lines, now=utcnow(), money=money,
+    ))  # fmt: skip
     order["state"] = inventory.SOLD
 
 
 def release(event_id, organizer_id, order):
+    """Given back wherever the lane is now: no read of the shard, no retry."""
     lines = [inventory.Line(order["type"], order["quantity"])]
-    for _ in range(5):
-        event = Event.get(event_id, consistent_read=True)
-        shard = StockShard.get(shard_id(event_id, order["shard"])) if order["shard"] else None
-
-        def build(tx, event=event, shard=shard):
-            if shard is not None:
-                stock_shards.add_release(tx, event=event, shard=shard, lines=lines,
-                                         state=order["state"], now=utcnow())  # fmt: skip
-            else:
-                inventory.add_release(tx, event_id=event_id, seller_id=organizer_id,
-                                      by_reseller=False, lines=lines, state=order["state"],
-                                      now=utcnow())  # fmt: skip
-
-        if transactions.write_unless_refused(build):
-            return
-    raise AssertionError("release kept being refused")
+    transactions.write(lambda tx: stock.add_release(
+        tx, place=order["place"], event_id=event_id, seller_id=organizer_id, by_reseller=False,
+        lines=lines, state=order["state"], now=utcnow(),
+    ))  # fmt: skip
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -144,9 +124,10 @@ def test_base_and_shards_always_add_up_to_the_stock(event, seed):
             type_id = rng.choice([created.id, vip])
             quantity = rng.randint(1, 4)
             state = rng.choice([inventory.SOLD, inventory.HELD])
-            if take(created.id, organizer_id, index, type_id, quantity, state):
-                live.append({"shard": index, "type": type_id, "quantity": quantity,
-                             "state": state})  # fmt: skip
+            place = take(created.id, organizer_id, index, type_id, quantity, state)
+            if place is not None:
+                live.append({"shard": index, "place": place, "type": type_id,
+                             "quantity": quantity, "state": state})  # fmt: skip
                 seen["shard take" if index else "base take"] += 1
         elif move == "settle" and any(o["state"] == inventory.HELD for o in live):
             settle(created.id, organizer_id,
@@ -188,7 +169,8 @@ def test_selling_until_sold_out_strands_nothing(event):
                 break
             continue
         sold += quantity
-        live.append({"shard": done, "type": created.id, "quantity": quantity,
+        live.append({"shard": done, "place": place_for(created.id, done, created.id),
+                     "type": created.id, "quantity": quantity,
                      "state": inventory.SOLD})  # fmt: skip
 
     _, pool, _, shards = read(created.id)
@@ -215,3 +197,44 @@ def test_a_split_leaves_small_counts_in_the_base_and_refuses_twice(event):
     event_item, pool, types, shards = read(created.id)
     assert (pool.available, types[vip].remaining, event_item.stock_lane_open) == (200, 60, False)
     assert all(s.closed and s.available == 0 for s in shards)
+
+
+def test_an_order_no_single_shard_holds_is_gathered_into_the_base(event):
+    """Rebalancing: 4 shards of 50 each sold down to 3; an order of 10 that no shard holds
+    takes its stock from several shards into the base in one transaction, then sells there."""
+    created, _ = event
+    organizer_id = created.organizer_id
+    assert stock_shards.split(created.id, SHARDS)
+    for index in range(1, SHARDS + 1):
+        assert take(created.id, organizer_id, index, created.id, 47, inventory.SOLD)
+    lane_event = Event.get(created.id, consistent_read=True)
+    lines = [inventory.Line(created.id, 10)]
+    assert stock.after_refusal(lane_event, place_for(created.id, 1, created.id), lines,
+                               by_reseller=False) == stock.BASE  # fmt: skip
+    # 12 left in the lane is under LANE_MINIMUM a shard (16): the tail collapses instead.
+    assert Event.get(created.id, consistent_read=True).stock_lane_open is False
+    _, pool, types, shards = read(created.id)
+    assert pool.available == 12 and all(s.available == 0 for s in shards)
+
+
+def test_gathering_moves_just_what_the_order_needs(event):
+    created, _ = event
+    organizer_id = created.organizer_id
+    assert stock_shards.split(created.id, SHARDS)
+    sold = []
+    for index in range(1, SHARDS + 1):
+        assert take(created.id, organizer_id, index, created.id, 40, inventory.SOLD)
+        sold.append({"shard": index, "quantity": 40, "state": inventory.SOLD})
+    # 10 left in each shard; an order of 25 fits none of them.
+    lane_event = Event.get(created.id, consistent_read=True)
+    lines = [inventory.Line(created.id, 25)]
+    assert not any(stock_shards.holds(s, pool_quantity=25, lines=lines)
+                   for s in stock_shards.read_shards(created.id, SHARDS))  # fmt: skip
+    assert stock.after_refusal(lane_event, place_for(created.id, 2, created.id), lines,
+                               by_reseller=False) == stock.BASE  # fmt: skip
+    _, pool, types, shards = read(created.id)
+    assert pool.available == 25
+    assert sorted(s.available for s in shards) == [0, 0, 5, 10]  # fullest first
+    assert types[created.id].remaining == 25 and Event.get(created.id).stock_lane_open
+    assert take(created.id, organizer_id, 0, created.id, 25, inventory.SOLD)
+    assert_adds_up(created.id, sold)

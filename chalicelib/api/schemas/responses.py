@@ -101,6 +101,14 @@ class EventOut(Out):
     queue: QueueOut | None = Field(
         description="The on-sale queue: from `opens_at` on, buyers' orders need an admission."
     )
+    stock_shards: int = Field(
+        description="How many shards the event's stock is split into for a hot on-sale "
+        "(1: unsplit)."
+    )
+    stock_lane_open: bool = Field(
+        description="Whether orders take from the shards now (false before a split, and "
+        "after the tail of the sale collapsed them back)."
+    )
     allocated: int = Field(description="Tickets assigned to resellers.")
     sold: int = Field(description="Tickets sold by everyone.")
     held: int = Field(description="Tickets in reserved orders that have not ended.")

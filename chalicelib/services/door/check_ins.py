@@ -36,7 +36,7 @@ from chalicelib.errors import (
     TicketNotFound,
     WrongEvent,
 )
-from chalicelib.services.sales import inventory, tickets
+from chalicelib.services.sales import inventory, stock_shards, tickets
 from chalicelib.services.sales.events import get_event, owned_event
 from chalicelib.services.stream.changes import record as record_change
 
@@ -226,6 +226,7 @@ def list_check_ins(
     """The counts (sold, checked in) and a page of check-ins, latest first."""
     event = door_event(actor, event_id)
     pools = inventory.pools_of(event.id)
+    stock_shards.fold(pools)
     counts = DoorCounts(
         sold=sum(p.sold for p in pools), checked_in=sum(p.checked_in for p in pools)
     )

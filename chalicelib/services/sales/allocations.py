@@ -23,8 +23,8 @@ from chalicelib.errors import (
     NotFound,
     TicketTypeNotFound,
 )
-from chalicelib.services.sales import inventory
-from chalicelib.services.sales.events import get_event, owned_event
+from chalicelib.services.sales import inventory, stock_shards
+from chalicelib.services.sales.events import get_event, owned_event, with_lane_closed
 from chalicelib.services.stream.changes import record as record_change
 
 # A TransactWriteItems holds at most 100 items; deleting an event touches every pool at once.
@@ -242,6 +242,7 @@ def _explain_refused_move(
         raise TicketTypeNotFound()
 
 
+@with_lane_closed
 def set_allocation(
     *,
     actor: Principal,
@@ -258,6 +259,7 @@ def set_allocation(
     return Share(pool, type_id, type_shares(pool)[type_id])
 
 
+@with_lane_closed
 def remove_allocation(
     *, actor: Principal, event_id: str, reseller_id: str, ticket_type_id: str | None = None
 ) -> None:
@@ -319,9 +321,11 @@ def offers(*, event_id: str) -> list[Offer]:
     """Who sells this event now: the organizer's remaining tickets and every reseller
     allocation on sale with tickets left."""
     event = get_event(event_id)
+    pools = inventory.pools_of(event_id)
+    stock_shards.fold(pools)
     selling = [
         p
-        for p in inventory.pools_of(event_id)
+        for p in pools
         if p.available > 0
         and p.closed_at is None
         and (p.seller_id == event.organizer_id or p.on_sale)

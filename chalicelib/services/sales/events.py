@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
@@ -26,10 +28,12 @@ from chalicelib.db.waiting_list import WaitingEntry
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.money import from_minor, to_minor
 from chalicelib.services.sales import inventory
+from chalicelib.services.sales import stock_shards as shards
 from chalicelib.services.sales.inventory import Counts
 from chalicelib.services.stream.changes import record as record_change
 
 RESIZE_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ def get_event(event_id: str) -> Event:
 
 
 def with_counts(event: Event) -> EventWithCounts:
-    return EventWithCounts(event, inventory.counts(event, inventory.pools_of(event.id)))
+    pools = inventory.pools_of(event.id)
+    shards.fold(pools)
+    return EventWithCounts(event, inventory.counts(event, pools))
 
 
 def owned_event(actor: Principal, event_id: str) -> Event:
@@ -78,6 +84,24 @@ def owned_event(actor: Principal, event_id: str) -> Event:
     if actor.role == ORGANIZER and event.organizer_id != actor.user_id:
         raise Forbidden()
     return event
+
+
+def with_lane_closed(change: Callable[..., T]) -> Callable[..., T]:
+    """For a change of an event's stock or of its types' rules (allocations, ticket types): on
+    an event whose stock is split into shards it is made with the lane collapsed into the base
+    items, where every condition of the change applies, and the stock is split again after.
+    The caller's right to change the event is checked first: nobody else can make a lane
+    collapse."""
+
+    @functools.wraps(change)
+    def changed(*, actor: Principal, event_id: str, **kwargs: Any) -> T:
+        event = owned_event(actor, event_id)
+        if not event.stock_lane_open and int(event.stock_shards or 1) < 2:
+            return change(actor=actor, event_id=event_id, **kwargs)
+        with shards.lane_closed(event_id):
+            return change(actor=actor, event_id=event_id, **kwargs)
+
+    return changed
 
 
 def _organizer_for(actor: Principal, organizer_id: str | None) -> str:
@@ -109,6 +133,7 @@ def create_event(
     hold_minutes: int = 15,
     waiting_list_hours: int = 24,
     queue: dict | None = None,
+    stock_shards: int = 1,
 ) -> EventWithCounts:
     from chalicelib.services.sales.ticket_types import add_new_type, default_type
 
@@ -132,6 +157,7 @@ def create_event(
         waiting_list_hours=waiting_list_hours,
         queue_opens_at=queue["opens_at"] if queue else None,
         queue_admit_per_second=queue["admit_per_second"] if queue else None,
+        stock_shards=stock_shards if stock_shards > 1 else None,
         created_at=now,
         updated_at=now,
     )
@@ -155,6 +181,8 @@ def create_event(
                 "number_of_tickets": number_of_tickets})  # fmt: skip
 
     transactions.write(build)
+    if stock_shards > 1 and shards.reopen(event.id):
+        return with_counts(get_event(event.id))
     return EventWithCounts(event, Counts(allocated=0, sold=0, available=number_of_tickets))
 
 
@@ -193,6 +221,8 @@ def list_events(
     keep = inventory.events_fitting_one_call(page.items)
     page = shorten(page, keep, scope=scope, key_names=("id", *index_key))
     pools = inventory.pools_of_events(page.items)
+    for event in page.items:
+        shards.fold(pools[event.id])  # one more read for each sharded event
     return Page(
         items=[EventWithCounts(e, inventory.counts(e, pools[e.id])) for e in page.items],
         next_token=page.next_token,
@@ -200,6 +230,33 @@ def list_events(
 
 
 def update_event(
+    *, actor: Principal, event_id: str, stock_shards: int | None = None, **changes: Any
+) -> EventWithCounts:
+    """Change an event (`changes`: the fields of `_update`). While its stock is split into
+    shards, or when the number of shards changes, the change is made with the lane collapsed
+    into the base items, and the stock is split again afterwards."""
+    event = owned_event(actor, event_id)
+    if stock_shards is None and not event.stock_lane_open:
+        return _update(actor=actor, event_id=event_id, **changes)
+    with shards.lane_closed(event_id):
+        if changes:
+            _update(actor=actor, event_id=event_id, **changes)
+        if stock_shards is not None and stock_shards != int(event.stock_shards or 1):
+            _set_stock_shards(actor, get_event(event_id), stock_shards)
+    return with_counts(get_event(event_id))
+
+
+def _set_stock_shards(actor: Principal, event: Event, count: int) -> None:
+    def build(tx: TransactWrite) -> None:
+        action = Event.stock_shards.set(count) if count > 1 else Event.stock_shards.remove()
+        tx.update(event, actions=[action, Event.updated_at.set(utcnow())],
+                  condition=Event.id.exists())  # fmt: skip
+        _record(tx, "event.updated", actor, event, {"stock_shards": str(count)})
+
+    transactions.write(build)
+
+
+def _update(
     *,
     actor: Principal,
     event_id: str,
@@ -419,8 +476,9 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
     event = owned_event(actor, event_id)
     if force and actor.role != ADMIN:
         raise Forbidden(details={"force": "Only an admin can force-delete an event."})
+    shards.collapse(event_id)  # its stock back in the base items, which the delete checks
     pools = inventory.pools_of(event_id)
-    if any(pool.sold or pool.held for pool in pools):
+    if any(pool.sold or pool.held for pool in pools) or shards.has_sales(event):
         if not force:
             raise Conflict(
                 "Tickets were sold or are held for this event; an admin can delete it with "
@@ -450,6 +508,7 @@ def delete_event(*, actor: Principal, event_id: str, force: bool = False) -> Non
         for scanner in Scanner.by_event.query(event_id):
             batch.delete(scanner)
     _delete_types(event_id)
+    shards.delete_shards(event)
     with Voucher.batch_write() as batch:
         for voucher in Voucher.query(event_id):
             batch.delete(voucher)

@@ -173,6 +173,27 @@ def add_take(
     `money`: what a sale (state SOLD) brought in, counted for the report in the same writes.
     While anyone waits for a type, the organizer's stock of it goes to the waiting list: only an
     `offer` (to the head of the queue, which it leaves) may take it."""
+    add_pool_take(tx, event_id=event_id, seller_id=seller_id, by_reseller=by_reseller,
+                  must_be_on_sale=must_be_on_sale, lines=lines, state=state, now=now,
+                  money=money)  # fmt: skip
+    for line in lines:
+        add_type_take(tx, event_id=event_id, line=line, state=state, money=money,
+                      by_reseller=by_reseller, offer=offer)  # fmt: skip
+
+
+def add_pool_take(
+    tx: TransactWrite,
+    *,
+    event_id: str,
+    seller_id: str,
+    by_reseller: bool,
+    must_be_on_sale: bool,
+    lines: list[Line],
+    state: str,
+    now: datetime,
+    money: Money | None = None,
+) -> None:
+    """The seller's pool's part of a take (every line counts against it)."""
     total = sum(line.quantity for line in lines)
     actions = [
         Allocation.available.add(-total),
@@ -198,29 +219,41 @@ def add_take(
             condition &= available >= line.quantity
     tx.update(Allocation(event_id=event_id, seller_id=seller_id), actions=actions,
               condition=condition)  # fmt: skip
-    for line in lines:
-        actions = [
-            TicketType.remaining.add(-line.quantity),
-            _type_counter(state).add(line.quantity),
-            *_type_money(money, line.ticket_type_id),
-        ]
-        # Its own quantity (UNLIMITED when it has none), and still on sale: a type taken off
-        # sale while this order was being placed sells nothing more.
-        condition = (
-            TicketType.id.exists()
-            & (TicketType.remaining >= line.quantity)
-            & (TicketType.on_sale == True)  # noqa: E712
-        )
-        if offer:
-            actions.append(TicketType.waiting.add(-1))
-            condition &= TicketType.waiting >= 1
-        elif not by_reseller:
-            condition &= TicketType.waiting.does_not_exist() | (TicketType.waiting == 0)
-        tx.update(
-            TicketType(event_id=event_id, id=line.ticket_type_id),
-            actions=actions,
-            condition=condition,
-        )
+
+
+def add_type_take(
+    tx: TransactWrite,
+    *,
+    event_id: str,
+    line: Line,
+    state: str,
+    money: Money | None = None,
+    by_reseller: bool = False,
+    offer: bool = False,
+) -> None:
+    """One line's part of a take on its ticket type's own item."""
+    actions = [
+        TicketType.remaining.add(-line.quantity),
+        _type_counter(state).add(line.quantity),
+        *_type_money(money, line.ticket_type_id),
+    ]
+    # Its own quantity (UNLIMITED when it has none), and still on sale: a type taken off
+    # sale while this order was being placed sells nothing more.
+    condition = (
+        TicketType.id.exists()
+        & (TicketType.remaining >= line.quantity)
+        & (TicketType.on_sale == True)  # noqa: E712
+    )
+    if offer:
+        actions.append(TicketType.waiting.add(-1))
+        condition &= TicketType.waiting >= 1
+    elif not by_reseller:
+        condition &= TicketType.waiting.does_not_exist() | (TicketType.waiting == 0)
+    tx.update(
+        TicketType(event_id=event_id, id=line.ticket_type_id),
+        actions=actions,
+        condition=condition,
+    )
 
 
 def add_release(
@@ -239,10 +272,42 @@ def add_release(
     money given back per ticket type (minor units), counted for the report in the same writes
     (types without lines too: a refund of an amount cancels nothing)."""
     refunded = {t: amount for t, amount in (refunded or {}).items() if amount}
+    add_pool_release(tx, event_id=event_id, seller_id=seller_id, by_reseller=by_reseller,
+                     lines=lines, state=state, now=now, refunded=refunded)  # fmt: skip
+    released = {line.ticket_type_id for line in lines}
+    for line in lines:
+        add_type_release(tx, event_id=event_id, type_id=line.ticket_type_id,
+                         counted=line.quantity, state=state, returned=line.quantity,
+                         refunded=refunded.get(line.ticket_type_id, 0))  # fmt: skip
+    for type_id, amount in refunded.items():
+        if type_id not in released:
+            add_type_release(tx, event_id=event_id, type_id=type_id, refunded=amount)
+
+
+def add_pool_release(
+    tx: TransactWrite,
+    *,
+    event_id: str,
+    seller_id: str,
+    by_reseller: bool,
+    lines: list[Line],
+    state: str | None,
+    now: datetime,
+    refunded: dict[str, int] | None = None,
+    returned: int | None = None,
+) -> None:
+    """The seller's pool's part of a release: its `state` count goes down by the lines (unless
+    `state` is None: they were counted elsewhere) and `returned` tickets (all of them by
+    default) come back to its `available`."""
+    refunded = {t: amount for t, amount in (refunded or {}).items() if amount}
     total = sum(line.quantity for line in lines)
-    counter = _pool_counter(state)
-    actions = [Allocation.available.add(total), counter.add(-total), Allocation.updated_at.set(now)]
-    condition = Allocation.event_id.exists() & (counter >= total)
+    returned = total if returned is None else returned
+    actions = [Allocation.available.add(returned), Allocation.updated_at.set(now)]
+    condition = Allocation.event_id.exists()
+    if state is not None:
+        counter = _pool_counter(state)
+        actions.append(counter.add(-total))
+        condition &= counter >= total
     if by_reseller:
         for line in lines:
             entry = Allocation.types[line.ticket_type_id]
@@ -258,24 +323,31 @@ def add_release(
                 actions.append(path.set((path | 0) + amount))
     tx.update(Allocation(event_id=event_id, seller_id=seller_id), actions=actions,
               condition=condition)  # fmt: skip
-    released = {line.ticket_type_id for line in lines}
-    for line in lines:
-        type_counter = _type_counter(state)
-        type_actions = [TicketType.remaining.add(line.quantity), type_counter.add(-line.quantity)]
-        if refunded.get(line.ticket_type_id):
-            type_actions.append(TicketType.refunded_minor.add(refunded[line.ticket_type_id]))
-        tx.update(
-            TicketType(event_id=event_id, id=line.ticket_type_id),
-            actions=type_actions,
-            condition=TicketType.id.exists() & (type_counter >= line.quantity),
-        )
-    for type_id, amount in refunded.items():
-        if type_id not in released:
-            tx.update(
-                TicketType(event_id=event_id, id=type_id),
-                actions=[TicketType.refunded_minor.add(amount)],
-                condition=TicketType.id.exists(),
-            )
+
+
+def add_type_release(
+    tx: TransactWrite,
+    *,
+    event_id: str,
+    type_id: str,
+    counted: int = 0,
+    state: str | None = None,
+    returned: int = 0,
+    refunded: int = 0,
+) -> None:
+    """A ticket type's part of a release: `counted` tickets off its `state` count, `returned`
+    back to its `remaining`, `refunded` money counted (any of them may be 0)."""
+    actions = []
+    condition = TicketType.id.exists()
+    if returned:
+        actions.append(TicketType.remaining.add(returned))
+    if counted and state is not None:
+        actions.append(_type_counter(state).add(-counted))
+        condition &= _type_counter(state) >= counted
+    if refunded:
+        actions.append(TicketType.refunded_minor.add(refunded))
+    if actions:
+        tx.update(TicketType(event_id=event_id, id=type_id), actions=actions, condition=condition)
 
 
 def add_settle(
@@ -290,6 +362,22 @@ def add_settle(
 ) -> None:
     """Turn a reserved order's held tickets into sold ones (it was paid): nothing changes hands
     in the pool's `available`, and each count must still hold what moves."""
+    add_pool_settle(tx, event_id=event_id, seller_id=seller_id, by_reseller=by_reseller,
+                    lines=lines, now=now, money=money)  # fmt: skip
+    for line in lines:
+        add_type_settle(tx, event_id=event_id, line=line, money=money)
+
+
+def add_pool_settle(
+    tx: TransactWrite,
+    *,
+    event_id: str,
+    seller_id: str,
+    by_reseller: bool,
+    lines: list[Line],
+    now: datetime,
+    money: Money,
+) -> None:
     total = sum(line.quantity for line in lines)
     actions = [Allocation.held.add(-total), Allocation.sold.add(total),
                Allocation.updated_at.set(now), *_pool_money(money, by_reseller)]  # fmt: skip
@@ -302,16 +390,18 @@ def add_settle(
             condition &= held >= line.quantity
     tx.update(Allocation(event_id=event_id, seller_id=seller_id), actions=actions,
               condition=condition)  # fmt: skip
-    for line in lines:
-        tx.update(
-            TicketType(event_id=event_id, id=line.ticket_type_id),
-            actions=[
-                TicketType.held.add(-line.quantity),
-                TicketType.sold.add(line.quantity),
-                *_type_money(money, line.ticket_type_id),
-            ],
-            condition=TicketType.id.exists() & (TicketType.held >= line.quantity),
-        )
+
+
+def add_type_settle(tx: TransactWrite, *, event_id: str, line: Line, money: Money) -> None:
+    tx.update(
+        TicketType(event_id=event_id, id=line.ticket_type_id),
+        actions=[
+            TicketType.held.add(-line.quantity),
+            TicketType.sold.add(line.quantity),
+            *_type_money(money, line.ticket_type_id),
+        ],
+        condition=TicketType.id.exists() & (TicketType.held >= line.quantity),
+    )
 
 
 def seller_stock(pool: Allocation | None, ticket_type_id: str) -> int:

@@ -60,7 +60,15 @@ from chalicelib.errors import (
 from chalicelib.errors import SoldOut as SoldOutError
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentsNotConfigured
-from chalicelib.services.sales import idempotency, inventory, onsale_queue, vouchers, waiting_list
+from chalicelib.services.sales import (
+    idempotency,
+    inventory,
+    onsale_queue,
+    stock,
+    stock_shards,
+    vouchers,
+    waiting_list,
+)
 from chalicelib.services.sales.buyers import BuyerDetails, BuyerWrite, buyer_claim_key, buyer_write
 from chalicelib.services.sales.sales_scope import sales_query
 from chalicelib.services.sales.ticket_types import sale_closed_reason
@@ -71,6 +79,9 @@ from chalicelib.settings import get_settings
 log = logging.getLogger(__name__)
 
 ORDER_ATTEMPTS = 3
+# Besides those: moves to another stock shard, or to the base once a rebalance gathered the
+# order's stock there (services/sales/stock.py).
+STOCK_MOVES = 3
 # Far inside one TransactWriteItems (100 items): tickets + pool + types + order + the rest.
 MAX_TICKETS_PER_ORDER = 50
 MAX_LINES = 10
@@ -175,8 +186,11 @@ def place_order(
     # A line naming no type means the event's only one, most often its first (whose id is the
     # event's): read with the event, it costs no call of its own.
     named = sorted({line.ticket_type_id or event_id for line in lines})
-    refused = False
-    for _ in range(ORDER_ATTEMPTS):
+    refused = emailed = False
+    place: stock.Place | None = None
+    attempts = moves = 0
+    while attempts < ORDER_ATTEMPTS:
+        attempts += 1
         reads = _read(event_id, buyer, key, named, voucher)
         event = reads.event
         if event is None:
@@ -220,19 +234,30 @@ def place_order(
             )
         if not paid and not stripe_api.configured():
             raise PaymentsNotConfigured()
-        if paid and not refused:
+        if paid and not refused and not emailed:
             # Counted before selling: past the hourly email ceiling nothing is sold.
             notifications.reserve(buyer.email)
+            emailed = True
         buyer_part = buyer_write(buyer, reads.claim)
         order = _new_order(event, seller, priced, buyer, buyer_part, paid, total, used)
+        if place is None:
+            place = stock.first_place(event, {t.id for t, _ in resolved},
+                                      by_reseller=order.by_reseller)  # fmt: skip
+        stock.record_place(order, place)
         tickets = issue_tickets(order, order.created_at) if paid else []
         build = functools.partial(
             _write_order, actor=actor, event=event, order=order, tickets=tickets,
             buyer_part=buyer_part, must_be_on_sale=not own_sale, voucher=used,
             record=(key, fingerprint) if key is not None else None, admission_id=admission_id,
+            place=place,
         )  # fmt: skip
         if transactions.write_unless_refused(build):
             return PlacedOrder(order=order, tickets=tickets, event_time=event.time)
+        moved = (stock.after_refusal(event, place, lines_of(order), by_reseller=order.by_reseller)
+                 if moves < STOCK_MOVES else None)  # fmt: skip
+        if moved is not None:  # the stock was short there, and is to be found elsewhere
+            place, moves, attempts = moved, moves + 1, attempts - 1
+            continue
         refused = True
     raise ServiceUnavailable("The order could not be completed; try again.", code="storage_busy")
 
@@ -390,11 +415,19 @@ def issue_tickets(order: Order, now: datetime) -> list[Ticket]:
                     ),
                     price_minor=line.paid_unit_minor,
                     currency_code=order.currency_code,
+                    stock_shard=order.stock_shard,
+                    stock_shard_type=_counted_on_shard(order, line.ticket_type_id),
                     created_at=now,
                 )
             )
     order.ticket_ids = [t.id for t in tickets]
     return tickets
+
+
+def _counted_on_shard(order: Order, type_id: str) -> bool | None:
+    if order.stock_shard is None:
+        return None
+    return type_id in (order.stock_shard_types or ())
 
 
 def lines_of(order: Order) -> list[inventory.Line]:
@@ -421,10 +454,12 @@ def _write_order(
     voucher: Voucher | None,
     record: tuple[str, str] | None,
     admission_id: str | None = None,
+    place: stock.Place = stock.BASE,
 ) -> None:
     paid = order.status == PAID
-    inventory.add_take(
-        tx, event_id=event.id, seller_id=order.seller_id, by_reseller=order.by_reseller,
+    stock.add_take(
+        tx, place=place, event_id=event.id, seller_id=order.seller_id,
+        by_reseller=order.by_reseller,
         must_be_on_sale=must_be_on_sale, lines=lines_of(order),
         state=inventory.SOLD if paid else inventory.HELD, now=order.created_at,
         money=money_of(order, online=False) if paid else None,
@@ -494,6 +529,7 @@ def _explain_refused(
     pool, types, holds = found[0], found[1:-1], found[-1]
     if pool is None:
         raise NotFound("This seller does not sell tickets for the event.", code="seller_not_found")
+    stock_shards.fold([pool], types, event=event)
     if pool.closed_at is not None:
         raise Conflict("This event is closed for booking.", code="event_closed")
     if not own_sale and not pool.on_sale:
@@ -613,8 +649,8 @@ def end_hold(
                      Order.updated_at.set(now), Order.due_minute.remove()],
             condition=condition,
         )  # fmt: skip
-        inventory.add_release(
-            tx, event_id=order.event_id, seller_id=order.seller_id,
+        stock.add_release(
+            tx, place=stock.place_of(order), event_id=order.event_id, seller_id=order.seller_id,
             by_reseller=order.by_reseller, lines=lines_of(order), state=inventory.HELD, now=now,
         )  # fmt: skip
         if order.hold_counter:

@@ -58,8 +58,9 @@ from chalicelib.payments.base import (
     PaymentProviderUnavailable,
     ProviderEvent,
 )
-from chalicelib.services.sales import inventory, refunds, vouchers, waiting_list
+from chalicelib.services.sales import inventory, refunds, stock, vouchers, waiting_list
 from chalicelib.services.sales.orders import (
+    STOCK_MOVES,
     PlacedOrder,
     end_hold,
     get_order,
@@ -329,9 +330,8 @@ def settle(order: Order, intent: Intent, *, stripe_event_id: str | None = None) 
             _finish_late_refund(order, intent, stripe_event_id)
             return REFUNDED_LATE
         elif order.late_refund_intent is None:
-            if _retake_possible(order, now) and _write_paid(
-                order, intent, stripe_event_id, now, late=True
-            ):
+            event = _retake_event(order, now)
+            if event is not None and _write_late(order, intent, stripe_event_id, now, event):
                 return SETTLED_NOW
             if _mark_late_refund(order, intent):
                 _finish_late_refund(_reread(order), intent, stripe_event_id)
@@ -359,11 +359,38 @@ def claim_event(
         )
 
 
+def _write_late(
+    order: Order, intent: Intent, stripe_event_id: str | None, now: datetime, event: Event
+) -> bool:
+    """A late payment takes its stock again as a new order would: from a shard of the open
+    lane, another, or the base once a rebalance gathered it there."""
+    lines = lines_of(order)
+    place = stock.first_place(event, {line.ticket_type_id for line in lines},
+                              by_reseller=order.by_reseller)  # fmt: skip
+    for _ in range(STOCK_MOVES + 1):
+        if _write_paid(order, intent, stripe_event_id, now, late=True, place=place):
+            return True
+        moved = stock.after_refusal(event, place, lines, by_reseller=order.by_reseller)
+        if moved is None:
+            return False
+        place = moved
+    return False
+
+
 def _write_paid(
-    order: Order, intent: Intent, stripe_event_id: str | None, now: datetime, *, late: bool
+    order: Order,
+    intent: Intent,
+    stripe_event_id: str | None,
+    now: datetime,
+    *,
+    late: bool,
+    place: stock.Place = stock.BASE,
 ) -> bool:
     """One transaction: the order paid, its tickets issued, their stock sold (held stock for a
-    reserved order; taken again, against every limit, for a late payment), announced."""
+    reserved order, where it was taken; taken again at `place`, against every limit, for a late
+    payment), announced."""
+    if late:
+        stock.record_place(order, place)
     tickets = issue_tickets(order, now)
 
     def build(tx: TransactWrite) -> None:
@@ -373,8 +400,8 @@ def _write_paid(
                 & Order.late_refund_intent.does_not_exist()
                 & Order.paid_intent_id.does_not_exist()
             )
-            inventory.add_take(
-                tx, event_id=order.event_id, seller_id=order.seller_id,
+            stock.add_take(
+                tx, place=place, event_id=order.event_id, seller_id=order.seller_id,
                 by_reseller=order.by_reseller, must_be_on_sale=True, lines=lines_of(order),
                 state=inventory.SOLD, now=now, money=money_of(order, online=True),
             )  # fmt: skip
@@ -382,8 +409,9 @@ def _write_paid(
                 vouchers.add_use(tx, Voucher(event_id=order.event_id, id=order.voucher_id), now)
         else:
             condition = Order.status == RESERVED
-            inventory.add_settle(
-                tx, event_id=order.event_id, seller_id=order.seller_id,
+            stock.add_settle(
+                tx, place=stock.place_of(order), event_id=order.event_id,
+                seller_id=order.seller_id,
                 by_reseller=order.by_reseller, lines=lines_of(order), now=now,
                 money=money_of(order, online=True),
             )  # fmt: skip
@@ -393,16 +421,20 @@ def _write_paid(
                     actions=[RateCounter.hits.add(-1)],
                     condition=RateCounter.hits >= 1,
                 )
-        tx.update(
-            order,
-            actions=[
-                Order.status.set(PAID), Order.paid_at.set(now), Order.updated_at.set(now),
-                Order.due_minute.remove(), Order.ended_at.remove(),
-                Order.ticket_ids.set(order.ticket_ids), Order.paid_intent_id.set(intent.id),
-                Order.paid_minor.set(intent.amount_minor),
-            ],
-            condition=condition,
-        )  # fmt: skip
+        actions = [
+            Order.status.set(PAID), Order.paid_at.set(now), Order.updated_at.set(now),
+            Order.due_minute.remove(), Order.ended_at.remove(),
+            Order.ticket_ids.set(order.ticket_ids), Order.paid_intent_id.set(intent.id),
+            Order.paid_minor.set(intent.amount_minor),
+        ]  # fmt: skip
+        if late:  # taken again, maybe elsewhere: its settle and releases follow the new place
+            actions += [
+                Order.stock_shard.set(place.shard) if place.shard is not None
+                else Order.stock_shard.remove(),
+                Order.stock_shard_types.set(set(place.shard_types)) if place.shard_types
+                else Order.stock_shard_types.remove(),
+            ]  # fmt: skip
+        tx.update(order, actions=actions, condition=condition)
         for ticket in tickets:
             tx.save(ticket, condition=Ticket.id.does_not_exist())
         waiting_list.add_order_end(tx, order, paid=True)
@@ -412,11 +444,11 @@ def _write_paid(
     return transactions.write_unless_refused(build)
 
 
-def _retake_possible(order: Order, now: datetime) -> bool:
-    """A late payment may take stock again only for an event still to come (the stock's own
-    limits are the transaction's conditions)."""
+def _retake_event(order: Order, now: datetime) -> Event | None:
+    """The event, if a late payment may take stock again: only for an event still to come
+    (the stock's own limits are the transaction's conditions)."""
     event = get_or_none(Event, order.event_id, consistent_read=True)
-    return event is not None and event.time > now
+    return event if event is not None and event.time > now else None
 
 
 def _mark_late_refund(order: Order, intent: Intent) -> bool:

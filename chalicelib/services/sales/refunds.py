@@ -44,7 +44,7 @@ from chalicelib.errors import (
 from chalicelib.money import to_minor
 from chalicelib.payments import stripe_api
 from chalicelib.payments.base import PaymentProviderUnavailable
-from chalicelib.services.sales import inventory, vouchers
+from chalicelib.services.sales import inventory, stock, vouchers
 from chalicelib.services.stream.changes import record as record_change
 
 log = logging.getLogger(__name__)
@@ -386,8 +386,9 @@ def _give_back(
     for ticket in tickets:
         type_id = ticket.ticket_type_id or ticket.event_id
         per_type[type_id] = per_type.get(type_id, 0) + 1
-    inventory.add_release(
-        tx, event_id=order.event_id, seller_id=order.seller_id, by_reseller=order.by_reseller,
+    stock.add_release(
+        tx, place=stock.place_of(order), event_id=order.event_id, seller_id=order.seller_id,
+        by_reseller=order.by_reseller,
         lines=[inventory.Line(t, q) for t, q in per_type.items()], state=inventory.SOLD, now=now,
         refunded=refunded,
     )  # fmt: skip

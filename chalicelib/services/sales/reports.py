@@ -20,7 +20,7 @@ from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.users import User
 from chalicelib.errors import Forbidden, NotFound
-from chalicelib.services.sales import inventory
+from chalicelib.services.sales import inventory, stock_shards
 from chalicelib.services.sales.events import owned_event
 from chalicelib.services.sales.ticket_types import types_of
 
@@ -79,6 +79,7 @@ def event_report(*, actor: Principal, event_id: str) -> EventReport:
     event = owned_event(actor, event_id)
     pools = inventory.pools_of(event_id)
     types = sorted(types_of(event_id), key=lambda t: (t.created_at, t.id))
+    stock_shards.fold(pools, types)
     sellers = [(pool, of_pool(pool)) for pool in pools]
     totals = sum((figures for _, figures in sellers), Figures())
     return EventReport(event, [(t, of_type(t)) for t in types], sellers, totals)
@@ -136,6 +137,7 @@ def seller_report(
             continue
         type_lines = [_type_line(type_id, entry, names.get((event.id, type_id)))
                       for type_id, entry in sorted(type_shares(pool).items())]  # fmt: skip
+        stock_shards.fold([pool])  # an organizer's sharded event: one more read
         lines.append(SellerEventLine(event, pool, of_pool(pool), type_lines))
     return lines, page.next_token
 

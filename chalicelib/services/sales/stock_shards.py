@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -107,10 +108,14 @@ def split(event_id: str, shards: int) -> bool:
         if pool_slices is None:
             return False
         types = list(TicketType.query(event_id, consistent_read=True))
+        if any(t.waiting for t in types):
+            return False  # the waiting list's conditions live on the base items
         # Every type's remaining, a type without a quantity of its own too (its remaining is
         # UNLIMITED less its sales), so that remaining = quantity - sold - held stays true of
-        # the sums whatever goes through the lane.
-        type_slices = {t.id: _slices(int(t.remaining), shards) for t in types}
+        # the sums whatever goes through the lane. Only types on sale: a shard's take checks
+        # no more than its slices, so a type off sale must have none.
+        type_slices = {t.id: _slices(int(t.remaining), shards) if t.on_sale else None
+                       for t in types}  # fmt: skip
         existing = read_shards(event_id, shards)
         build = functools.partial(
             _build_split, event=event, pool=pool, types=types, existing=existing,
@@ -134,15 +139,21 @@ def _build_split(
     now: datetime,
 ) -> None:
     sliced = {type_id for type_id, slices in type_slices.items() if slices is not None}
+    items = max(len(existing), int(event.stock_shard_items or 0))
     tx.update(
         event,
-        actions=[Event.stock_shards.set(len(existing)), Event.stock_lane_open.set(True),
+        actions=[Event.stock_shards.set(len(existing)), Event.stock_shard_items.set(items),
+                 Event.stock_lane_open.set(True),
                  Event.stock_lane_types.set(sliced or None), Event.updated_at.set(now)],
         condition=Event.stock_lane_open.does_not_exist() | (Event.stock_lane_open == False),  # noqa: E712
     )  # fmt: skip
     tx.update(
         pool,
-        actions=[Allocation.available.add(-sum(pool_slices)), Allocation.updated_at.set(now)],
+        actions=[
+            Allocation.available.add(-sum(pool_slices)),
+            Allocation.stock_shard_items.set(items),
+            Allocation.updated_at.set(now),
+        ],
         condition=(Allocation.available == pool.available) & Allocation.closed_at.does_not_exist(),
     )
     for ticket_type in types:
@@ -182,12 +193,12 @@ def collapse(event_id: str) -> int:
     """Close the lane and bring every shard's stock back to the base; returns how many tickets
     came back. Safe to repeat; orders stop taking from the shards as each one closes."""
     event = get_or_none(Event, event_id, consistent_read=True)
-    if event is None or not event.stock_shards or int(event.stock_shards) < 2:
+    if event is None or not event.stock_shard_items:
         return 0
     if event.stock_lane_open:
         event.update(actions=[Event.stock_lane_open.set(False)])
     returned = 0
-    for index in range(1, int(event.stock_shards) + 1):
+    for index in range(1, int(event.stock_shard_items) + 1):
         returned += _collapse_shard(event, index)
     return returned
 
@@ -224,6 +235,192 @@ def _collapse_shard(event: Event, index: int) -> int:
                    code="concurrent_change")  # fmt: skip
 
 
+def lane_size(event: Event) -> int:
+    """How many shards orders take from now (0: the lane is closed)."""
+    return int(event.stock_shards or 0) if event.stock_lane_open else 0
+
+
+def holds(shard: StockShard | None, *, pool_quantity: int, lines: list[inventory.Line]) -> bool:
+    """Whether an order's take from this shard (as read) would pass its conditions."""
+    if shard is None or shard.closed or int(shard.available) < pool_quantity:
+        return False
+    counts = shard.type_counts()
+    return all(int(counts.get(line.ticket_type_id, {}).get("remaining", -1)) >= line.quantity
+               for line in lines)  # fmt: skip
+
+
+def gather(event: Event, *, pool_quantity: int, lines: list[inventory.Line]) -> bool:
+    """Rebalance for an order no single shard holds: move just its stock (`pool_quantity` of
+    the organizer pool's slices, each line's quantity of its type's) from the open shards into
+    the base items, in one transaction conditional on every shard it takes from, so the sum
+    never changes. Near the end (the lane's pool under LANE_MINIMUM a shard) the whole lane
+    collapses instead. False when the lane has not got that much."""
+    for _ in range(SPLIT_ATTEMPTS):
+        shards = [s for s in read_shards(event.id, int(event.stock_shards or 0))
+                  if s is not None and not s.closed]  # fmt: skip
+        if not shards:
+            return False
+        in_lane = sum(int(s.available) for s in shards)
+        if in_lane < LANE_MINIMUM * len(shards):
+            return collapse(event.id) > 0
+        pool_short, lines_short = _short_in_base(event, pool_quantity, lines)
+        if not pool_short and not lines_short:
+            return True  # the base holds it already (given back, or gathered by another)
+        plan = _gather_plan(shards, pool_short, lines_short)
+        if plan is None:
+            return False
+        build = functools.partial(_build_gather, event=event, plan=plan, now=utcnow())
+        if transactions.write_unless_refused(build):
+            return True
+    return False
+
+
+def _short_in_base(
+    event: Event, pool_quantity: int, lines: list[inventory.Line]
+) -> tuple[int, list[inventory.Line]]:
+    """What the base items lack of an order's stock (they hold stock given back)."""
+    keys: list[batch.Key] = [(Allocation, event.id, event.organizer_id)]
+    keys += [(TicketType, event.id, line.ticket_type_id) for line in lines]
+    pool, *types = batch.get_items(keys)
+    available = int(pool.available) if pool is not None else 0
+    short = []
+    for line, ticket_type in zip(lines, types, strict=True):
+        remaining = int(ticket_type.remaining) if ticket_type is not None else 0
+        if remaining < line.quantity:
+            short.append(inventory.Line(line.ticket_type_id, line.quantity - remaining))
+    return max(0, pool_quantity - available), short
+
+
+_Moves = tuple[int, dict[str, int]]  # (pool tickets, {type: tickets}) moved off one shard
+
+
+def _gather_plan(
+    shards: list[StockShard], pool_quantity: int, lines: list[inventory.Line]
+) -> list[tuple[StockShard, _Moves]] | None:
+    """Which shards give what, fullest first (the fewest items in the transaction)."""
+    need_pool = pool_quantity
+    need = {line.ticket_type_id: line.quantity for line in lines}
+    plan = []
+    for shard in sorted(shards, key=lambda s: -int(s.available)):
+        counts = shard.type_counts()
+        pool_part = min(need_pool, int(shard.available))
+        type_part = {t: min(q, int(counts.get(t, {}).get("remaining", 0))) for t, q in need.items()}
+        type_part = {t: q for t, q in type_part.items() if q > 0}
+        if not pool_part and not type_part:
+            continue
+        plan.append((shard, (pool_part, type_part)))
+        need_pool -= pool_part
+        for type_id, moved in type_part.items():
+            need[type_id] -= moved
+        if need_pool <= 0 and all(q <= 0 for q in need.values()):
+            return plan
+    return None
+
+
+def _build_gather(
+    tx: TransactWrite, *, event: Event, plan: list[tuple[StockShard, _Moves]], now: datetime
+) -> None:
+    pool_total = 0
+    type_totals: dict[str, int] = {}
+    for shard, (pool_part, type_part) in plan:
+        actions = [StockShard.version.add(1), StockShard.updated_at.set(now)]
+        condition = StockShard.closed == False  # noqa: E712
+        if pool_part:
+            actions.append(StockShard.available.add(-pool_part))
+            condition &= StockShard.available >= pool_part
+        for type_id, moved in type_part.items():
+            entry = StockShard.types[type_id]
+            actions.append(entry["remaining"].set(entry["remaining"] - moved))
+            condition &= entry["remaining"] >= moved
+            type_totals[type_id] = type_totals.get(type_id, 0) + moved
+        pool_total += pool_part
+        tx.update(shard, actions=actions, condition=condition)
+    if pool_total:
+        tx.update(Allocation(event_id=event.id, seller_id=event.organizer_id),
+                  actions=[Allocation.available.add(pool_total)],
+                  condition=Allocation.event_id.exists())  # fmt: skip
+    for type_id, moved in type_totals.items():
+        tx.update(TicketType(event_id=event.id, id=type_id),
+                  actions=[TicketType.remaining.add(moved)],
+                  condition=TicketType.id.exists())  # fmt: skip
+
+
+def fold(
+    pools: Sequence[Allocation | None],
+    types: Sequence[TicketType | None] = (),
+    *,
+    event: Event | None = None,
+) -> None:
+    """Add what an event's shards hold and counted into its base items as read (in memory
+    only, never saved): the counts the API shows are the sums. The event, or else the
+    organizer's pool, says whether there are shards: unsharded events cost no read."""
+    pool = next((p for p in pools if p is not None and p.seller_role == inventory.ORGANIZER),
+                None)  # fmt: skip
+    source = event if event is not None else pool
+    if source is None or not source.stock_shard_items:
+        return
+    event_id = event.id if event is not None else pool.event_id  # type: ignore[union-attr]
+    summed = totals(event_id, int(source.stock_shard_items))
+    if pool is not None and summed.pool:
+        pool.available = int(pool.available) + summed.pool.get("available", 0)
+        pool.sold = int(pool.sold) + summed.pool.get("sold", 0)
+        pool.held = int(pool.held or 0) + summed.pool.get("held", 0)
+        pool.gross_minor = int(pool.gross_minor or 0) + summed.pool.get("gross", 0)
+        pool.online_minor = int(pool.online_minor or 0) + summed.pool.get("online", 0)
+        pool.refunded_minor = int(pool.refunded_minor or 0) + summed.pool.get("refunded", 0)
+    for ticket_type in types:
+        counts = summed.types.get(ticket_type.id) if ticket_type is not None else None
+        if not counts:
+            continue
+        ticket_type.remaining = int(ticket_type.remaining) + counts.get("remaining", 0)
+        ticket_type.sold = int(ticket_type.sold or 0) + counts.get("sold", 0)
+        ticket_type.held = int(ticket_type.held or 0) + counts.get("held", 0)
+        ticket_type.gross_minor = int(ticket_type.gross_minor or 0) + counts.get("gross", 0)
+        ticket_type.refunded_minor = (int(ticket_type.refunded_minor or 0)
+                                      + counts.get("refunded", 0))  # fmt: skip
+
+
+def has_sales(event: Event) -> bool:
+    """Whether any of the event's shards counts tickets sold or held."""
+    if not event.stock_shard_items:
+        return False
+    summed = totals(event.id, int(event.stock_shard_items))
+    return bool(summed.pool.get("sold") or summed.pool.get("held"))
+
+
+def delete_shards(event: Event) -> None:
+    """The shard items of a deleted event (after it: a crash leaves items no event reaches)."""
+    if not event.stock_shard_items:
+        return
+    with StockShard.batch_write() as writes:
+        for index in range(1, int(event.stock_shard_items) + 1):
+            writes.delete(StockShard(id=shard_id(event.id, index)))
+
+
+@contextmanager
+def lane_closed(event_id: str) -> Iterator[None]:
+    """Around a change of the event's stock or its types' rules (allocations, capacity, types,
+    closing): the lane is collapsed first, so the change meets every ticket in the base items
+    under their full conditions, and split again afterwards when the event asks for shards."""
+    collapse(event_id)
+    try:
+        yield
+    finally:
+        reopen(event_id)
+
+
+def reopen(event_id: str) -> bool:
+    """Split the event's stock into the shards it asks for, if any and if enough is left."""
+    event = get_or_none(Event, event_id, consistent_read=True)
+    if event is None or int(event.stock_shards or 1) < 2 or event.stock_lane_open:
+        return False
+    try:
+        return split(event_id, int(event.stock_shards))
+    except (Conflict, NotFound):  # changed or deleted meanwhile: it stays unsplit
+        log.warning("stock of event %s left unsplit", event_id)
+        return False
+
+
 # --- an order's writes on one shard -----------------------------------------------------------
 
 
@@ -254,26 +451,22 @@ def add_take(
     *,
     event_id: str,
     index: int,
+    pool_quantity: int,
     lines: list[inventory.Line],
-    sliced: set[str],
     state: str,
     now: datetime,
-    pool: bool = True,
     money: inventory.Money | None = None,
 ) -> None:
-    """Take the lines' stock from shard `index` (`pool`: the organizer pool's part too; a
-    reseller's order takes only the types' part here). Every line's type must be in `sliced`
-    (the event's `stock_lane_types`). Refused unless the shard is open and its slices hold the
-    stock."""
-    if any(line.ticket_type_id not in sliced for line in lines):
-        raise ValueError("a type whose remaining is not in the lane sells from the base")
-    total = sum(line.quantity for line in lines)
+    """Take from shard `index`, in one update: `pool_quantity` tickets of the organizer pool's
+    slice (0: a reseller's order, whose pool is its own item) and each of `lines` from its
+    type's slice (types in the lane only). Refused unless the shard is open and its slices
+    hold the stock; a type not in the lane has no slice, which refuses it too."""
     actions = [StockShard.version.add(1), StockShard.updated_at.set(now)]
     condition = StockShard.id.exists() & (StockShard.closed == False)  # noqa: E712
-    if pool:
+    if pool_quantity:
         counter = StockShard.sold if state == inventory.SOLD else StockShard.held
-        actions += [StockShard.available.add(-total), counter.add(total)]
-        condition &= StockShard.available >= total
+        actions += [StockShard.available.add(-pool_quantity), counter.add(pool_quantity)]
+        condition &= StockShard.available >= pool_quantity
         actions += _pool_money(money)
     for line in lines:
         entry = StockShard.types[line.ticket_type_id]
@@ -289,19 +482,19 @@ def add_settle(
     *,
     event_id: str,
     index: int,
+    pool_quantity: int,
     lines: list[inventory.Line],
     now: datetime,
     money: inventory.Money,
-    pool: bool = True,
 ) -> None:
-    """A reserved order taken from shard `index` was paid: held becomes sold there."""
-    total = sum(line.quantity for line in lines)
+    """A reserved order that took from shard `index` was paid: held becomes sold there (open
+    or closed: only counts move)."""
     actions = [StockShard.version.add(1), StockShard.updated_at.set(now)]
     condition = StockShard.id.exists()
-    if pool:
-        actions += [StockShard.held.add(-total), StockShard.sold.add(total),
+    if pool_quantity:
+        actions += [StockShard.held.add(-pool_quantity), StockShard.sold.add(pool_quantity),
                     *_pool_money(money)]  # fmt: skip
-        condition &= StockShard.held >= total
+        condition &= StockShard.held >= pool_quantity
     for line in lines:
         entry = StockShard.types[line.ticket_type_id]
         actions += [entry["held"].set(entry["held"] - line.quantity),
@@ -314,52 +507,36 @@ def add_settle(
 def add_release(
     tx: TransactWrite,
     *,
-    event: Event,
-    shard: StockShard,
+    event_id: str,
+    index: int,
+    pool_quantity: int,
     lines: list[inventory.Line],
     state: str,
     now: datetime,
-    pool: bool = True,
-    refunded: dict[str, int] | None = None,
+    refunded_pool: int = 0,
+    refunded_types: dict[str, int] | None = None,
 ) -> None:
-    """Give back lines an order took from `shard` (as read): its counts go down there; the
-    stock itself goes back to the shard while it is open (and the type still in the lane),
-    else to the base items. Conditional on the shard being as open or closed as read."""
-    refunded = {t: amount for t, amount in (refunded or {}).items() if amount}
-    total = sum(line.quantity for line in lines)
-    open_ = not shard.closed
-    sliced = set(event.stock_lane_types or ()) if open_ else set()
+    """Lines an order took from shard `index` are given back: its counts go down there (each
+    must still hold what goes), and the money refunded is counted there (`refunded_pool` on
+    its pool counts, `refunded_types` on its types'). The stock itself
+    goes to the base items (the caller's part): a shard only ever shrinks while open, so no
+    release depends on whether the lane is open, and the base is where the fallover and the
+    tail sell it."""
     actions = [StockShard.version.add(1), StockShard.updated_at.set(now)]
-    condition = StockShard.closed == shard.closed
-    base_pool = 0
-    if pool:
+    condition = StockShard.id.exists()
+    if pool_quantity:
         counter = StockShard.sold if state == inventory.SOLD else StockShard.held
-        actions.append(counter.add(-total))
-        condition &= counter >= total
-        if open_:
-            actions.append(StockShard.available.add(total))
-        else:
-            base_pool = total
-        if refunded:
-            actions.append(StockShard.refunded_minor.add(sum(refunded.values())))
-    base_types: dict[str, int] = {}
+        actions.append(counter.add(-pool_quantity))
+        condition &= counter >= pool_quantity
+    if refunded_pool:
+        actions.append(StockShard.refunded_minor.add(refunded_pool))
     for line in lines:
         entry = StockShard.types[line.ticket_type_id]
         actions.append(entry[state].set(entry[state] - line.quantity))
         condition &= entry[state] >= line.quantity
-        if line.ticket_type_id in sliced:
-            actions.append(entry["remaining"].set(entry["remaining"] + line.quantity))
-        else:
-            base_types[line.ticket_type_id] = line.quantity
-    for type_id, amount in refunded.items():
+    for type_id, amount in (refunded_types or {}).items():
+        if not amount:
+            continue
         entry = StockShard.types[type_id]
         actions.append(entry["refunded"].set(entry["refunded"] + amount))
-    tx.update(shard, actions=actions, condition=condition)
-    if base_pool:
-        tx.update(Allocation(event_id=event.id, seller_id=event.organizer_id),
-                  actions=[Allocation.available.add(base_pool)],
-                  condition=Allocation.event_id.exists())  # fmt: skip
-    for type_id, quantity in base_types.items():
-        tx.update(TicketType(event_id=event.id, id=type_id),
-                  actions=[TicketType.remaining.add(quantity)],
-                  condition=TicketType.id.exists())  # fmt: skip
+    tx.update(_shard_key(event_id, index), actions=actions, condition=condition)

@@ -22,8 +22,8 @@ from chalicelib.db.ticket_types import DEFAULT_MAX_PER_ORDER, DEFAULT_NAME, UNLI
 from chalicelib.db.uniques import UniqueClaim, unique_key
 from chalicelib.errors import Conflict, InvalidRequest, NotFound, TicketTypeNotFound
 from chalicelib.money import from_minor
-from chalicelib.services.sales import inventory
-from chalicelib.services.sales.events import UNCHANGED, owned_event, price_minor
+from chalicelib.services.sales import inventory, stock_shards
+from chalicelib.services.sales.events import UNCHANGED, owned_event, price_minor, with_lane_closed
 from chalicelib.services.stream.changes import record as record_change
 
 # A type's changes and an order's lines stay far inside one TransactWriteItems (100 items).
@@ -129,6 +129,7 @@ def list_types(
     """
     types = types_of(event_id)
     pools = {p.seller_id: p for p in inventory.pools_of(event_id)}
+    stock_shards.fold(list(pools.values()), types)
     organizer = next((p for p in pools.values() if p.seller_role == inventory.ORGANIZER), None)
     if organizer is None:
         raise NotFound()
@@ -200,6 +201,7 @@ def _record(
     )  # fmt: skip
 
 
+@with_lane_closed
 def create_type(
     *,
     actor: Principal,
@@ -252,6 +254,7 @@ def _refuse_taken_name(event_id: str, name: str, own_id: str | None = None) -> N
         )
 
 
+@with_lane_closed
 def update_type(
     *,
     actor: Principal,
@@ -354,6 +357,7 @@ def _refuse_below_committed(event_id: str, type_id: str, quantity: Any) -> None:
         )
 
 
+@with_lane_closed
 def delete_type(*, actor: Principal, event_id: str, type_id: str) -> None:
     """Only while nothing of it is sold or held and no reseller holds a share of it; an event
     keeps at least one type."""

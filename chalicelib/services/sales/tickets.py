@@ -22,7 +22,7 @@ from chalicelib.errors import (
     ServiceUnavailable,
     TicketCancelled,
 )
-from chalicelib.services.sales import inventory, refunds
+from chalicelib.services.sales import inventory, refunds, stock
 from chalicelib.services.sales.buyers import BuyerDetails, BuyerWrite, read_buyer_write
 from chalicelib.services.sales.sales_scope import sales_query
 from chalicelib.services.stream.changes import record as record_change
@@ -150,8 +150,9 @@ def add_cancellation(
         # Cancelled once: a second, parallel cancel must not give the seat back twice.
         condition=live & condition if condition is not None else live,
     )
-    inventory.add_release(
-        tx, event_id=ticket.event_id, seller_id=ticket.seller_id,
+    stock.add_release(
+        tx, place=stock.place_of_ticket(ticket), event_id=ticket.event_id,
+        seller_id=ticket.seller_id,
         by_reseller=ticket.seller_id != ticket.organizer_id,
         # A ticket sold before ticket types has its event's first type (the setup step names it).
         lines=[inventory.Line(ticket.ticket_type_id or ticket.event_id, 1)],

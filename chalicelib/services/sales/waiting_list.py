@@ -47,7 +47,7 @@ from chalicelib.db.waiting_list import (
 )
 from chalicelib.email.addresses import normalize_email
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound, TicketTypeNotFound
-from chalicelib.services.sales import inventory
+from chalicelib.services.sales import inventory, stock_shards
 from chalicelib.services.sales.buyers import BuyerDetails, read_buyer_write
 from chalicelib.services.sales.events import get_event, owned_event
 from chalicelib.services.sales.ticket_types import sale_closed_reason, types_of
@@ -105,10 +105,14 @@ def join(*, event_id: str, ticket_type_id: str, quantity: int, buyer: BuyerDetai
     if reason is not None:
         raise Conflict(f"The ticket type {ticket_type.name!r} {reason}.", code="not_on_sale")
     pool = get_or_none(Allocation, event_id, event.organizer_id, consistent_read=True)
+    stock_shards.fold([pool], [ticket_type], event=event)
     if not ticket_type.waiting and inventory.available_of(ticket_type, pool) >= quantity:
         raise Conflict(
             "These tickets are available now: order them instead.", code="tickets_available"
         )
+    if event.stock_lane_open:
+        # The waiting list's rules are conditions on the base items: the lane closes for good.
+        stock_shards.collapse(event_id)
     key = entry_id(event_id, ticket_type_id, buyer.email)
     current = get_or_none(WaitingEntry, key, consistent_read=True)
     if current is not None and current.status not in ENDED:
