@@ -199,9 +199,9 @@ def test_a_split_leaves_small_counts_in_the_base_and_refuses_twice(event):
     assert all(s.closed and s.available == 0 for s in shards)
 
 
-def test_an_order_no_single_shard_holds_is_gathered_into_the_base(event):
-    """Rebalancing: 4 shards of 50 each sold down to 3; an order of 10 that no shard holds
-    takes its stock from several shards into the base in one transaction, then sells there."""
+def test_the_tail_collapses_the_lane_into_the_base(event):
+    """4 shards of 50 each sold down to 3: an order of 10 that no shard holds finds the lane
+    under LANE_MINIMUM a shard, so the whole lane collapses and the order sells from the base."""
     created, _ = event
     organizer_id = created.organizer_id
     assert stock_shards.split(created.id, SHARDS)
@@ -213,7 +213,7 @@ def test_an_order_no_single_shard_holds_is_gathered_into_the_base(event):
                                by_reseller=False) == stock.BASE  # fmt: skip
     # 12 left in the lane is under LANE_MINIMUM a shard (16): the tail collapses instead.
     assert Event.get(created.id, consistent_read=True).stock_lane_open is False
-    _, pool, types, shards = read(created.id)
+    _, pool, _, shards = read(created.id)
     assert pool.available == 12 and all(s.available == 0 for s in shards)
 
 
