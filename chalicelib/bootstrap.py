@@ -35,6 +35,7 @@ class BootstrapReport:
     tables_created: list[str]
     admin_created: bool
     events_migrated: int = 0
+    index_keys_added: int = 0
 
 
 def verify_sender(settings: Settings) -> None:
@@ -81,6 +82,7 @@ def bootstrap(
         tables_created=tables_created,
         admin_created=admin_created,
         events_migrated=migrations.add_ticket_types(),
+        index_keys_added=migrations.add_index_parts(),
     )
 
 
@@ -97,6 +99,8 @@ def _setup(settings: Settings) -> int:
     print(f"admin {settings.admin_email}: {admin_state}")
     if report.events_migrated:
         print(f"events given their General admission ticket type: {report.events_migrated}")
+    if report.index_keys_added:
+        print(f"orders and tickets given their index keys: {report.index_keys_added}")
     return 0
 
 

@@ -376,3 +376,13 @@ def receiver(monkeypatch):
     fake = FakeReceivers()
     monkeypatch.setattr(endpoints, "post", fake)
     return fake
+
+
+def event_items(model, event_id):
+    """Every order or ticket of an event, through each part of its event index."""
+    from chalicelib.db import index_parts
+    from chalicelib.db.events import Event
+
+    event = Event.get(event_id, consistent_read=True)
+    parts = index_parts.event_parts(event_id, event.stock_shard_items)
+    return list(index_parts.query_parts(model.by_event, parts))

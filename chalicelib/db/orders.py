@@ -9,6 +9,7 @@ has expired, never what was ever ordered.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -21,7 +22,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib.db import index_parts
 from chalicelib.db.base import TableModel, table_meta, utcnow
+from chalicelib.db.index_parts import OWNER_PARTS
 from chalicelib.db.tickets import Holder
 
 RESERVED = "reserved"
@@ -44,28 +47,28 @@ def due_minute(at: datetime) -> str:
 
 class OrdersByEvent(GlobalSecondaryIndex["Order"]):
     class Meta:
-        index_name = "event-index"
+        index_name = "event-part-index"
         projection = AllProjection()
 
-    event_id = UnicodeAttribute(hash_key=True)
+    event_part = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
 class OrdersBySeller(GlobalSecondaryIndex["Order"]):
     class Meta:
-        index_name = "seller-index"
+        index_name = "seller-part-index"
         projection = AllProjection()
 
-    seller_id = UnicodeAttribute(hash_key=True)
+    seller_part = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
 class OrdersByOrganizer(GlobalSecondaryIndex["Order"]):
     class Meta:
-        index_name = "organizer-index"
+        index_name = "organizer-part-index"
         projection = AllProjection()
 
-    organizer_id = UnicodeAttribute(hash_key=True)
+    organizer_part = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -153,6 +156,11 @@ class Order(TableModel):
     # any, and the types whose counts are there.
     stock_shard = NumberAttribute(null=True)
     stock_shard_types = UnicodeSetAttribute(null=True)
+    # Its keys in the event, organizer and seller indexes: the ids, with a part suffix for an
+    # order of a sharded sale (db/index_parts.py); `due_minute` takes one too.
+    event_part = UnicodeAttribute(null=True)
+    organizer_part = UnicodeAttribute(null=True)
+    seller_part = UnicodeAttribute(null=True)
     # Card payment (online events): the provider's current attempt (a Stripe PaymentIntent)
     # and the secret Stripe.js confirms it with; `paid_intent_id` is the attempt that paid.
     payment_provider = UnicodeAttribute(null=True)
@@ -175,6 +183,25 @@ class Order(TableModel):
     by_seller = OrdersBySeller()
     by_organizer = OrdersByOrganizer()
     due = DueOrders()
+
+    def __init__(self, hash_key: Any = None, range_key: Any = None,
+                 _user_instantiated: bool = True, **attributes: Any) -> None:  # fmt: skip
+        super().__init__(hash_key, range_key, _user_instantiated, **attributes)
+        if _user_instantiated:
+            self.spread_index_keys()
+
+    def spread_index_keys(self) -> None:
+        """Its index keys for its stock shard (the plain ids when it has none)."""
+        shard = self.stock_shard
+        if self.event_id is not None:
+            self.event_part = index_parts.part(self.event_id, shard)
+        if self.organizer_id is not None:
+            self.organizer_part = index_parts.part(self.organizer_id, shard, OWNER_PARTS)
+        if self.seller_id is not None:
+            self.seller_part = index_parts.part(self.seller_id, shard, OWNER_PARTS)
+        if self.due_minute is not None:
+            minute = self.due_minute.partition("#")[0]
+            self.due_minute = index_parts.part(minute, shard, index_parts.DUE_PARTS)
 
     @property
     def quantity(self) -> int:

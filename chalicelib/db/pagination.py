@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -63,9 +63,12 @@ def decode_next_token(token: str, scope: str) -> dict[str, Any]:
     return data["key"]
 
 
+Query = Callable[..., ResultIterator[Any]]
+
+
 def fetch_page(
     model: type[Model],
-    query: Callable[..., ResultIterator[Any]],
+    query: Query | Sequence[Query],
     *,
     scope: str,
     limit: int,
@@ -74,10 +77,43 @@ def fetch_page(
     """Exactly one Query/Scan call of at most `limit` items, so a page costs the same whatever
     the table's size. With a filter the page may hold fewer items while `next_token` is set.
 
+    `query` may be several, one per part of a write-sharded index key (db/index_parts.py):
+    they are read in turn, a part that has nothing more passing on to the next within the
+    same page (at most one call per part).
+
     `scope` names the listing (table, index, partition, filters): a token only continues the
     listing that issued it.
     """
     start = decode_next_token(next_token, scope) if next_token else None
+    if callable(query):
+        raw, last_key = _one_call(model, query, start, limit)
+        token = encode_next_token(last_key, scope) if last_key else None
+        return Page(items=raw, next_token=token)
+    parts = list(query)
+    index, start_key = _part_start(start, len(parts))
+    while True:
+        items, last_key = _one_call(model, parts[index], start_key, limit)
+        if last_key:
+            return Page(items, encode_next_token({"part": index, "start": last_key}, scope))
+        index, start_key = index + 1, None
+        if index == len(parts):
+            return Page(items, None)
+        if items:
+            return Page(items, encode_next_token({"part": index}, scope))
+
+
+def _part_start(start: dict[str, Any] | None, parts: int) -> tuple[int, dict[str, Any] | None]:
+    if start is None:
+        return 0, None
+    index, key = start.get("part"), start.get("start")
+    if not isinstance(index, int) or not 0 <= index < parts or not isinstance(key, dict | None):
+        raise InvalidRequest(details={"next_token": "Does not fit this listing."})
+    return index, key
+
+
+def _one_call(
+    model: type[Model], query: Query, start: dict[str, Any] | None, limit: int
+) -> tuple[list[Any], dict[str, Any] | None]:
     pages = query(page_size=limit, last_evaluated_key=start).page_iter
     try:
         raw = next(pages, {})
@@ -85,9 +121,7 @@ def fetch_page(
         if start is not None and exc.cause_response_code == "ValidationException":
             raise InvalidRequest(details={"next_token": "Does not fit this listing."}) from None
         raise
-    items = [model.from_raw_data(item) for item in raw.get("Items", [])]
-    last_key = pages.last_evaluated_key
-    return Page(items=items, next_token=encode_next_token(last_key, scope) if last_key else None)
+    return [model.from_raw_data(item) for item in raw.get("Items", [])], pages.last_evaluated_key
 
 
 def shorten(page: Page[Any], keep: int, *, scope: str, key_names: tuple[str, ...]) -> Page[Any]:

@@ -4,6 +4,8 @@ and offline scanners can fetch the event's revoked tickets."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     MapAttribute,
@@ -13,33 +15,35 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
+from chalicelib.db import index_parts
 from chalicelib.db.base import TableModel, has_any, table_meta, utcnow
+from chalicelib.db.index_parts import OWNER_PARTS
 
 
 class TicketsByEvent(GlobalSecondaryIndex["Ticket"]):
     class Meta:
-        index_name = "event-index"
+        index_name = "event-part-index"
         projection = AllProjection()
 
-    event_id = UnicodeAttribute(hash_key=True)
+    event_part = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
 class TicketsBySeller(GlobalSecondaryIndex["Ticket"]):
     class Meta:
-        index_name = "seller-index"
+        index_name = "seller-part-index"
         projection = AllProjection()
 
-    seller_id = UnicodeAttribute(hash_key=True)
+    seller_part = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
 class TicketsByOrganizer(GlobalSecondaryIndex["Ticket"]):
     class Meta:
-        index_name = "organizer-index"
+        index_name = "organizer-part-index"
         projection = AllProjection()
 
-    organizer_id = UnicodeAttribute(hash_key=True)
+    organizer_part = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -115,6 +119,10 @@ class Ticket(TableModel):
     # Its order's stock shard, and whether its type's counts are there (services/sales/stock.py).
     stock_shard = NumberAttribute(null=True)
     stock_shard_type = BooleanAttribute(null=True)
+    # Its keys in the event, organizer and seller indexes (db/index_parts.py).
+    event_part = UnicodeAttribute(null=True)
+    organizer_part = UnicodeAttribute(null=True)
+    seller_part = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     cancelled_at = UTCDateTimeAttribute(null=True)
     revoked_event_id = UnicodeAttribute(null=True)  # the event's id, once cancelled
@@ -134,6 +142,18 @@ class Ticket(TableModel):
     revoked_by_event = RevokedByEvent()
     by_code = TicketsByCode()
     check_ins_by_event = CheckInsByEvent()
+
+    def __init__(self, hash_key: Any = None, range_key: Any = None,
+                 _user_instantiated: bool = True, **attributes: Any) -> None:  # fmt: skip
+        super().__init__(hash_key, range_key, _user_instantiated, **attributes)
+        if _user_instantiated:
+            shard = self.stock_shard
+            if self.event_id is not None:
+                self.event_part = index_parts.part(self.event_id, shard)
+            if self.organizer_id is not None:
+                self.organizer_part = index_parts.part(self.organizer_id, shard, OWNER_PARTS)
+            if self.seller_id is not None:
+                self.seller_part = index_parts.part(self.seller_id, shard, OWNER_PARTS)
 
     @property
     def is_cancelled(self) -> bool:

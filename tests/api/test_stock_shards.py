@@ -13,7 +13,7 @@ from chalicelib.db.orders import Order
 from chalicelib.db.tickets import Ticket
 from chalicelib.services.sales import stock_shards
 from tests.api.test_orders import add_vip, place
-from tests.conftest import admin_user, buyer_body, make_user
+from tests.conftest import admin_user, buyer_body, event_items, make_user
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_an_event_split_into_shards_shows_the_sums_and_spreads_its_orders(api, o
         assert response.status_code == 201, response.json_body
 
     assert event_counts(api, event["id"]) == (48, 0, 152)
-    spread = Counter(o.stock_shard for o in Order.by_event.query(event["id"]))
+    spread = Counter(o.stock_shard for o in event_items(Order, event["id"]))
     assert len(spread) >= 3 and None not in spread  # 24 random picks of 4
     (listed,) = api.get(f"/events/{event['id']}/ticket-types").json_body["ticket_types"]
     assert listed["available"] == 152
@@ -175,3 +175,56 @@ def test_an_allocation_is_made_with_the_lane_collapsed_then_split_again(api, org
     assert event_counts(api, event["id"]) == (2, 0, 198)
     pool = Allocation.get(event["id"], reseller.id, consistent_read=True)
     assert (pool.sold, pool.available) == (2, 38)
+
+
+def listed(api, path, caller, limit=3):
+    """Every id a listing gives, page by page (sharded lists read their index parts in turn)."""
+    key = "orders" if path.startswith("/orders") else "tickets"
+    found, token, pages = [], None, 0
+    while True:
+        joiner = "&" if "?" in path else "?"
+        query = f"{path}{joiner}limit={limit}" + (f"&next_token={token}" if token else "")
+        response = api.get(query, as_=caller)
+        assert response.status_code == 200, response.json_body
+        found += [item["id"] for item in response.json_body[key]]
+        token, pages = response.json_body["next_token"], pages + 1
+        if not token:
+            return found, pages
+
+
+def test_a_sharded_sale_spreads_its_index_keys_and_every_listing_finds_all(api, organizer):
+    """Each order and ticket of a sharded sale carries its event's, organizer's and seller's
+    index key with a part suffix, so one event's sales spread over many index partitions;
+    the lists read every part and lose nothing, page after page."""
+    event = sharded_event(api, organizer, shards=8)
+    plain = sharded_event(api, organizer, shards=1)
+    for n in range(10):
+        assert place(api, event["id"], [{"quantity": 1}],
+                     buyer=buyer_body(f"s{n}@example.com")).status_code == 201  # fmt: skip
+    assert place(api, plain["id"], [{"quantity": 2}]).status_code == 201
+    orders = event_items(Order, event["id"])
+    assert len(orders) == 10
+    assert {o.event_part for o in orders} == {f"{event['id']}#{o.stock_shard}" for o in orders}
+    assert all(o.organizer_part.startswith(f"{organizer.id}#") for o in orders)
+    assert len({o.event_part for o in orders}) >= 3
+    (plain_order,) = event_items(Order, plain["id"])
+    assert (plain_order.event_part, plain_order.organizer_part) == (plain["id"], organizer.id)
+
+    by_event, pages = listed(api, f"/orders?event_id={event['id']}", organizer)
+    assert sorted(by_event) == sorted(o.id for o in orders) and pages >= 4
+    everything, _ = listed(api, "/orders", organizer)
+    assert sorted(everything) == sorted([*(o.id for o in orders), plain_order.id])
+    tickets, _ = listed(api, f"/sold-tickets?event_id={event['id']}", admin_user(), limit=4)
+    assert len(set(tickets)) == 10
+    mine, _ = listed(api, "/sold-tickets", organizer, limit=50)
+    assert len(set(mine)) == 12
+
+
+def test_a_listing_token_of_one_part_does_not_fit_another_listing(api, organizer):
+    event = sharded_event(api, organizer, shards=8)
+    for n in range(4):
+        place(api, event["id"], [{"quantity": 1}], buyer=buyer_body(f"p{n}@example.com"))
+    first = api.get(f"/orders?event_id={event['id']}&limit=1", as_=organizer).json_body
+    assert first["next_token"]
+    other = api.get(f"/orders?limit=1&next_token={first['next_token']}", as_=organizer)
+    assert other.status_code == 400

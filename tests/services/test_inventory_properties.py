@@ -29,7 +29,7 @@ from chalicelib.services.sales import (
 from chalicelib.services.sales import tickets as ticket_service
 from chalicelib.services.sales.buyers import BuyerDetails
 from chalicelib.settings import get_settings
-from tests.conftest import make_user
+from tests.conftest import event_items, make_user
 
 RESELLERS = 2
 
@@ -52,8 +52,8 @@ def assert_inventory_rules(event_id):
     event = Event.get(event_id, consistent_read=True)
     pools = list(Allocation.query(event_id, consistent_read=True))
     types = {t.id: t for t in TicketType.query(event_id, consistent_read=True)}
-    tickets = [t for t in Ticket.by_event.query(event_id) if not t.is_cancelled]
-    reserved = [o for o in Order.by_event.query(event_id) if o.status == RESERVED]
+    tickets = [t for t in event_items(Ticket, event_id) if not t.is_cancelled]
+    reserved = [o for o in event_items(Order, event_id) if o.status == RESERVED]
     assert_shards_match(event, tickets, reserved)
     stock_shards.fold(pools, list(types.values()))
     shares = sum(p.number_of_tickets for p in pools)
@@ -136,7 +136,7 @@ def run(step, organizer, resellers, event_id):
             buyer=BuyerDetails(name="B", email=f"b{amount}@example.com", phone="+442079460958"),
         )
     elif kind == "release":
-        reserved = [o for o in Order.by_event.query(event_id) if o.status == RESERVED]
+        reserved = [o for o in event_items(Order, event_id) if o.status == RESERVED]
         if reserved:
             orders.cancel_order(
                 actor=Principal("admin", "admin"), order_id=reserved[who % len(reserved)].id
@@ -146,7 +146,7 @@ def run(step, organizer, resellers, event_id):
             actor=Principal(resellers[who].id, "reseller"), event_id=event_id, on_sale=bool(amount)
         )
     elif kind == "cancel":
-        tickets = [t for t in Ticket.by_event.query(event_id) if not t.is_cancelled]
+        tickets = [t for t in event_items(Ticket, event_id) if not t.is_cancelled]
         if tickets:
             ticket_service.cancel_ticket(
                 actor=Principal("admin", "admin"), ticket_id=tickets[who % len(tickets)].id
@@ -156,7 +156,7 @@ def run(step, organizer, resellers, event_id):
     elif kind == "shards":
         events.update_event(actor=organizer_actor, event_id=event_id, stock_shards=amount)
     elif kind == "expire":
-        for order in Order.by_event.query(event_id):
+        for order in event_items(Order, event_id):
             if order.status == RESERVED:
                 orders.end_hold(order, "expired", actor=None, now=order.expires_at)
 
@@ -253,7 +253,7 @@ def test_inventory_rules_hold_with_the_stock_in_shards(steps):
 def assert_every_ticket_sells(organizer, event_id):
     """Selling single tickets of each type until the answer is "sold out" leaves nothing the
     counts call available: no ticket is stranded in a shard."""
-    for order in Order.by_event.query(event_id):
+    for order in event_items(Order, event_id):
         if order.status == RESERVED:
             orders.end_hold(order, "expired", actor=None, now=order.expires_at)
     for type_id in sorted(Event.get(event_id).ticket_type_ids):

@@ -18,9 +18,9 @@ EXPECTED_INDEXES = {
     },
     "test-allocations": {"seller-index": ("seller_id", "event_id")},
     "test-bookings": {
-        "event-index": ("event_id", "created_at"),
-        "seller-index": ("seller_id", "created_at"),
-        "organizer-index": ("organizer_id", "created_at"),
+        "event-part-index": ("event_part", "created_at"),
+        "seller-part-index": ("seller_part", "created_at"),
+        "organizer-part-index": ("organizer_part", "created_at"),
         "buyer-index": ("buyer_id", "created_at"),
         "revoked-index": ("revoked_event_id", "cancelled_at"),
         "code-index": ("code",),
@@ -56,9 +56,9 @@ EXPECTED_INDEXES = {
         "event-index": ("event_id", "position"),
     },
     "test-orders": {
-        "event-index": ("event_id", "created_at"),
-        "seller-index": ("seller_id", "created_at"),
-        "organizer-index": ("organizer_id", "created_at"),
+        "event-part-index": ("event_part", "created_at"),
+        "seller-part-index": ("seller_part", "created_at"),
+        "organizer-part-index": ("organizer_part", "created_at"),
         "due-index": ("due_minute", "expires_at"),
     },
 }

@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.auth.passwords import dummy_verify, hash_password
 from chalicelib.auth.principal import SELLER_ROLES, Principal
 from chalicelib.auth.tokens import IssuedToken, issue_token
-from chalicelib.db import transactions
+from chalicelib.db import index_parts, transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, has_any, utcnow
 from chalicelib.db.link_tokens import (
@@ -143,7 +143,10 @@ def _released(user: User) -> bool:
         and user.verification_sent_at is not None
         and user.verification_sent_at <= utcnow() - VERIFICATION_LIFETIME
         and not has_any(Allocation.by_seller.query(user.id, limit=1))
-        and not has_any(Ticket.by_seller.query(user.id, limit=1))
+        and not any(
+            has_any(Ticket.by_seller.query(key, limit=1))
+            for key in index_parts.owner_parts(user.id)
+        )
     )
 
 

@@ -12,7 +12,7 @@ from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import ADMIN, ORGANIZER, Principal
-from chalicelib.db import transactions
+from chalicelib.db import index_parts, transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.events import CATALOG, Event
@@ -542,10 +542,12 @@ def _close_and_clear_tickets(event_id: str, pools: list[Allocation]) -> None:
             )
 
     transactions.write(close)
+    event = get_or_none(Event, event_id, consistent_read=True)
+    parts = index_parts.event_parts(event_id, event.stock_shard_items if event else None)
     with Ticket.batch_write() as batch:
-        for ticket in Ticket.by_event.query(event_id):
+        for ticket in index_parts.query_parts(Ticket.by_event, parts):
             batch.delete(ticket)
     # Its orders go too: a reserved one would otherwise wait for a pool that is gone.
     with Order.batch_write() as batch:
-        for order in Order.by_event.query(event_id):
+        for order in index_parts.query_parts(Order.by_event, parts):
             batch.delete(order)

@@ -19,6 +19,8 @@ from datetime import datetime
 
 from chalicelib import export_files
 from chalicelib.auth.principal import Principal
+from chalicelib.db import index_parts
+from chalicelib.db.base import get_or_none
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.events import Event
 from chalicelib.db.orders import Order
@@ -58,7 +60,9 @@ def _time(at: datetime | None) -> str:
 
 def _order_pages(event_id: str) -> Iterator[list[Order]]:
     page: list[Order] = []
-    for order in Order.by_event.query(event_id, page_size=PAGE):
+    event = get_or_none(Event, event_id)
+    parts = index_parts.event_parts(event_id, event.stock_shard_items if event else None)
+    for order in index_parts.query_parts(Order.by_event, parts, page_size=PAGE):
         page.append(order)
         if len(page) == PAGE:
             yield page

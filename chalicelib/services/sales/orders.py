@@ -27,7 +27,7 @@ from chalicelib.auth.principal import (
     SELLER_ROLES,
     Principal,
 )
-from chalicelib.db import batch, transactions
+from chalicelib.db import batch, index_parts, transactions
 from chalicelib.db.allocations import Allocation
 from chalicelib.db.base import get_or_none, new_id, utcnow
 from chalicelib.db.events import Event
@@ -673,13 +673,16 @@ def end_hold(
 
 
 def sweep(now: datetime | None = None, *, since: datetime | None = None) -> int:
-    """Expire every reserved order past its time: one Query per minute looked at (the last
-    hour's by default), each returning only orders still reserved. Returns how many ended."""
+    """Expire every reserved order past its time: a Query per minute looked at (the last
+    hour's by default) and part of it (a hot sale's holds spread over DUE_PARTS), each
+    returning only orders still reserved. Returns how many ended."""
     now = now or utcnow()
     minute = (since or now - SWEEP_LOOKBACK).replace(second=0, microsecond=0)
     ended = 0
     while minute <= now:
-        for order in Order.due.query(due_minute(minute), Order.expires_at <= now):
+        for order in index_parts.query_parts(
+            Order.due, index_parts.due_parts(due_minute(minute)), Order.expires_at <= now
+        ):
             # The index may lag the table: an order already ended is refused by the
             # transaction's condition and changes nothing.
             ended += end_hold(order, EXPIRED, actor=None, now=now)

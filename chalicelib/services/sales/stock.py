@@ -59,6 +59,7 @@ def record_place(order: Order, place: Place) -> None:
     """Note on an order (and so on its tickets, issued from it) where its stock is counted."""
     order.stock_shard = place.shard
     order.stock_shard_types = set(place.shard_types) or None
+    order.spread_index_keys()
 
 
 def _lane_place(event: Event, index: int, type_ids: set[str], by_reseller: bool) -> Place:
