@@ -77,6 +77,9 @@ class Event(TableModel):
     stock_shard_items = NumberAttribute(null=True)
     stock_lane_open = BooleanAttribute(null=True)
     stock_lane_types = UnicodeSetAttribute(null=True)
+    # Bumped by every split: an order that read the event before it (a cached read) is refused
+    # by the shards of the new lane, whose `lane` is this.
+    stock_lane = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 

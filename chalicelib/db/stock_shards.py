@@ -53,6 +53,9 @@ class StockShard(TableModel):
     online_minor = NumberAttribute(default=0)
     refunded_minor = NumberAttribute(default=0)
     closed = BooleanAttribute(default=False)
+    # The event's `stock_lane` when this shard was last split into: a take names the lane it
+    # read, so an order decided on an event read before a collapse and split takes nothing.
+    lane = NumberAttribute(null=True)
     # Bumped by every write: a split or a collapse rewrites the item as it read it.
     version = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute(default=utcnow)

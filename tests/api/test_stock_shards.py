@@ -228,3 +228,33 @@ def test_a_listing_token_of_one_part_does_not_fit_another_listing(api, organizer
     assert first["next_token"]
     other = api.get(f"/orders?limit=1&next_token={first['next_token']}", as_=organizer)
     assert other.status_code == 400
+
+
+def test_a_hot_events_reads_are_reused_for_a_second_and_never_sell_past_a_change(
+    api, organizer, monkeypatch
+):
+    """Orders of an event whose stock is split reuse its item and types as this process read
+    them within HOT_READ_S (no hot read key), yet a type taken off sale meanwhile sells
+    nothing: the change split the lane again under a new number, which the cached read lacks."""
+    from chalicelib.db import batch
+    from chalicelib.db.ticket_types import TicketType
+    from chalicelib.services.sales import orders
+
+    event = sharded_event(api, organizer)
+    read = []
+    real = batch.get_items
+    monkeypatch.setattr(batch, "get_items",
+                        lambda keys: read.append([k[0] for k in keys]) or real(keys))  # fmt: skip
+    assert place(api, event["id"], [{"quantity": 1}]).status_code == 201
+    assert place(api, event["id"], [{"quantity": 1}]).status_code == 201
+    first, second = read[0], read[-1]
+    assert Event in first and TicketType in first
+    assert Event not in second and TicketType not in second  # reused
+
+    off = api.put(f"/events/{event['id']}/ticket-types/{event['id']}", {"on_sale": False},
+                  as_=organizer)  # fmt: skip
+    assert off.status_code == 200
+    assert orders._hot[event["id"]][1].stock_lane_open  # this process still has the old read
+    refused = place(api, event["id"], [{"quantity": 1}])
+    assert (refused.status_code, refused.json_body["code"]) == (409, "not_on_sale")
+    assert event_counts(api, event["id"])[0] == 2

@@ -31,6 +31,7 @@ from chalicelib.services.sales.inventory import Line, Money
 class Place:
     shard: int | None = None  # None: the base items
     shard_types: frozenset[str] = frozenset()
+    lane: int | None = None  # the event's `stock_lane` as read: a take there must find it
 
     def on_shard(self, lines: list[Line]) -> list[Line]:
         return [line for line in lines if line.ticket_type_id in self.shard_types]
@@ -66,7 +67,8 @@ def _lane_place(event: Event, index: int, type_ids: set[str], by_reseller: bool)
     shard_types = frozenset(type_ids & set(event.stock_lane_types or ()))
     if by_reseller and not shard_types:
         return BASE  # nothing of a reseller's order is in the lane
-    return Place(index, shard_types)
+    lane = int(event.stock_lane) if event.stock_lane is not None else None
+    return Place(index, shard_types, lane)
 
 
 def first_place(event: Event, type_ids: set[str], *, by_reseller: bool) -> Place:
@@ -90,16 +92,18 @@ def after_refusal(
         shards = stock_shards.read_shards(event.id, stock_shards.lane_size(event))
         on_shard = place.on_shard(lines)
         if 0 < place.shard <= len(shards) and stock_shards.holds(
-            shards[place.shard - 1], pool_quantity=pool_quantity, lines=on_shard
+            shards[place.shard - 1], pool_quantity=pool_quantity, lines=on_shard, lane=place.lane
         ):
             return None  # the shard could take it: something else refused the order
         fits = [
             index
             for index, shard in enumerate(shards, start=1)
-            if stock_shards.holds(shard, pool_quantity=pool_quantity, lines=on_shard)
+            if stock_shards.holds(
+                shard, pool_quantity=pool_quantity, lines=on_shard, lane=place.lane
+            )
         ]
         if fits:
-            return Place(random.choice(fits), place.shard_types)  # noqa: S311
+            return Place(random.choice(fits), place.shard_types, place.lane)  # noqa: S311
     if not stock_shards.lane_size(event):
         return None
     in_lane = [line for line in lines if line.ticket_type_id in (event.stock_lane_types or ())]
@@ -132,7 +136,7 @@ def add_take(
     total = sum(line.quantity for line in lines)
     stock_shards.add_take(tx, event_id=event_id, index=place.shard,
                           pool_quantity=0 if by_reseller else total, lines=place.on_shard(lines),
-                          state=state, now=now, money=money)  # fmt: skip
+                          state=state, now=now, money=money, lane=place.lane)  # fmt: skip
     if by_reseller:
         inventory.add_pool_take(tx, event_id=event_id, seller_id=seller_id, by_reseller=True,
                                 must_be_on_sale=must_be_on_sale, lines=lines, state=state,

@@ -140,10 +140,11 @@ def _build_split(
 ) -> None:
     sliced = {type_id for type_id, slices in type_slices.items() if slices is not None}
     items = max(len(existing), int(event.stock_shard_items or 0))
+    lane = int(event.stock_lane or 0) + 1
     tx.update(
         event,
         actions=[Event.stock_shards.set(len(existing)), Event.stock_shard_items.set(items),
-                 Event.stock_lane_open.set(True),
+                 Event.stock_lane_open.set(True), Event.stock_lane.set(lane),
                  Event.stock_lane_types.set(sliced or None), Event.updated_at.set(now)],
         condition=Event.stock_lane_open.does_not_exist() | (Event.stock_lane_open == False),  # noqa: E712
     )  # fmt: skip
@@ -177,13 +178,14 @@ def _build_split(
         if shard is None:
             fresh = StockShard(id=shard_id(event.id, index), event_id=event.id, index=index,
                                available=pool_slices[position], types=entries, version=1,
-                               updated_at=now)  # fmt: skip
+                               lane=lane, updated_at=now)  # fmt: skip
             tx.save(fresh, condition=StockShard.id.does_not_exist())
         else:  # closed and emptied by a collapse: its counts of past sales stay
             tx.update(
                 shard,
                 actions=[StockShard.available.set(pool_slices[position]),
                          StockShard.types.set(entries), StockShard.closed.set(False),
+                         StockShard.lane.set(lane),
                          StockShard.version.add(1), StockShard.updated_at.set(now)],
                 condition=(StockShard.version == shard.version) & (StockShard.available == 0),
             )  # fmt: skip
@@ -240,9 +242,17 @@ def lane_size(event: Event) -> int:
     return int(event.stock_shards or 0) if event.stock_lane_open else 0
 
 
-def holds(shard: StockShard | None, *, pool_quantity: int, lines: list[inventory.Line]) -> bool:
+def holds(
+    shard: StockShard | None,
+    *,
+    pool_quantity: int,
+    lines: list[inventory.Line],
+    lane: int | None = None,
+) -> bool:
     """Whether an order's take from this shard (as read) would pass its conditions."""
     if shard is None or shard.closed or int(shard.available) < pool_quantity:
+        return False
+    if lane is not None and shard.lane != lane:
         return False
     counts = shard.type_counts()
     return all(int(counts.get(line.ticket_type_id, {}).get("remaining", -1)) >= line.quantity
@@ -456,13 +466,17 @@ def add_take(
     state: str,
     now: datetime,
     money: inventory.Money | None = None,
+    lane: int | None = None,
 ) -> None:
     """Take from shard `index`, in one update: `pool_quantity` tickets of the organizer pool's
     slice (0: a reseller's order, whose pool is its own item) and each of `lines` from its
-    type's slice (types in the lane only). Refused unless the shard is open and its slices
-    hold the stock; a type not in the lane has no slice, which refuses it too."""
+    type's slice (types in the lane only). Refused unless the shard is open, of `lane` (the
+    event's `stock_lane` as the order read it) and its slices hold the stock; a type not in
+    the lane has no slice, which refuses it too."""
     actions = [StockShard.version.add(1), StockShard.updated_at.set(now)]
     condition = StockShard.id.exists() & (StockShard.closed == False)  # noqa: E712
+    if lane is not None:
+        condition &= StockShard.lane == lane
     if pool_quantity:
         counter = StockShard.sold if state == inventory.SOLD else StockShard.held
         actions += [StockShard.available.add(-pool_quantity), counter.add(pool_quantity)]
