@@ -37,7 +37,8 @@ from werkzeug.serving import make_server
 from devstack import fast_path, mailbox, partitions, responses, transactions
 
 SENT_EMAILS_PATH = "/_devstack/sent-emails"
-PARTITIONS_PATH = "/_devstack/partitions"  # the partition model's counters (DELETE: zero them)
+# The partition model's counters (DELETE: zero them; PUT a DYNAMODB_LIMITS spec: a new model).
+PARTITIONS_PATH = "/_devstack/partitions"
 
 StartResponse = Callable[..., Any]
 
@@ -83,13 +84,24 @@ class OneRequestAtATime:
                     close()
 
     def _partitions(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        model = partitions.current()
+        method = environ.get("REQUEST_METHOD")
         with self._lock:
-            if model is not None and environ.get("REQUEST_METHOD") == "DELETE":
+            if method == "PUT":  # e.g. a bench's seeded runs, each with its own faults
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                spec = environ["wsgi.input"].read(length).decode()
+                try:
+                    partitions.install(partitions.parse(spec))
+                except ValueError as exc:
+                    start_response("400 Bad Request", [("Content-Type", "text/plain")])
+                    return [str(exc).encode()]
+            model = partitions.current()
+            if model is not None and method == "DELETE":
                 model.stats.clear()
                 model.by_partition.clear()
+                model.by_table.clear()
             figures = {"limits": model.limits.__dict__, "stats": dict(model.stats),
-                       "hottest": model.hottest()} if model else {}  # fmt: skip
+                       "hottest": model.hottest(),
+                       "tables": model.tables()} if model else {}  # fmt: skip
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps({"model": figures or None}).encode()]
 

@@ -216,6 +216,7 @@ class Partitions:
     busy_until: dict[tuple[str, str, str], float] = field(default_factory=dict)
     stats: Counter = field(default_factory=Counter)
     by_partition: Counter = field(default_factory=Counter)  # units charged per key and kind
+    by_table: Counter = field(default_factory=Counter)  # units charged per table/index and kind
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.limits.seed)  # noqa: S311 - seeded faults, not secrets
@@ -226,6 +227,13 @@ class Partitions:
         return [
             {"table": table, "index": index or None, "key": key, "kind": kind, "units": units}
             for (table, index, key, kind), units in self.by_partition.most_common(count)
+        ]
+
+    def tables(self) -> list[dict[str, Any]]:
+        """Units charged per table and index, write and read apart (the table quota's side)."""
+        return [
+            {"table": table, "index": index or None, "kind": kind, "units": units}
+            for (table, index, kind), units in self.by_table.most_common()
         ]
 
     def _chance(self, rate: float) -> bool:
@@ -273,6 +281,7 @@ class Partitions:
                     table.tokens -= charge.units
             self.stats["wcu" if charge.kind == "w" else "rcu"] += charge.units
             self.by_partition[(*charge.partition, charge.kind)] += charge.units
+            self.by_table[(charge.partition[0], charge.partition[1], charge.kind)] += charge.units
 
     # what a request costs
 

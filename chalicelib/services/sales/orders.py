@@ -246,8 +246,10 @@ def place_order(
         event = reads.event
         if event is None:
             raise NotFound()
-        if place is not None and place.shard is not None and (
-            not event.stock_lane_open or place.lane != event.stock_lane
+        if (
+            place is not None
+            and place.shard is not None
+            and (not event.stock_lane_open or place.lane != event.stock_lane)
         ):
             place = None  # collapsed or split again since the place was chosen
         seller, own_sale = _seller_for(actor, event, seller_id)
