@@ -36,7 +36,7 @@ from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.stock_shards import MAX_SHARDS, StockShard, shard_id
 from chalicelib.db.ticket_types import TicketType
-from chalicelib.errors import Conflict, InvalidRequest, NotFound
+from chalicelib.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from chalicelib.services.sales import inventory
 
 log = logging.getLogger(__name__)
@@ -426,7 +426,7 @@ def reopen(event_id: str) -> bool:
         return False
     try:
         return split(event_id, int(event.stock_shards))
-    except (Conflict, NotFound):  # changed or deleted meanwhile: it stays unsplit
+    except (Conflict, NotFound, ServiceUnavailable):  # changed, deleted or too busy meanwhile
         log.warning("stock of event %s left unsplit", event_id)
         return False
 
