@@ -11,8 +11,10 @@ For each S:
   stranded (tickets the counts still call available once every buyer was told sold out:
   must be 0).
 - **queued**: QUEUED buyers take places before the on-sale queue opens (shuffled at
-  opens_at), which admits them at 80 % of what the rush sold a second; fairness is the rank
-  correlation between queue position and the order in which they bought (target >= 0.99).
+  opens_at), which admits them at 80 % of what the rush sold a second; each asks for its
+  admission when its turn comes (position / rate after opens_at) and buys at once. Fairness
+  is the rank correlation between queue position and the order in which they bought
+  (target >= 0.99).
 
 Then SEEDED runs with random S, random throttling and conflicts injected by the model, random
 order sizes and a tail of single tickets: each must end with 0 oversold, 0 stranded, and the
@@ -207,7 +209,10 @@ class Sale:
                 found = polled.json()
                 if found["admitted"]:
                     break
-                time.sleep(min(max(found["estimated_wait_s"] - 0.3, 0.05), 0.5))
+                # A buyer who acts when its turn comes: position p is admitted p / rate
+                # seconds after opens_at (the event says both), so it asks again just then.
+                turn = opens + timedelta(seconds=found["position"] / admit_per_second)
+                time.sleep(max(0.01, (turn - datetime.now(UTC)).total_seconds() + 0.01))
             headers = {"X-Admission": found["admission"]}
             got, tried, _ = self.order(session, event_id, 1, f"q{n}-{event_id[:6]}", headers)
             with lock:
