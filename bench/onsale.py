@@ -50,6 +50,7 @@ LIMITS = f"wcu:{WCU},rcu:{3 * WCU},conflict_ms:2"
 SHARDS = (1, 4, 16, 64)
 CLIENTS = 16
 QUEUED = 40
+QUEUED_S = 6
 RETRIES = 8
 SEEDED = 20
 SEEDED_WCU = 20  # the seeded runs check correctness, faster
@@ -124,8 +125,9 @@ class Sale:
     def order(
         self, session: requests.Session, event_id: str, quantity: int, tag: str,
         headers: dict[str, str] | None = None,
-    ) -> tuple[int, int, float]:  # fmt: skip
-        """(tickets bought, retries, latency s); 0 tickets when told sold out or refused."""
+    ) -> tuple[int, int, float, str | None]:  # fmt: skip
+        """(tickets bought, retries, latency s, the order's created_at); 0 tickets when told
+        sold out or refused."""
         body = {"event_id": event_id, "items": [{"quantity": quantity}],
                 "buyer": {"name": "B", "email": f"{tag}@example.com",
                           "phone": "+442079460958"}}  # fmt: skip
@@ -133,12 +135,13 @@ class Sale:
         for _ in range(RETRIES):
             answer = session.post(f"{self.url}/orders", json=body, headers=headers, timeout=60)
             if answer.status_code == 201:
-                return quantity, retries, time.monotonic() - began
+                created = answer.json()["order"]["created_at"]
+                return quantity, retries, time.monotonic() - began, created
             if answer.status_code != 503:
-                return 0, retries, time.monotonic() - began
+                return 0, retries, time.monotonic() - began, None
             retries += 1
             time.sleep(float(answer.headers.get("Retry-After", "1")) * random.uniform(0.5, 1))
-        return 0, retries, time.monotonic() - began
+        return 0, retries, time.monotonic() - began, None
 
     def rush(self, shards: int) -> dict[str, Any]:
         capacity = capacity_for(shards)
@@ -151,7 +154,8 @@ class Sale:
         def client(n: int) -> None:
             session = requests.Session()
             for k in range(capacity + 1):
-                got, tried, latency = self.order(session, event_id, 1, f"r{n}-{k}-{event_id[:6]}")
+                got, tried, latency, _ = self.order(session, event_id, 1,
+                                                    f"r{n}-{k}-{event_id[:6]}")  # fmt: skip
                 with lock:
                     retries[0] += tried
                     if got:
@@ -189,9 +193,10 @@ class Sale:
                 + stats.get("TransactionConflictException", 0)}  # fmt: skip
 
     def queued(self, shards: int, admit_per_second: int) -> dict[str, Any]:
-        opens = datetime.now(UTC) + timedelta(seconds=6)
+        opens = datetime.now(UTC) + timedelta(seconds=10)
         queue = {"opens_at": opens.isoformat(), "admit_per_second": admit_per_second}
-        event_id = self.event(max(capacity_for(shards), QUEUED), shards, queue)
+        event_id = self.event(max(capacity_for(shards), int(admit_per_second * QUEUED_S) + 1),
+                              shards, queue)  # fmt: skip
         self.model()
         bought: list[tuple[int, float]] = []  # position, bought at
         retries = [0]
@@ -214,18 +219,22 @@ class Sale:
                 turn = opens + timedelta(seconds=found["position"] / admit_per_second)
                 time.sleep(max(0.01, (turn - datetime.now(UTC)).total_seconds() + 0.01))
             headers = {"X-Admission": found["admission"]}
-            got, tried, _ = self.order(session, event_id, 1, f"q{n}-{event_id[:6]}", headers)
+            got, tried, _, created = self.order(session, event_id, 1, f"q{n}-{event_id[:6]}",
+                                                headers)  # fmt: skip
             with lock:
                 retries[0] += tried
-                if got:
-                    bought.append((found["position"], time.monotonic()))
+                if got and created:  # bought when the server wrote the order
+                    bought.append((found["position"], datetime.fromisoformat(created).timestamp()))
 
-        threads = [threading.Thread(target=buyer, args=(n,)) for n in range(QUEUED)]
+        # Enough buyers to be admitted over QUEUED_S seconds, so that a purchase's order is
+        # the queue's, not the jitter of one request among many in the same instant.
+        buyers = max(QUEUED, int(admit_per_second * QUEUED_S))
+        threads = [threading.Thread(target=buyer, args=(n,)) for n in range(buyers)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=900)
-        return {"admit_per_second": admit_per_second, "bought": len(bought),
+        return {"admit_per_second": admit_per_second, "buyers": buyers, "bought": len(bought),
                 "retries": retries[0], **self._faults(self.figures()),
                 "fairness": spearman([p for p, _ in bought], [t for _, t in bought])}  # fmt: skip
 
@@ -251,7 +260,7 @@ class Sale:
                 with lock:
                     left = capacity - sold[0]
                 quantity = mine.randint(1, 4) if left > capacity // 4 else 1
-                got, tried, _ = self.order(session, event_id, quantity, f"s{seed}-{n}-{k}")
+                got, tried, _, _ = self.order(session, event_id, quantity, f"s{seed}-{n}-{k}")
                 with lock:
                     sold[0] += got
                 if not got and tried < RETRIES and quantity == 1:
@@ -404,7 +413,10 @@ def show(found: dict[str, Any]) -> None:
               f"{r['throttles']:>10}{r['conflicts']:>10}{r['retries']:>8}{r['p50_ms']:>8.0f}"
               f"{r['p99_ms']:>8.0f}{r['sold']:>6}{r['oversold']:>9}{r['stranded']:>9}"
               f"{r['machine_cpu']:>6.0%}{q['fairness']:>10.3f}")  # fmt: skip
-    print(f"* {QUEUED} buyers through the on-sale queue, admitted at 80 % of that S's rush rate")
+    print(
+        f"* {QUEUED}+ buyers ({QUEUED_S} s of admissions) through the on-sale queue, admitted"
+        " at 80 % of that S's rush rate, each buying when its turn comes"
+    )
     print(f"\n== {SEEDED} seeded runs (random S, throttling, conflicts; a tail of singles) ==")
     print(f"{'seed':>5}{'S':>4}{'capacity':>9}{'throttle':>9}{'conflict':>9}{'sold':>6}"
           f"{'oversold':>9}{'stranded':>9}{'adds up':>8}{'faults':>8}")  # fmt: skip

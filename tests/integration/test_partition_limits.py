@@ -78,3 +78,43 @@ def test_one_events_orders_saturate_at_one_partition_keys_rate(modelled_stack):
     assert (types[0]["sold"], types[0]["held"]) == (len(accepted), 0)
     event = organizer("GET", f"/events/{event_id}").json()["event"]
     assert event["available"] == 5000 - len(accepted)
+
+
+def test_a_sharded_events_orders_pass_one_partition_keys_rate(modelled_stack):
+    """The same load on an event split into 8 stock shards: no key is over its rate (the
+    shards, the index parts and the cached reads spread it), more orders get through than
+    one key's ceiling allows, and the counts still equal the orders accepted."""
+    _, organizer = seller(modelled_stack, "organizer")
+    event_id = online_event(organizer, 5000, stock_shards=8)
+    emulator = modelled_stack.emulator_url
+    time.sleep(1.5)
+    requests.delete(f"{emulator}/_devstack/partitions", timeout=10)
+    accepted: list[requests.Response] = []
+    refused: list[requests.Response] = []
+    stop = time.monotonic() + LOAD_S
+
+    def client() -> None:
+        caller = Caller(modelled_stack)
+        while time.monotonic() < stop:
+            body = {"event_id": event_id, "items": [{"quantity": 1}], "buyer": buyer()}
+            answer = caller("POST", "/orders", body)
+            (accepted if answer.status_code == 201 else refused).append(answer)
+
+    threads = [threading.Thread(target=client) for _ in range(12)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    model = requests.get(f"{emulator}/_devstack/partitions", timeout=10).json()["model"]
+    rate = len(accepted) / elapsed
+    print(f"S=8: {len(accepted)} orders in {elapsed:.1f} s = {rate:.1f}/s; {len(refused)} "
+          f"refused; model: {model['stats']}; hottest: {model['hottest'][:3]}")  # fmt: skip
+
+    assert rate > WCU / 2 * 1.2  # past the unsharded ceiling (the machine may cap it here)
+    hottest = next(hot for hot in model["hottest"] if hot["kind"] == "w")
+    assert hottest["units"] <= WCU * (elapsed + 1) * 1.1  # no key written past its rate
+    assert {a.status_code for a in refused} <= {503}
+    event = organizer("GET", f"/events/{event_id}").json()["event"]
+    assert (event["sold"], event["available"]) == (len(accepted), 5000 - len(accepted))

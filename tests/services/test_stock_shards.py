@@ -238,3 +238,21 @@ def test_gathering_moves_just_what_the_order_needs(event):
     assert types[created.id].remaining == 25 and Event.get(created.id).stock_lane_open
     assert take(created.id, organizer_id, 0, created.id, 25, inventory.SOLD)
     assert_adds_up(created.id, sold)
+
+
+def test_a_collapse_cut_short_is_finished_by_the_next_order(event):
+    """A collapse closes the lane first, then empties the shards one by one: if it stops in
+    between (a crash, throttling), the stock left in open shards is not stranded: an order
+    the base cannot serve finishes the collapse and sells."""
+    created, _ = event
+    assert stock_shards.split(created.id, SHARDS)
+    Event(id=created.id).update(actions=[Event.stock_lane_open.set(False)])  # cut short
+    closed = Event.get(created.id, consistent_read=True)
+    lines = [inventory.Line(created.id, 3)]
+    assert not take(created.id, created.organizer_id, 0, created.id, 3, inventory.SOLD)
+    assert stock.after_refusal(closed, stock.BASE, lines, by_reseller=False) == stock.BASE
+    assert take(created.id, created.organizer_id, 0, created.id, 3, inventory.SOLD)
+    _, pool, _, shards = read(created.id)
+    assert pool.available == 197 and all(s.closed and s.available == 0 for s in shards)
+    # Nothing left in a shard: one read, and the answer stands.
+    assert stock.after_refusal(closed, stock.BASE, lines, by_reseller=False) is None

@@ -105,7 +105,9 @@ def after_refusal(
         if fits:
             return Place(random.choice(fits), place.shard_types, place.lane)  # noqa: S311
     if not stock_shards.lane_size(event):
-        return None
+        # Closed, but a collapse cut short (a crash, throttling) may have left stock in a
+        # shard: finish it, so that sold out is never answered over stranded tickets.
+        return BASE if stock_shards.finish_collapse(event) else None
     in_lane = [line for line in lines if line.ticket_type_id in (event.stock_lane_types or ())]
     if stock_shards.gather(event, pool_quantity=pool_quantity, lines=in_lane):
         return BASE

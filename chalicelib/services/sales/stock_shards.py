@@ -390,6 +390,19 @@ def fold(
                                       + counts.get("refunded", 0))  # fmt: skip
 
 
+def finish_collapse(event: Event) -> bool:
+    """Bring back what a closed lane's shards still hold (one BatchGetItem when nothing is
+    left, as at every sold out); True if anything came back."""
+    if not event.stock_shard_items:
+        return False
+    left = any(
+        shard is not None and (shard.available or any(
+            c.get("remaining") for c in shard.type_counts().values()))
+        for shard in read_shards(event.id, int(event.stock_shard_items))
+    )  # fmt: skip
+    return left and collapse(event.id) > 0
+
+
 def has_sales(event: Event) -> bool:
     """Whether any of the event's shards counts tickets sold or held."""
     if not event.stock_shard_items:
