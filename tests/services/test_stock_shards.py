@@ -200,21 +200,22 @@ def test_a_split_leaves_small_counts_in_the_base_and_refuses_twice(event):
 
 
 def test_the_tail_collapses_the_lane_into_the_base(event):
-    """4 shards of 50 each sold down to 3: an order of 10 that no shard holds finds the lane
-    under LANE_MINIMUM a shard, so the whole lane collapses and the order sells from the base."""
+    """4 shards of 50 sold down to 0, 0, 1 and 2: an order of 3 that no shard holds finds the
+    lane under one ticket a shard, so the whole lane collapses and the order sells from the
+    base."""
     created, _ = event
     organizer_id = created.organizer_id
     assert stock_shards.split(created.id, SHARDS)
-    for index in range(1, SHARDS + 1):
-        assert take(created.id, organizer_id, index, created.id, 47, inventory.SOLD)
+    for index, sold in zip(range(1, SHARDS + 1), (50, 50, 49, 48), strict=True):
+        assert take(created.id, organizer_id, index, created.id, sold, inventory.SOLD)
     lane_event = Event.get(created.id, consistent_read=True)
-    lines = [inventory.Line(created.id, 10)]
+    lines = [inventory.Line(created.id, 3)]
     assert stock.after_refusal(lane_event, place_for(created.id, 1, created.id), lines,
                                by_reseller=False) == stock.BASE  # fmt: skip
-    # 12 left in the lane is under LANE_MINIMUM a shard (16): the tail collapses instead.
     assert Event.get(created.id, consistent_read=True).stock_lane_open is False
     _, pool, _, shards = read(created.id)
-    assert pool.available == 12 and all(s.available == 0 for s in shards)
+    assert pool.available == 3 and all(s.available == 0 for s in shards)
+    assert take(created.id, organizer_id, 0, created.id, 3, inventory.SOLD)
 
 
 def test_gathering_moves_just_what_the_order_needs(event):

@@ -55,6 +55,8 @@ ADMISSION = "admission"  # the uniques kind an admission is claimed under
 # early counts are final, and each API process keeps them.
 SETTLE = timedelta(seconds=5)
 _final_counts: dict[str, tuple[int, ...]] = {}
+EARLY_TTL_S = 1.0
+_recent_counts: dict[str, tuple[float, tuple[int, ...]]] = {}
 _cache_lock = threading.Lock()
 EVENT_TTL_S = 2.0
 _events: dict[str, tuple[float, Event]] = {}
@@ -184,15 +186,25 @@ def _position(event: Event, place: QueuePlace, now: datetime) -> int | None:
 
 
 def _early_counts(event: Event, now: datetime) -> tuple[int, ...]:
+    """The early counters, read at most once per EARLY_TTL_S per process while they may still
+    move (every waiting buyer polls in the first seconds: 16 reads each would make the counters
+    hot keys), and kept for good once final."""
     final = _final_counts.get(event.id)
     if final is not None:
         return final
+    recent = _recent_counts.get(event.id)
+    if recent is not None and time.monotonic() - recent[0] < EARLY_TTL_S:
+        return recent[1]
     keys: list[batch.Key] = [(QueueCounter, counter_key(event.id, EARLY, k), None)
                              for k in range(COUNTERS)]  # fmt: skip
     counts = tuple(int(c.taken) if c is not None else 0 for c in batch.get_items(keys))
-    if now >= event.queue_opens_at + SETTLE:
-        with _cache_lock:
+    with _cache_lock:
+        if now >= event.queue_opens_at + SETTLE:
             _final_counts[event.id] = counts
+        else:
+            if len(_recent_counts) > 1000:
+                _recent_counts.clear()
+            _recent_counts[event.id] = (time.monotonic(), counts)
     return counts
 
 

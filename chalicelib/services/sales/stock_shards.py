@@ -263,7 +263,7 @@ def gather(event: Event, *, pool_quantity: int, lines: list[inventory.Line]) -> 
     """Rebalance for an order no single shard holds: move just its stock (`pool_quantity` of
     the organizer pool's slices, each line's quantity of its type's) from the open shards into
     the base items, in one transaction conditional on every shard it takes from, so the sum
-    never changes. Near the end (the lane's pool under LANE_MINIMUM a shard) the whole lane
+    never changes. At the very end (the lane's pool under one ticket a shard) the whole lane
     collapses instead. False when the lane has not got that much."""
     for _ in range(SPLIT_ATTEMPTS):
         shards = [s for s in read_shards(event.id, int(event.stock_shards or 0))
@@ -271,7 +271,9 @@ def gather(event: Event, *, pool_quantity: int, lines: list[inventory.Line]) -> 
         if not shards:
             return False
         in_lane = sum(int(s.available) for s in shards)
-        if in_lane < LANE_MINIMUM * len(shards):
+        # Collapsing earlier would sell the tail from the base items' one key: at S = 64 a
+        # threshold of 4 a shard sent a third of a 768-ticket sale there (make onsale).
+        if in_lane < len(shards):
             return collapse(event.id) > 0
         pool_short, lines_short = _short_in_base(event, pool_quantity, lines)
         if not pool_short and not lines_short:

@@ -14,6 +14,7 @@ address that has an account is refused anyway, so its timing tells nothing more)
 from __future__ import annotations
 
 import logging
+import time
 
 from chalicelib.db.base import get_or_none
 from chalicelib.db.buyers import Buyer
@@ -89,12 +90,31 @@ def _requested_link(change: Change) -> EmailMessage | None:
     return build(owner) if build is not None else None
 
 
+# One confirmation per sale reads the sale's event: during a hot on-sale that is thousands of
+# reads a second of one item, competing with the orders' own. The title and time it needs are
+# kept per process for a few seconds.
+EVENT_TTL_S = 5.0
+_events: dict[str, tuple[float, Event]] = {}
+
+
+def _event_for_email(event_id: str) -> Event | None:
+    kept = _events.get(event_id)
+    if kept is not None and time.monotonic() - kept[0] < EVENT_TTL_S:
+        return kept[1]
+    event = get_or_none(Event, event_id)  # eventually consistent: half the cost
+    if event is not None:
+        if len(_events) > 1000:
+            _events.clear()
+        _events[event_id] = (time.monotonic(), event)
+    return event
+
+
 def _confirmation(change: Change) -> EmailMessage | None:
     """The buyer's tickets of one booking, with their QR images (counted against the hourly
     ceiling when the booking was made)."""
     data = change.data or {}
     buyer = get_or_none(Buyer, data.get("buyer_id", ""), consistent_read=True)
-    event = get_or_none(Event, change.event_id or "", consistent_read=True)
+    event = _event_for_email(change.event_id or "")
     tickets = {t.id: t for t in Ticket.batch_get(data.get("ticket_ids", []))}
     tickets = [tickets[i] for i in data.get("ticket_ids", []) if i in tickets]
     if buyer is None or event is None or not tickets:
