@@ -241,8 +241,9 @@ def place_order(
     attempts = moves = 0
     while attempts < ORDER_ATTEMPTS:
         attempts += 1
-        # A hot event's reads are reused on the first try only: a refusal reads afresh.
-        reads = _read(event_id, buyer, key, named, voucher, reuse=not (refused or moves))
+        # A hot event's reads are reused until a refusal (not for stock) asks for fresh ones;
+        # a stale read only sells where its lane number still holds.
+        reads = _read(event_id, buyer, key, named, voucher, reuse=not refused)
         event = reads.event
         if event is None:
             raise NotFound()
