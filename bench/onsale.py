@@ -228,7 +228,7 @@ class Sale:
             "oversold": max(0, counts["sold"] - capacity, len(sold) - capacity),
             "stranded": counts["available"],
             "lane_open_after": counts["stock_lane_open"],
-            "hottest": model["hottest"][:6], "tables": model["tables"],
+            "hottest": model["hottest"], "tables": model["tables"],
         }  # fmt: skip
 
     @staticmethod
@@ -337,8 +337,9 @@ def extrapolate(run: dict[str, Any], target: int = 10_000) -> dict[str, Any]:
     event's sale and what 10,000 tickets a second needs, with the arithmetic."""
     tickets = run["sold"]
     shards = run["shards"]
-    hottest = next(h for h in run["hottest"] if h["kind"] == "w")
-    key_per_ticket = hottest["units"] / tickets
+    hottest = next((h for h in run["hottest"] if h["kind"] == "w"),
+                   {"table": "none", "index": None, "units": 0.0})  # fmt: skip
+    key_per_ticket = max(hottest["units"] / tickets, 1e-9)
     lines = [f"measured at S={shards}: {tickets} tickets; hottest written key "
              f"{hottest['table'].removeprefix(TABLE_PREFIX)}"
              f"{'/' + hottest['index'] if hottest['index'] else ''}: "
