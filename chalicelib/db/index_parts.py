@@ -30,6 +30,18 @@ def part(key: str, shard: int | None, parts: int | None = None) -> str:
     return f"{key}#{index}"
 
 
+def spread(item: Any) -> None:
+    """Set an order's or ticket's event, organizer and seller index keys for its stock shard
+    (the plain ids when it has none)."""
+    shard = item.stock_shard
+    if item.event_id is not None:
+        item.event_part = part(item.event_id, shard)
+    if item.organizer_id is not None:
+        item.organizer_part = part(item.organizer_id, shard, OWNER_PARTS)
+    if item.seller_id is not None:
+        item.seller_part = part(item.seller_id, shard, OWNER_PARTS)
+
+
 def event_parts(event_id: str, shard_items: int | None) -> list[str]:
     return [event_id, *(f"{event_id}#{i}" for i in range(1, int(shard_items or 0) + 1))]
 

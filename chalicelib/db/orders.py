@@ -24,7 +24,6 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.db import index_parts
 from chalicelib.db.base import TableModel, table_meta, utcnow
-from chalicelib.db.index_parts import OWNER_PARTS
 from chalicelib.db.tickets import Holder
 
 RESERVED = "reserved"
@@ -192,16 +191,10 @@ class Order(TableModel):
 
     def spread_index_keys(self) -> None:
         """Its index keys for its stock shard (the plain ids when it has none)."""
-        shard = self.stock_shard
-        if self.event_id is not None:
-            self.event_part = index_parts.part(self.event_id, shard)
-        if self.organizer_id is not None:
-            self.organizer_part = index_parts.part(self.organizer_id, shard, OWNER_PARTS)
-        if self.seller_id is not None:
-            self.seller_part = index_parts.part(self.seller_id, shard, OWNER_PARTS)
+        index_parts.spread(self)
         if self.due_minute is not None:
             minute = self.due_minute.partition("#")[0]
-            self.due_minute = index_parts.part(minute, shard, index_parts.DUE_PARTS)
+            self.due_minute = index_parts.part(minute, self.stock_shard, index_parts.DUE_PARTS)
 
     @property
     def quantity(self) -> int:

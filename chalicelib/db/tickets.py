@@ -17,7 +17,6 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 
 from chalicelib.db import index_parts
 from chalicelib.db.base import TableModel, has_any, table_meta, utcnow
-from chalicelib.db.index_parts import OWNER_PARTS
 
 
 class TicketsByEvent(GlobalSecondaryIndex["Ticket"]):
@@ -147,13 +146,7 @@ class Ticket(TableModel):
                  _user_instantiated: bool = True, **attributes: Any) -> None:  # fmt: skip
         super().__init__(hash_key, range_key, _user_instantiated, **attributes)
         if _user_instantiated:
-            shard = self.stock_shard
-            if self.event_id is not None:
-                self.event_part = index_parts.part(self.event_id, shard)
-            if self.organizer_id is not None:
-                self.organizer_part = index_parts.part(self.organizer_id, shard, OWNER_PARTS)
-            if self.seller_id is not None:
-                self.seller_part = index_parts.part(self.seller_id, shard, OWNER_PARTS)
+            index_parts.spread(self)
 
     @property
     def is_cancelled(self) -> bool:
