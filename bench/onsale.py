@@ -78,20 +78,27 @@ def spearman(xs: list[float], ys: list[float]) -> float:
     return 1 - 6 * sum((a - b) ** 2 for a, b in zip(rx, ry, strict=True)) / (n * (n * n - 1))
 
 
+def _displacement(bought: list[dict[str, Any]]) -> list[int]:
+    """How many places each buyer bought away from its place in the queue (bought is in the
+    order of purchase)."""
+    by_position = sorted(range(len(bought)), key=lambda k: bought[k]["position"])
+    return [abs(rank - k) for rank, k in enumerate(by_position)]
+
+
 def capacity_for(shards: int) -> int:
     """Enough for every shard to get a slice (4 tickets a shard at least) and a real tail."""
     return max(80, 12 * shards)
 
 
-def _queued_buyers(job: tuple[str, str, str, int, list[int]]) -> tuple[list, int]:
+def _queued_buyers(job: tuple[str, str, str, int, list[int]]) -> list[dict[str, Any]]:
     """One process's buyers (threads): take a place, ask for the admission when the turn
-    comes (position / rate after opens_at), buy one ticket. (position, bought at) each."""
+    comes (position / rate after opens_at), buy one ticket. Each buyer's position, when the
+    order was written, its retries and latency."""
     url, event_id, opens_iso, admit_per_second, numbers = job
     opens = datetime.fromisoformat(opens_iso)
     sale = Sale.__new__(Sale)
     sale.url = url
-    bought: list[tuple[int, float]] = []
-    retries = [0]
+    bought: list[dict[str, Any]] = []
     lock = threading.Lock()
 
     def buyer(n: int) -> None:
@@ -111,19 +118,20 @@ def _queued_buyers(job: tuple[str, str, str, int, list[int]]) -> tuple[list, int
             turn = opens + timedelta(seconds=found["position"] / admit_per_second)
             time.sleep(max(0.01, (turn - datetime.now(UTC)).total_seconds() + 0.01))
         headers = {"X-Admission": found["admission"]}
-        got, tried, _, created = sale.order(session, event_id, 1, f"q{n}-{event_id[:6]}",
-                                            headers)  # fmt: skip
-        with lock:
-            retries[0] += tried
-            if got and created:  # bought when the server wrote the order
-                bought.append((found["position"], datetime.fromisoformat(created).timestamp()))
+        got, tried, latency, created = sale.order(session, event_id, 1, f"q{n}-{event_id[:6]}",
+                                                  headers)  # fmt: skip
+        if got and created:  # bought when the server wrote the order
+            with lock:
+                bought.append({"position": found["position"], "retries": tried,
+                               "latency": latency,
+                               "at": datetime.fromisoformat(created).timestamp()})  # fmt: skip
 
     threads = [threading.Thread(target=buyer, args=(n,)) for n in numbers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=900)
-    return bought, retries[0]
+    return bought
 
 
 class Sale:
@@ -253,11 +261,16 @@ class Sale:
                 for group in groups]  # fmt: skip
         with multiprocessing.get_context("fork").Pool(BUYER_PROCESSES) as pool:
             results = pool.map(_queued_buyers, jobs)
-        bought = [b for found, _ in results for b in found]
-        retries = [sum(tried for _, tried in results)]
+        bought = sorted((b for found in results for b in found), key=lambda b: b["at"])
+        moved = _displacement(bought)
         return {"admit_per_second": admit_per_second, "buyers": buyers, "bought": len(bought),
-                "retries": retries[0], **self._faults(self.figures()),
-                "fairness": spearman([p for p, _ in bought], [t for _, t in bought])}  # fmt: skip
+                "retries": sum(b["retries"] for b in bought),
+                "retried_buyers": sum(1 for b in bought if b["retries"]),
+                "p50_ms": percentile([b["latency"] for b in bought], 0.5) * 1000,
+                "p99_ms": percentile([b["latency"] for b in bought], 0.99) * 1000,
+                "max_displacement": max(moved, default=0), **self._faults(self.figures()),
+                "fairness": spearman([b["position"] for b in bought],
+                                     [b["at"] for b in bought])}  # fmt: skip
 
     # --- seeded correctness runs ---------------------------------------------------------------
 

@@ -42,14 +42,15 @@ def changes_consumer(event: DynamoDBEvent) -> None:
 def handle_records(records: Iterable[tuple[str, dict[str, Any] | None, str]]) -> int:
     """Carry out each newly recorded change, in stream order; returns how many."""
     from chalicelib.db.changes import Change  # on use: the API function never needs these
-    from chalicelib.services.stream import announcements
+    from chalicelib.services.stream import announcements, webhook_deliveries
 
+    audience = webhook_deliveries.Audience()  # read once for the batch
     done = 0
     for event_name, new_image, event_id in records:
         if event_name != "INSERT" or not new_image:
             continue  # changes are only ever inserted (TTL removals come as REMOVE)
         change = Change.from_raw_data(new_image)
         log.info("stream record %s: %s %s", event_id, change.type, change.id)
-        announcements.handle(change)
+        announcements.handle(change, audience)
         done += 1
     return done

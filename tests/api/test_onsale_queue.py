@@ -23,7 +23,7 @@ def clock(monkeypatch):
     now = [utcnow()]
     monkeypatch.setattr(onsale_queue, "utcnow", lambda: now[0])
     onsale_queue._final_counts.clear()
-    onsale_queue._recent_counts.clear()
+    onsale_queue._recent_counts.forget()
     return now
 
 

@@ -43,3 +43,23 @@ def test_a_sale_costs_the_consumer_four_calls_and_its_webhook_attempt_eight(api,
         "UpdateItem",
     ]
     assert len(receiver.calls) == 1
+
+
+def test_a_batch_of_sales_reads_who_hears_of_them_once(api, receiver):
+    """During a hot on-sale one organizer's sales stream in by the thousand: the consumer reads
+    its webhooks, the admins' and its account once per batch, not once per sale."""
+    organizer = make_user("organizer")
+    subscribe(api, organizer)
+    receiver.add(URL, 204)
+    event_id = make_event(organizer)
+    consume_stream()
+    for _ in range(5):
+        book(api, event_id)
+
+    with metered() as consumer:
+        assert consume_stream() >= 5
+    calls = consumer.cost.operations
+    # who hears (by owner, admins), whether its owner is blocked: once for the whole batch
+    assert calls.count("Query") == 2
+    assert calls.count("GetItem") == 1
+    assert calls.count("PutItem") == 5  # a delivery recorded per sale

@@ -58,12 +58,12 @@ def test_a_batch_that_fails_half_way_comes_back_and_sends_nothing_twice(sales, m
     real_handle = announcements.handle
     seen = []
 
-    def crash_on_the_second_sale(change: Change) -> None:
+    def crash_on_the_second_sale(change: Change, audience=None) -> None:
         if change.type == "ticket.sold":
             seen.append(change.id)
             if len(seen) == 2:
                 raise RuntimeError("the consumer's Lambda dies here")
-        real_handle(change)
+        real_handle(change, audience)
 
     monkeypatch.setattr(announcements, "handle", crash_on_the_second_sale)
     with pytest.raises(RuntimeError):

@@ -27,8 +27,6 @@ import hashlib
 import hmac
 import math
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +44,7 @@ from chalicelib.db import batch
 from chalicelib.db.base import get_or_none, utcnow
 from chalicelib.db.events import Event
 from chalicelib.db.queue_counters import COUNTERS, EARLY, LATE, QueueCounter, counter_key
+from chalicelib.db.recent_reads import LIMIT, RecentReads
 from chalicelib.db.uniques import UniqueClaim, unique_key
 from chalicelib.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chalicelib.settings import get_settings
@@ -56,10 +55,9 @@ ADMISSION = "admission"  # the uniques kind an admission is claimed under
 SETTLE = timedelta(seconds=5)
 _final_counts: dict[str, tuple[int, ...]] = {}
 EARLY_TTL_S = 1.0
-_recent_counts: dict[str, tuple[float, tuple[int, ...]]] = {}
-_cache_lock = threading.Lock()
+_recent_counts: RecentReads[tuple[int, ...]] = RecentReads(EARLY_TTL_S)
 EVENT_TTL_S = 2.0
-_events: dict[str, tuple[float, Event]] = {}
+_events: RecentReads[Event] = RecentReads(EVENT_TTL_S)
 
 
 @dataclass(frozen=True)
@@ -115,17 +113,10 @@ def _event_for_queue(event_id: str) -> Event:
     Every waiting buyer polls GET /queue/{token}; reading the event's item each time would
     make it the hot key the queue exists to avoid (3,000 reads/s per partition key). Orders
     read the event themselves, so a change of the queue applies to them at once."""
-    now = time.monotonic()
-    cached = _events.get(event_id)
-    if cached is not None and now - cached[0] < EVENT_TTL_S:
-        return cached[1]
-    event = get_or_none(Event, event_id)  # eventually consistent: half the cost
+    # eventually consistent: half the cost
+    event = _events.get(event_id, lambda: get_or_none(Event, event_id))
     if event is None:
         raise NotFound()
-    with _cache_lock:
-        if len(_events) > 1000:
-            _events.clear()
-        _events[event_id] = (now, event)
     return event
 
 
@@ -192,20 +183,18 @@ def _early_counts(event: Event, now: datetime) -> tuple[int, ...]:
     final = _final_counts.get(event.id)
     if final is not None:
         return final
-    recent = _recent_counts.get(event.id)
-    if recent is not None and time.monotonic() - recent[0] < EARLY_TTL_S:
-        return recent[1]
-    keys: list[batch.Key] = [(QueueCounter, counter_key(event.id, EARLY, k), None)
-                             for k in range(COUNTERS)]  # fmt: skip
-    counts = tuple(int(c.taken) if c is not None else 0 for c in batch.get_items(keys))
-    with _cache_lock:
-        if now >= event.queue_opens_at + SETTLE:
+
+    def read() -> tuple[int, ...]:
+        keys: list[batch.Key] = [(QueueCounter, counter_key(event.id, EARLY, k), None)
+                                 for k in range(COUNTERS)]  # fmt: skip
+        counts = tuple(int(c.taken) if c is not None else 0 for c in batch.get_items(keys))
+        if utcnow() >= event.queue_opens_at + SETTLE:
+            if len(_final_counts) >= LIMIT:
+                _final_counts.clear()
             _final_counts[event.id] = counts
-        else:
-            if len(_recent_counts) > 1000:
-                _recent_counts.clear()
-            _recent_counts[event.id] = (time.monotonic(), counts)
-    return counts
+        return counts
+
+    return _recent_counts.get(event.id, read)
 
 
 def _shuffle_key(event_id: str) -> bytes:

@@ -14,13 +14,13 @@ address that has an account is refused anyway, so its timing tells nothing more)
 from __future__ import annotations
 
 import logging
-import time
 
 from chalicelib.db.base import get_or_none
 from chalicelib.db.buyers import Buyer
 from chalicelib.db.changes import Change
 from chalicelib.db.events import Event
 from chalicelib.db.orders import Order
+from chalicelib.db.recent_reads import RecentReads
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Ticket
 from chalicelib.db.users import User
@@ -46,18 +46,18 @@ from chalicelib.settings import get_settings
 log = logging.getLogger(__name__)
 
 
-def handle(change: Change) -> int:
+def handle(change: Change, audience: webhook_deliveries.Audience | None = None) -> int:
     """Queue what `change` calls for; safe to call again with the same change (an email queued
     twice is sent once, a delivery is recorded once, an offer made once). Stock that may have
     come back goes to the waiting list first (its offers are changes of their own). Returns how
-    many messages went."""
+    many messages went. `audience`: who hears of changes, as read for the change's batch."""
     waiting_list.after_change(change.type, change.event_id)
     messages = []
     if change.type in _EMAILS:
         messages.append(side_effects.email_message(change))
     messages += [
         side_effects.webhook_message(delivery.id, 0)
-        for delivery in webhook_deliveries.fan_out(change)
+        for delivery in webhook_deliveries.fan_out(change, audience)
     ]
     return side_effects.enqueue(messages)
 
@@ -93,20 +93,12 @@ def _requested_link(change: Change) -> EmailMessage | None:
 # One confirmation per sale reads the sale's event: during a hot on-sale that is thousands of
 # reads a second of one item, competing with the orders' own. The title and time it needs are
 # kept per process for a few seconds.
-EVENT_TTL_S = 5.0
-_events: dict[str, tuple[float, Event]] = {}
+_events: RecentReads[Event] = RecentReads(ttl_s=5.0)
 
 
 def _event_for_email(event_id: str) -> Event | None:
-    kept = _events.get(event_id)
-    if kept is not None and time.monotonic() - kept[0] < EVENT_TTL_S:
-        return kept[1]
-    event = get_or_none(Event, event_id)  # eventually consistent: half the cost
-    if event is not None:
-        if len(_events) > 1000:
-            _events.clear()
-        _events[event_id] = (time.monotonic(), event)
-    return event
+    # eventually consistent: half the cost
+    return _events.get(event_id, lambda: get_or_none(Event, event_id))
 
 
 def _confirmation(change: Change) -> EmailMessage | None:

@@ -63,31 +63,56 @@ DUE_PER_RUN = 500
 # --- the stream's consumer -------------------------------------------------------------
 
 
-def fan_out(change: Change) -> list[Delivery]:
+class Audience:
+    """Who may hear of changes, read once per batch of the stream: a hot on-sale records
+    thousands of changes a second for one organizer, and reading its webhooks, the admins'
+    and its account again for each would make those partition keys hot. A batch's changes
+    were all recorded before it was read, so one reading serves them all."""
+
+    def __init__(self) -> None:
+        self._owned: dict[str, list[Webhook]] = {}
+        self._admins: list[Webhook] | None = None
+        self._may_hear: dict[str, bool] = {}
+
+    def webhooks_of(self, owner_id: str) -> list[Webhook]:
+        if owner_id not in self._owned:
+            self._owned[owner_id] = list(Webhook.by_owner.query(owner_id))
+        return self._owned[owner_id]
+
+    def admin_webhooks(self) -> list[Webhook]:
+        if self._admins is None:
+            self._admins = list(Webhook.by_role.query(ADMIN))
+        return self._admins
+
+    def may_hear(self, owner_id: str) -> bool:
+        """Not blocked (nor deleted): a blocked account hears nothing of what happens while it
+        is blocked."""
+        if owner_id not in self._may_hear:
+            owner = get_or_none(User, owner_id, consistent_read=True)
+            self._may_hear[owner_id] = owner is not None and not owner.blocked
+        return self._may_hear[owner_id]
+
+
+def fan_out(change: Change, audience: Audience | None = None) -> list[Delivery]:
     """Record the change's delivery to every webhook subscribed to it (once per webhook,
     however often the stream hands the change over). Returns the new ones, to be queued."""
     if change.type not in webhooks.ADMIN_TYPES:
         return []
-    new = [_new_delivery(change, webhook.id) for webhook in _subscribers(change)]
+    subscribers = _subscribers(change, audience or Audience())
+    new = [_new_delivery(change, webhook.id) for webhook in subscribers]
     return [delivery for delivery in new if delivery is not None]
 
 
-def _subscribers(change: Change) -> list[Webhook]:
-    """The active webhooks that hear of this change, of owners not blocked (nor deleted): a
-    blocked account hears nothing of what happens while it is blocked."""
+def _subscribers(change: Change, audience: Audience) -> list[Webhook]:
+    """The active webhooks that hear of this change, of owners who may hear."""
     data = change.data or {}
     owners = {data.get(k) for k in ("organizer_id", "seller_id", "reseller_id")} - {None}
-    found = {w.id: w for owner in owners for w in Webhook.by_owner.query(owner)}
-    found.update({w.id: w for w in Webhook.by_role.query(ADMIN)})
+    found = {w.id: w for owner in owners for w in audience.webhooks_of(owner)}
+    found.update({w.id: w for w in audience.admin_webhooks()})
     hearing = [w for w in found.values() if w.active and change.type in w.types
                and _in_scope(w, data)]  # fmt: skip
-    allowed = {owner for owner in {w.owner_id for w in hearing} if _owner_may_hear(owner)}
+    allowed = {owner for owner in {w.owner_id for w in hearing} if audience.may_hear(owner)}
     return [w for w in hearing if w.owner_id in allowed]
-
-
-def _owner_may_hear(owner_id: str) -> bool:
-    owner = get_or_none(User, owner_id, consistent_read=True)
-    return owner is not None and not owner.blocked
 
 
 def _in_scope(webhook: Webhook, data: dict) -> bool:
@@ -204,7 +229,7 @@ def _attempt(delivery: Delivery, now: datetime) -> int | None:
     if webhook.paused_until and webhook.paused_until > now:
         _wait(delivery, webhook.paused_until)
         return None
-    if not _owner_may_hear(webhook.owner_id):
+    if not Audience().may_hear(webhook.owner_id):
         # Nothing is sent while its owner is blocked, and the attempt counts as unanswered,
         # so the schedule goes on: unblocked in time, a later attempt delivers it.
         return _record(delivery, webhook, 0, now, counts_against_webhook=False)
