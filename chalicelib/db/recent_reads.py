@@ -40,12 +40,21 @@ class RecentReads(Generic[V]):
                 return kept[1]
             value = read()
             if value is not None:
-                with self._lock:
-                    if len(self._kept) >= LIMIT:
-                        self._kept.clear()
-                        self._reading = {key: reading}
-                    self._kept[key] = (time.monotonic(), value)
+                self.put(key, value)
             return value
+
+    def peek(self, key: Hashable) -> V | None:
+        """What is kept for `key` if it is recent enough, without reading."""
+        kept = self._fresh(key)
+        return kept[1] if kept is not None else None
+
+    def put(self, key: Hashable, value: V) -> None:
+        """Keep what a request read anyway."""
+        with self._lock:
+            if len(self._kept) >= LIMIT:
+                self._kept.clear()
+                self._reading.clear()
+            self._kept[key] = (time.monotonic(), value)
 
     def forget(self, key: Hashable | None = None) -> None:
         with self._lock:

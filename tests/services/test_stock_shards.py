@@ -257,3 +257,25 @@ def test_a_collapse_cut_short_is_finished_by_the_next_order(event):
     assert pool.available == 197 and all(s.closed and s.available == 0 for s in shards)
     # Nothing left in a shard: one read, and the answer stands.
     assert stock.after_refusal(closed, stock.BASE, lines, by_reseller=False) is None
+
+
+def test_after_a_refusal_first_picks_skip_the_shards_seen_dry(event):
+    """Late in a sale most shards are dry: once a refusal has read them, this process's next
+    orders pick among the shards that held them, instead of each finding a dry one."""
+    created, _ = event
+    assert stock_shards.split(created.id, SHARDS)
+    for index in (1, 2, 3):
+        assert take(created.id, created.organizer_id, index, created.id, 50, inventory.SOLD)
+    lane_event = Event.get(created.id, consistent_read=True)
+    lines = [inventory.Line(created.id, 1)]
+    picked = {stock.first_place(lane_event, lines, by_reseller=False).shard for _ in range(200)}
+    assert picked == {1, 2, 3, 4}  # nothing seen yet: any shard
+
+    refused_at = stock.Place(1, frozenset({created.id}), int(lane_event.stock_lane))
+    moved = stock.after_refusal(lane_event, refused_at, lines, by_reseller=False)
+    assert moved is not None and moved.shard == 4
+    picked = {stock.first_place(lane_event, lines, by_reseller=False).shard for _ in range(50)}
+    assert picked == {4}
+    # An order no shard held when last seen still goes to a shard: its refusal reads afresh.
+    big = [inventory.Line(created.id, 60)]
+    assert stock.first_place(lane_event, big, by_reseller=False).shard in {1, 2, 3, 4}

@@ -299,8 +299,7 @@ def place_order(
         buyer_part = buyer_write(buyer, reads.claim)
         order = _new_order(event, seller, priced, buyer, buyer_part, paid, total, used)
         if place is None:
-            place = stock.first_place(event, {t.id for t, _ in resolved},
-                                      by_reseller=order.by_reseller)  # fmt: skip
+            place = stock.first_place(event, lines_of(order), by_reseller=order.by_reseller)
         stock.record_place(order, place)
         tickets = issue_tickets(order, order.created_at) if paid else []
         build = functools.partial(

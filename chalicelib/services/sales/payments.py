@@ -365,8 +365,7 @@ def _write_late(
     """A late payment takes its stock again as a new order would: from a shard of the open
     lane, another, or the base once a rebalance gathered it there."""
     lines = lines_of(order)
-    place = stock.first_place(event, {line.ticket_type_id for line in lines},
-                              by_reseller=order.by_reseller)  # fmt: skip
+    place = stock.first_place(event, lines, by_reseller=order.by_reseller)
     for _ in range(STOCK_MOVES + 1):
         if _write_paid(order, intent, stripe_event_id, now, late=True, place=place):
             return True

@@ -15,13 +15,15 @@ to split, or added since) is taken from its base item in the same transaction.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.db.events import Event
 from chalicelib.db.orders import Order
+from chalicelib.db.recent_reads import RecentReads
+from chalicelib.db.stock_shards import StockShard
 from chalicelib.db.tickets import Ticket
 from chalicelib.services.sales import inventory, stock_shards
 from chalicelib.services.sales.inventory import Line, Money
@@ -71,13 +73,37 @@ def _lane_place(event: Event, index: int, type_ids: set[str], by_reseller: bool)
     return Place(index, shard_types, lane)
 
 
-def first_place(event: Event, type_ids: set[str], *, by_reseller: bool) -> Place:
-    """A random shard of the open lane (so that orders spread over its partitions), or the
-    base items."""
+# Per process: each open lane's shards as a refusal last read them. Late in a sale most shards
+# are dry; an order's first pick skips those that could not hold it then, instead of each
+# order finding one by a refusal and reading all S shards again.
+_census: RecentReads[list[StockShard | None]] = RecentReads(ttl_s=1.0)
+
+
+def first_place(event: Event, lines: list[Line], *, by_reseller: bool) -> Place:
+    """A random shard of the open lane (so that orders spread over its partitions) among those
+    that held the order when this process last looked, or the base items."""
     size = stock_shards.lane_size(event)
     if size < 2:
         return BASE
-    return _lane_place(event, random.randint(1, size), type_ids, by_reseller)  # noqa: S311
+    place = _lane_place(event, 0, {line.ticket_type_id for line in lines}, by_reseller)
+    if place == BASE:
+        return BASE
+    candidates = _fitting(_census.peek((event.id, place.lane)) or [], place, lines, by_reseller)
+    index = random.choice(candidates or range(1, size + 1))  # noqa: S311
+    return replace(place, shard=index)
+
+
+def _fitting(
+    shards: list[StockShard | None], place: Place, lines: list[Line], by_reseller: bool
+) -> list[int]:
+    """The shards (1-based) whose counts as read would take the order at `place`."""
+    pool_quantity = 0 if by_reseller else sum(line.quantity for line in lines)
+    on_shard = place.on_shard(lines)
+    return [
+        index
+        for index, shard in enumerate(shards, start=1)
+        if stock_shards.holds(shard, pool_quantity=pool_quantity, lines=on_shard, lane=place.lane)
+    ]
 
 
 def after_refusal(
@@ -90,20 +116,12 @@ def after_refusal(
     pool_quantity = 0 if by_reseller else sum(line.quantity for line in lines)
     if place.shard is not None:
         shards = stock_shards.read_shards(event.id, stock_shards.lane_size(event))
-        on_shard = place.on_shard(lines)
-        if 0 < place.shard <= len(shards) and stock_shards.holds(
-            shards[place.shard - 1], pool_quantity=pool_quantity, lines=on_shard, lane=place.lane
-        ):
+        _census.put((event.id, place.lane), shards)
+        fits = _fitting(shards, place, lines, by_reseller)
+        if place.shard in fits:
             return None  # the shard could take it: something else refused the order
-        fits = [
-            index
-            for index, shard in enumerate(shards, start=1)
-            if stock_shards.holds(
-                shard, pool_quantity=pool_quantity, lines=on_shard, lane=place.lane
-            )
-        ]
         if fits:
-            return Place(random.choice(fits), place.shard_types, place.lane)  # noqa: S311
+            return replace(place, shard=random.choice(fits))  # noqa: S311
     if not stock_shards.lane_size(event):
         # Closed, but a collapse cut short (a crash, throttling) may have left stock in a
         # shard: finish it, so that sold out is never answered over stranded tickets.
