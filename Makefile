@@ -58,7 +58,10 @@ package: $(STAMP)
 		$(BIN)/chalice package --stage $(STAGE) --merge-template deploy/template.yaml $(PACKAGE_DIR)
 	$(BIN)/cfn-lint $(PACKAGE_DIR)/sam.yaml
 
-# Package, upload the code to DEPLOY_BUCKET and create or update the stack events-api-$(STAGE).
+# Package, upload the code to DEPLOY_BUCKET and create or update the stack events-api-$(STAGE)
+# (the template goes through the bucket too: it is over CloudFormation's 51,200 bytes inline).
+# Over a live stack whose tables change more than one index, deploy/index_steps.py's steps
+# go first (CloudFormation takes one global secondary index per table per update).
 # Needs the AWS CLI and credentials; APP_URL and SES_SENDER name the deployment (see README).
 # STRIPE_PUBLISHABLE_KEY turns card payments on, with Stripe's secret key and webhook secret in
 # the SSM SecureStrings /events-api/$(STAGE)/stripe-secret-key and .../stripe-webhook-secret.
@@ -73,11 +76,18 @@ deploy: package
 	@test -n "$(SES_SENDER)" || { echo "set SES_SENDER to the SES-verified sender"; exit 1; }
 	aws cloudformation package --template-file $(PACKAGE_DIR)/sam.yaml \
 		--s3-bucket $(DEPLOY_BUCKET) --output-template-file $(PACKAGE_DIR)/packaged.yaml
-	aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml --stack-name $(STACK) \
-		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
-		--parameter-overrides Stage=$(STAGE) TablePrefix=events-api-$(STAGE)- \
-			AppUrl=$(APP_URL) SesSender=$(SES_SENDER) \
-			JwtSecretParameter=/events-api/$(STAGE)/jwt-secret $(STRIPE_PARAMETERS) $(DEPLOY_PARAMETERS)
+	$(BIN)/python -m deploy.index_steps $(STACK) $(PACKAGE_DIR)/packaged.yaml $(PACKAGE_DIR)/steps \
+		> $(PACKAGE_DIR)/steps.txt
+	for template in $$(cat $(PACKAGE_DIR)/steps.txt) $(PACKAGE_DIR)/packaged.yaml; do \
+		echo "deploying $$template"; \
+		aws cloudformation deploy --template-file $$template --stack-name $(STACK) \
+			--s3-bucket $(DEPLOY_BUCKET) --s3-prefix $(STACK)/templates \
+			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+			--parameter-overrides Stage=$(STAGE) TablePrefix=events-api-$(STAGE)- \
+				AppUrl=$(APP_URL) SesSender=$(SES_SENDER) \
+				JwtSecretParameter=/events-api/$(STAGE)/jwt-secret $(STRIPE_PARAMETERS) \
+				$(DEPLOY_PARAMETERS) || exit 1; \
+	done
 	aws cloudformation describe-stacks --stack-name $(STACK) \
 		--query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue" --output text
 

@@ -1,0 +1,1 @@
+"""What `make deploy` runs besides CloudFormation (template.yaml is merged into Chalice's)."""
