@@ -100,7 +100,7 @@ class OneRequestAtATime:
                 model.by_partition.clear()
                 model.by_table.clear()
             figures = {"limits": model.limits.__dict__, "stats": dict(model.stats),
-                       "hottest": model.hottest(),
+                       "hottest": model.hottest(100),
                        "tables": model.tables()} if model else {}  # fmt: skip
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps({"model": figures or None}).encode()]
