@@ -434,6 +434,9 @@ class Partitions:
             item = op.get("Item") if kind == "Put" else None
             per_item.append(self._write_charges(store, op.get("TableName", ""), item,
                                                 op.get("Key"), 2))  # fmt: skip
+        keys = [item_key for _, item_key in per_item if item_key is not None]
+        if len(set(keys)) < len(keys):
+            return None  # refused before anything is charged: moto answers the ValidationException
         reasons: list[dict[str, str]] = []
         for charges, item_key in per_item:
             busy = item_key is not None and self.busy_until.get(item_key, 0) > now

@@ -254,3 +254,15 @@ def test_the_tables_quota_throttles_many_keys_at_once(client, clock):
 
     assert refused == ("ThrottlingException", [])
     client.put_item(TableName=TABLE, Item={"pk": {"S": "key-9"}})
+
+
+def test_a_transaction_naming_an_item_twice_is_refused_as_invalid_not_conflicted(client, clock):
+    """DynamoDB validates a transaction before anything else: two operations on one item are a
+    ValidationException even while that item is held by another transaction."""
+    model(clock, "wcu:1000,rcu:3000,conflict_ms:5")
+    take(client, "pool")
+    update = {"TableName": TABLE, "Key": {"pk": {"S": "pool"}}, "UpdateExpression": "SET x = :x",
+              "ExpressionAttributeValues": {":x": {"N": "1"}}}  # fmt: skip
+    twice = error_of(lambda: client.transact_write_items(
+        TransactItems=[{"Update": update}, {"Update": update}]))  # fmt: skip
+    assert twice[0] == "ValidationException"
