@@ -148,6 +148,10 @@ def sell_directly(emulator_url: str, event: dict[str, Any], count: int) -> None:
             batch.put_item(Item={"id": f"bulk-{event['id']}-{n}", "event_id": event["id"],
                                  "seller_id": event["organizer_id"],
                                  "organizer_id": event["organizer_id"], "buyer_id": "bulk",
+                                 # an unsharded sale's index keys: the plain ids
+                                 "event_part": event["id"],
+                                 "seller_part": event["organizer_id"],
+                                 "organizer_part": event["organizer_id"],
                                  "code": "BULK", "price_minor": 5000, "currency_code": "GBP",
                                  "created_at": "2026-01-01T00:00:00.000000+0000"})  # fmt: skip
     dynamodb.Table(f"{TABLE_PREFIX}allocations").update_item(
