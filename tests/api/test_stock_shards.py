@@ -254,7 +254,7 @@ def test_a_hot_events_reads_are_reused_for_a_second_and_never_sell_past_a_change
     off = api.put(f"/events/{event['id']}/ticket-types/{event['id']}", {"on_sale": False},
                   as_=organizer)  # fmt: skip
     assert off.status_code == 200
-    assert orders._hot[event["id"]][1].stock_lane_open  # this process still has the old read
+    assert orders._hot.peek(event["id"])[0].stock_lane_open  # this process still has the old read
     refused = place(api, event["id"], [{"quantity": 1}])
     assert (refused.status_code, refused.json_body["code"]) == (409, "not_on_sale")
     assert event_counts(api, event["id"])[0] == 2

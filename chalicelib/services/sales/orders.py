@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +44,7 @@ from chalicelib.db.orders import (
 )
 from chalicelib.db.pagination import Page, fetch_page
 from chalicelib.db.rate_limits import RateCounter
+from chalicelib.db.recent_reads import RecentReads
 from chalicelib.db.ticket_types import TicketType
 from chalicelib.db.tickets import Holder, Ticket
 from chalicelib.db.uniques import UniqueClaim
@@ -150,28 +149,26 @@ class _Reads:
 # under a new `stock_lane`, which the shards of the new lane carry: a take decided on an older
 # read is refused, and the order is tried again on a fresh one.
 HOT_READ_S = 1.0
-_hot: dict[str, tuple[float, Event, dict[str, TicketType]]] = {}
-_hot_lock = threading.Lock()
+_hot: RecentReads[tuple[Event, dict[str, TicketType]]] = RecentReads(HOT_READ_S)
 
 
 def _hot_read(event_id: str, type_ids: list[str]) -> tuple[Event, dict[str, TicketType]] | None:
-    found = _hot.get(event_id)
-    if found is None or time.monotonic() - found[0] > HOT_READ_S:
+    found = _hot.peek(event_id)
+    if found is None:
         return None
-    _, event, types = found
+    event, types = found
     if not event.stock_lane_open or any(t not in types for t in type_ids):
         return None
     return event, {t: types[t] for t in type_ids}
 
 
 def _keep_hot(event: Event | None, types: dict[str, TicketType]) -> None:
-    if event is None or not event.stock_lane_open:
-        _hot.pop(event.id if event is not None else "", None)
+    if event is None:
         return
-    with _hot_lock:
-        if len(_hot) > 1000:
-            _hot.clear()
-        _hot[event.id] = (time.monotonic(), event, dict(types))
+    if event.stock_lane_open:
+        _hot.put(event.id, (event, dict(types)))
+    else:
+        _hot.forget(event.id)
 
 
 def _read(
