@@ -89,12 +89,12 @@ def _handle_batch(
 ) -> None:
     """A batch at once, as the deployed consumer gets it; when it fails, its records one at a
     time, so the one that fails is retried and parked alone (handling is idempotent)."""
-    try:
-        handle_records(as_handler_input(records))
-        return
-    except Exception:
-        if len(records) == 1:
-            log.exception("stream record %s failed (attempt 1)", records[0]["eventID"])
+    if len(records) > 1:
+        try:
+            handle_records(as_handler_input(records))
+            return
+        except Exception:
+            log.warning("a batch of %d stream records failed: one at a time now", len(records))
     for record in records:
         _handle_with_retries(record, parked, stop)
 

@@ -85,12 +85,16 @@ class Audience:
         return self._admins
 
     def may_hear(self, owner_id: str) -> bool:
-        """Not blocked (nor deleted): a blocked account hears nothing of what happens while it
-        is blocked."""
         if owner_id not in self._may_hear:
-            owner = get_or_none(User, owner_id, consistent_read=True)
-            self._may_hear[owner_id] = owner is not None and not owner.blocked
+            self._may_hear[owner_id] = _owner_may_hear(owner_id)
         return self._may_hear[owner_id]
+
+
+def _owner_may_hear(owner_id: str) -> bool:
+    """Not blocked (nor deleted): a blocked account hears nothing of what happens while it is
+    blocked."""
+    owner = get_or_none(User, owner_id, consistent_read=True)
+    return owner is not None and not owner.blocked
 
 
 def fan_out(change: Change, audience: Audience | None = None) -> list[Delivery]:
@@ -229,7 +233,7 @@ def _attempt(delivery: Delivery, now: datetime) -> int | None:
     if webhook.paused_until and webhook.paused_until > now:
         _wait(delivery, webhook.paused_until)
         return None
-    if not Audience().may_hear(webhook.owner_id):
+    if not _owner_may_hear(webhook.owner_id):
         # Nothing is sent while its owner is blocked, and the attempt counts as unanswered,
         # so the schedule goes on: unblocked in time, a later attempt delivers it.
         return _record(delivery, webhook, 0, now, counts_against_webhook=False)
