@@ -30,17 +30,17 @@ def modelled_stack(tmp_path_factory, fake_providers):
     stack.stop()
 
 
-def test_one_events_orders_saturate_at_one_partition_keys_rate(modelled_stack):
-    _, organizer = seller(modelled_stack, "organizer")
-    event_id = online_event(organizer, 5000)  # paid at the door: one transaction per order
-    emulator = modelled_stack.emulator_url
+def rush(stack, event_id):
+    """12 clients ordering one ticket each for LOAD_S with the model's counters zeroed: the
+    answers, the seconds it took and the model's figures after."""
+    emulator = stack.emulator_url
     time.sleep(1.5)  # the buckets the setup spent refill
     requests.delete(f"{emulator}/_devstack/partitions", timeout=10)
     answers: list[requests.Response] = []
     stop = time.monotonic() + LOAD_S
 
     def client() -> None:
-        caller = Caller(modelled_stack)
+        caller = Caller(stack)
         while time.monotonic() < stop:
             body = {"event_id": event_id, "items": [{"quantity": 1}], "buyer": buyer()}
             answers.append(caller("POST", "/orders", body))
@@ -53,6 +53,13 @@ def test_one_events_orders_saturate_at_one_partition_keys_rate(modelled_stack):
         thread.join()
     elapsed = time.monotonic() - started
     model = requests.get(f"{emulator}/_devstack/partitions", timeout=10).json()["model"]
+    return answers, elapsed, model
+
+
+def test_one_events_orders_saturate_at_one_partition_keys_rate(modelled_stack):
+    _, organizer = seller(modelled_stack, "organizer")
+    event_id = online_event(organizer, 5000)  # paid at the door: one transaction per order
+    answers, elapsed, model = rush(modelled_stack, event_id)
     stats = model["stats"]
     for hot in model["hottest"][:8]:
         print(hot)
@@ -86,28 +93,9 @@ def test_a_sharded_events_orders_pass_one_partition_keys_rate(modelled_stack):
     one key's ceiling allows, and the counts still equal the orders accepted."""
     _, organizer = seller(modelled_stack, "organizer")
     event_id = online_event(organizer, 5000, stock_shards=8)
-    emulator = modelled_stack.emulator_url
-    time.sleep(1.5)
-    requests.delete(f"{emulator}/_devstack/partitions", timeout=10)
-    accepted: list[requests.Response] = []
-    refused: list[requests.Response] = []
-    stop = time.monotonic() + LOAD_S
-
-    def client() -> None:
-        caller = Caller(modelled_stack)
-        while time.monotonic() < stop:
-            body = {"event_id": event_id, "items": [{"quantity": 1}], "buyer": buyer()}
-            answer = caller("POST", "/orders", body)
-            (accepted if answer.status_code == 201 else refused).append(answer)
-
-    threads = [threading.Thread(target=client) for _ in range(12)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    model = requests.get(f"{emulator}/_devstack/partitions", timeout=10).json()["model"]
+    answers, elapsed, model = rush(modelled_stack, event_id)
+    accepted = [a for a in answers if a.status_code == 201]
+    refused = [a for a in answers if a.status_code != 201]
     rate = len(accepted) / elapsed
     print(f"S=8: {len(accepted)} orders in {elapsed:.1f} s = {rate:.1f}/s; {len(refused)} "
           f"refused; model: {model['stats']}; hottest: {model['hottest'][:3]}")  # fmt: skip
